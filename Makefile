@@ -1,0 +1,53 @@
+# Zhongkong. `make run` and `make test` are all a fresh machine needs (Python 3.11 and make).
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+export PORT
+
+.PHONY: run test bench lint lock messages check-deploy clean
+
+$(VENV)/.runtime: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+$(VENV)/.dev: requirements-dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	touch $@ $(VENV)/.runtime
+
+.env:
+	$(PYTHON) -m apps.core.envfile .env
+
+## run: install, configure, migrate, bootstrap, then web + Celery worker + beat (Ctrl-C stops)
+run: $(VENV)/.runtime .env
+	mkdir -p var
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py bootstrap
+	$(PY) manage.py runall --port $(PORT)
+
+## test: install and run the whole suite (needs the local PostgreSQL and Redis; .ci/run starts them)
+test: $(VENV)/.dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## bench: the benchmarks under tests/benchmarks (not part of `make test`)
+bench: $(VENV)/.dev
+	$(PY) -m pytest tests/benchmarks -p no:randomly -s $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+## lock: re-resolve the pinned dependencies of pyproject.toml into the two lock files
+lock: $(VENV)/.dev
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
+
+## messages: extract and compile the Chinese translations (needs gettext)
+messages: $(VENV)/.dev
+	cd apps/core && ../../$(PY) ../../manage.py makemessages -l zh_Hans --ignore '*.venv*' -v0
+	$(PY) manage.py compilemessages -v0
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .forms import RoleForm, UserCreateForm
+from .models import Role, User
+from .roles import role_required
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("core:overview")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_password_changed(user=self.request.user, request=self.request)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+def _users_context(create_form: UserCreateForm | None = None) -> dict:
+    users = User.objects.order_by("username").prefetch_related("groups")
+    return {"users": users, "create_form": create_form or UserCreateForm(), "roles": Role}
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def user_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/users.html", _users_context())
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user, one_time = services.user_create(by=request.user, request=request, **form.cleaned_data)
+        # The one-time password is shown on this response only; it is not kept anywhere.
+        context, status = {**_users_context(), "created": user, "one_time_password": one_time}, 200
+    else:
+        context, status = _users_context(form), 200 if request.method == "GET" else 422
+    template = "accounts/users.html#user-panel" if request.htmx else "accounts/users.html"
+    return render(request, template, context, status=status)
+
+
+def _row(request: HttpRequest, user: User, error: str = "") -> HttpResponse:
+    if request.htmx:
+        return render(request, "accounts/users.html#user-row", {"u": user, "roles": Role,
+                                                                "row_error": error})
+    if error:
+        messages.error(request, error)
+    return redirect("accounts:users")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _row(request, user, _("Choose a valid role."))
+    try:
+        services.user_set_role(user=user, role=form.cleaned_data["role"], by=request.user,
+                               request=request)
+    except ValidationError as exc:
+        return _row(request, user, " ".join(exc.messages))
+    return _row(request, user)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def user_active(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.user_set_active(user=user, active=active, by=request.user, request=request)
+    except ValidationError as exc:
+        return _row(request, user, " ".join(exc.messages))
+    return _row(request, user)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run web, Celery worker and beat together in the foreground; Ctrl-C stops all three."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+
+    def handle(self, *args, port: str, host: str, **options) -> None:
+        python = sys.executable
+        commands = {
+            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [python, "-m", "celery", "-A", "project", "worker", "-l", "info",
+                       "-P", "threads", "-c", "4", "--without-gossip", "--without-mingle",
+                       "-n", "embedded@%h"],
+            "beat": [python, "-m", "celery", "-A", "project", "beat", "-l", "info"],
+        }
+        children: dict[str, subprocess.Popen] = {}
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        for name, command in commands.items():
+            # Own process groups: a terminal's Ctrl-C reaches us once, and we stop children
+            # in order instead of all of them racing to print tracebacks.
+            children[name] = subprocess.Popen(command, start_new_session=True)
+            self.stdout.write(f"started {name} (pid {children[name].pid})")
+        self.stdout.write(f"Zhongkong is at http://{host}:{port}/  (Ctrl-C stops everything)")
+        try:
+            while not stopping:
+                dead = [n for n, p in children.items() if p.poll() is not None]
+                if dead:
+                    self.stderr.write(f"{', '.join(dead)} exited; stopping the rest")
+                    break
+                time.sleep(0.5)
+        finally:
+            for proc in children.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for proc in children.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            self.stdout.write("stopped")

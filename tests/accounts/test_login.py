@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from apps.audit.models import AuditEvent
+from tests.conftest import CsrfClient
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_login_and_logout_are_audited(make_user):
+    make_user("sam", "developer", password="a long passphrase 1")
+    client = CsrfClient()
+    response = _login(client, "sam", "a long passphrase 1")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.post("/accounts/logout/").status_code == 302
+    assert list(AuditEvent.objects.order_by("seq").values_list("action", "outcome")) == [
+        ("auth.login", "success"), ("auth.logout", "success")]
+
+
+def test_failed_login_does_not_say_whether_the_account_exists(make_user):
+    make_user("sam", "developer", password="a long passphrase 1")
+    wrong_password = _login(CsrfClient(), "sam", "nope")
+    unknown_user = _login(CsrfClient(), "nobody-here", "nope")
+    assert wrong_password.status_code == unknown_user.status_code == 200
+    assert wrong_password.context["form"].errors == unknown_user.context["form"].errors
+    assert 'class="form-errors"' in wrong_password.content.decode()
+    events = AuditEvent.objects.filter(action="auth.login_failed").order_by("seq")
+    assert [e.details["username"] for e in events] == ["sam", "nobody-here"]
+    assert all("nope" not in str(e.details) for e in events)
+
+
+@pytest.mark.parametrize("username", ["sam", "ghost"])
+def test_repeated_failures_lock_out_and_the_lockout_is_audited(make_user, settings, username):
+    make_user("sam", "developer", password="a long passphrase 1")
+    client = CsrfClient()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, username, "wrong")
+    locked = _login(client, username, "a long passphrase 1")
+    assert locked.status_code == 429
+    assert "Too many failed attempts" in locked.content.decode("utf-8", "replace") or \
+        "尝试" in locked.content.decode()
+    assert AuditEvent.objects.filter(action="auth.lockout", details__username=username).exists()
+
+
+def test_one_time_password_forces_a_new_password(make_user):
+    user = make_user("newbie", "developer", password="one-time-pass-123", must_change_password=True)
+    client = CsrfClient()
+    _login(client, "newbie", "one-time-pass-123")
+    assert client.get("/")["Location"] == "/accounts/password/"
+    response = client.post("/accounts/password/", {
+        "old_password": "one-time-pass-123", "new_password1": "my own long passphrase",
+        "new_password2": "my own long passphrase"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert not user.must_change_password
+    assert client.get("/").status_code == 200
+    assert AuditEvent.objects.filter(action="user.password_change", actor_id=str(user.pk)).exists()

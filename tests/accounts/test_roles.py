@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from apps.accounts.models import Role
+
+pytestmark = pytest.mark.django_db
+
+# Views that must stay reachable without a role: signing in and out, the language switch,
+# the health probe, and Django's own admin (which checks is_staff itself).
+PUBLIC = {"accounts:login", "accounts:logout", "accounts:password_change", "set_language",
+          "core:healthz"}
+
+
+def _walk(resolver: URLResolver, namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, inner)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}", entry.callback
+
+
+def test_every_project_view_declares_its_roles():
+    undeclared = [name for name, view in _walk(get_resolver())
+                  if name not in PUBLIC and not hasattr(view, "allowed_roles")]
+    assert undeclared == []
+
+
+def test_anonymous_users_are_sent_to_sign_in(client):
+    response = client.get("/accounts/users/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/accounts/users/")
+
+
+def test_htmx_requests_from_anonymous_users_get_a_client_redirect(client):
+    response = client.get("/accounts/users/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("role,status", [("admin", 200), ("developer", 403), ("auditor", 403),
+                                         ("nobody", 403)])
+def test_user_admin_page_is_for_admins_only(client_as, role, status):
+    assert client_as(role).get("/accounts/users/").status_code == status
+
+
+@pytest.mark.parametrize("role", ["developer", "auditor", "nobody"])
+def test_overview_needs_a_role(client_as, role):
+    expected = 403 if role == "nobody" else 200
+    assert client_as(role).get("/").status_code == expected
+
+
+def test_a_deactivated_user_is_refused(client_as, users):
+    client = client_as("developer")
+    users.developer.is_active = False
+    users.developer.save()
+    assert client.get("/").status_code in {302, 403}
+
+
+def test_role_is_read_from_groups(users):
+    assert users.admin.role == Role.ADMIN
+    assert users.developer.role == Role.DEVELOPER
+    assert users.nobody.role is None

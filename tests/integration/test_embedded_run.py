@@ -1,0 +1,70 @@
+"""`manage.py runall` on the embedded default (SQLite + file-system broker): the web serves
+the login page and /healthz sees the worker and beat alive; Ctrl-C stops all of it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from .conftest import ROOT, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own server
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return None, b""
+
+
+def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VAR_DIR": str(tmp_path / "var"),
+           "ENV_FILE": str(tmp_path / ".env"), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    (tmp_path / "var").mkdir()
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    boot = subprocess.run([*manage, "bootstrap"], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True)
+    assert "one-time password" in boot.stdout
+    port = _free_port()
+    log = open(tmp_path / "runall.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([*manage, "runall", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for(lambda: _get(f"{base}/accounts/login/")[0] == 200, timeout=30)
+
+        def healthy():
+            status, body = _get(f"{base}/healthz")
+            return status == 200 and json.loads(body)
+        report = wait_for(healthy, timeout=60, interval=2)
+        assert report, (tmp_path / "runall.log").read_text()[-3000:]
+        assert report["checks"]["worker"]["ok"] and report["checks"]["beat"]["ok"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        log.close()
+    assert code == 0
+    assert "stopped" in (tmp_path / "runall.log").read_text()
