@@ -46,8 +46,9 @@ lock: $(VENV)/.dev
 
 ## messages: extract and compile the Chinese translations (needs gettext)
 messages: $(VENV)/.dev
-	cd apps/core && ../../$(PY) ../../manage.py makemessages -l zh_Hans --ignore '*.venv*' -v0
-	$(PY) manage.py compilemessages -v0
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemessages -l zh_Hans --no-location \
+	  --ignore '.venv/*' --ignore 'tests/*' --ignore 'var/*'
+	msgfmt --check -o apps/core/locale/zh_Hans/LC_MESSAGES/django.mo apps/core/locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) var

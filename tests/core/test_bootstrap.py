@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from apps.accounts.models import User
+from apps.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bootstrap() -> str:
+    out = StringIO()
+    call_command("bootstrap", stdout=out)
+    return out.getvalue()
+
+
+def test_bootstrap_creates_roles_and_one_admin_with_a_one_time_password(monkeypatch):
+    monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    output = _bootstrap()
+    password = re.search(r"one-time password: (\S+)", output).group(1)
+    admin = User.objects.get(username="admin")
+    assert admin.role == "admin" and admin.must_change_password and admin.is_superuser
+    assert admin.check_password(password)
+    assert set(Group.objects.values_list("name", flat=True)) >= {"admin", "developer", "auditor"}
+    assert password not in str(list(AuditEvent.objects.values()))
+    # A second run changes nothing.
+    assert "nothing to create" in _bootstrap()
+    assert User.objects.count() == 1 and AuditEvent.objects.count() == 1
+
+
+def test_bootstrap_takes_the_admin_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root-ops")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "an env supplied passphrase")
+    output = _bootstrap()
+    assert "an env supplied passphrase" not in output
+    admin = User.objects.get(username="root-ops")
+    assert admin.check_password("an env supplied passphrase") and not admin.must_change_password
+
+
+def test_envfile_writes_fresh_secrets_once(tmp_path):
+    target = tmp_path / ".env"
+    run = [sys.executable, "-m", "apps.core.envfile", str(target)]
+    subprocess.run(run, cwd=ROOT, check=True, capture_output=True)
+    first = target.read_text()
+    assert re.search(r"^SECRET_KEY=\S{50,}$", first, re.M)
+    assert re.search(r"^AUDIT_HMAC_KEY=\S{48,}$", first, re.M)
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    subprocess.run(run, cwd=ROOT, check=True, capture_output=True)
+    assert target.read_text() == first
+    other = tmp_path / "other.env"
+    subprocess.run([sys.executable, "-m", "apps.core.envfile", str(other)], cwd=ROOT, check=True,
+                   capture_output=True)
+    assert other.read_text() != first
