@@ -1,0 +1,353 @@
+"""The common spec every platform adapter implements, and the normalised `Decoded` result."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+# Bodies larger than this are not parsed (the console keeps and shows a prefix).
+MAX_DECODE_BYTES = 2 * 1024 * 1024
+
+
+class Classification(StrEnum):
+    OK = "ok"
+    TOKEN_REJECTED = "token_rejected"  # refresh the access token once and retry
+    CREDENTIAL_INVALID = "credential_invalid"  # the app id / secret is wrong: do not retry
+    RATE_LIMITED = "rate_limited"  # wait retry_after, then retry
+    QUOTA_EXHAUSTED = "quota_exhausted"  # daily/monthly cap: stop until it resets
+    RETRYABLE = "retryable"  # transient platform trouble: back off and retry
+    CLIENT_ERROR = "client_error"  # the request itself is wrong: fix it
+    MALFORMED = "malformed"  # the response could not be read
+
+
+@dataclass(frozen=True)
+class Field:
+    """One credential field as the platform names it."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    secret: bool = False
+    required: bool = True
+    help_zh: str = ""
+    help_en: str = ""
+    default: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    zh: str
+    en: str
+    classification: Classification
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A documented limit for one token on one API: `limit` calls per `per` seconds."""
+
+    limit: int
+    per: float
+
+
+@dataclass(frozen=True)
+class RefreshPolicy:
+    """How a platform's tokens live, which the token centre plans refreshes by.
+
+    `refresh_before`: seconds before expiry to fetch a new token. `reissue_window`: a fetch
+    returns the *same* token unless fewer seconds than this remain (Feishu: 1800).
+    `old_token_grace`: how long the previous token stays valid after a new fetch (None:
+    until its own expiry; WeChat classic: 300). `daily_cap`: documented fetch cap per day.
+    """
+
+    default_lifetime: int
+    refresh_before: int
+    reissue_window: int | None = None
+    old_token_grace: int | None = None
+    daily_cap: int | None = None
+
+
+@dataclass
+class OutboundRequest:
+    method: str
+    url: str
+    params: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    body: bytes | None = None
+
+    def copy(self, **changes: Any) -> OutboundRequest:
+        base = replace(self, params=list(self.params), headers=dict(self.headers))
+        return replace(base, **changes) if changes else base
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lower), None)
+
+
+@dataclass
+class TokenGrant:
+    access_token: str
+    expires_in: int
+    token_type: str = "access_token"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Decoded:
+    """One platform response in one shape, whatever the platform's envelope looked like."""
+
+    ok: bool
+    http_status: int
+    classification: Classification
+    code: str | None = None
+    message: str = ""
+    explanation_zh: str = ""
+    explanation_en: str = ""
+    trace_id: str = ""
+    trace_id_source: str = ""
+    data: Any = None
+    next_page: dict[str, Any] | None = None
+    next_page_in: str = ""  # "query" or "body": where next_page's parameters go
+    field_violations: list[dict[str, str]] = field(default_factory=list)
+    permission_violations: list[dict[str, str]] = field(default_factory=list)
+    helps: list[dict[str, str]] = field(default_factory=list)
+    troubleshooter: str = ""
+    retry_after: float | None = None
+    problem: str = ""  # what was wrong with the body itself, if anything
+
+    @property
+    def token_rejected(self) -> bool:
+        return self.classification is Classification.TOKEN_REJECTED
+
+
+class ProviderError(Exception):
+    """A platform refused or failed. `permanent`: retrying the same thing cannot help."""
+
+    def __init__(self, message: str, *, decoded: Decoded | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.decoded = decoded
+        self.permanent = permanent
+
+
+# --- body reading shared by every decoder --------------------------------------------------
+
+@dataclass
+class Body:
+    obj: Any = None
+    problem: str = ""
+
+
+_HTML = re.compile(rb"^\s*(<!doctype|<html|<\?xml|<head|<body)", re.I)
+
+
+def read_json(body: bytes | None) -> Body:
+    """Parse a body without ever raising; `problem` names what was wrong."""
+    if body is None or not body.strip():
+        return Body(problem="empty")
+    if len(body) > MAX_DECODE_BYTES:
+        return Body(problem="too_large")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Body(problem="not_utf8")
+    try:
+        return Body(obj=json.loads(text))
+    except json.JSONDecodeError as exc:
+        if _HTML.match(body):
+            return Body(problem="html")
+        stripped = text.rstrip()
+        if stripped[:1] in "{[" and exc.pos >= len(stripped) - 1:
+            return Body(problem="truncated")
+        return Body(problem="not_json")
+    except RecursionError:
+        return Body(problem="too_deep")
+
+
+def lower_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (headers or {}).items():
+        try:
+            out[str(key).lower()] = str(value)
+        except Exception:  # noqa: S112 - a header we cannot even stringify is skipped
+            continue
+    return out
+
+
+def dig(obj: Any, *path: str) -> Any:
+    """obj[path[0]][path[1]]... or None when any step is missing or of the wrong type."""
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def text(value: Any, limit: int = 2000) -> str:
+    if value is None:
+        return ""
+    return (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))[:limit]
+
+
+def to_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
+        return int(value.strip())
+    return None
+
+
+def to_float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number == number and 0 <= number < 1e9 else None
+
+
+def dict_list(value: Any, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        return []
+    return [{k: text(item.get(k), 500) for k in keys if k in item}
+            for item in value[:100] if isinstance(item, dict)]
+
+
+def by_status(status: int) -> Classification:
+    if 200 <= status < 300:
+        return Classification.OK
+    if status == 429:
+        return Classification.RATE_LIMITED
+    if status >= 500:
+        return Classification.RETRYABLE
+    return Classification.CLIENT_ERROR
+
+
+PROBLEM_TEXT = {
+    "empty": ("响应体为空。", "The response body is empty."),
+    "too_large": ("响应体过大，未解析。", "The response body is too large to decode."),
+    "not_utf8": ("响应体不是 UTF-8 文本。", "The response body is not UTF-8 text."),
+    "html": ("平台返回了 HTML 页面而不是 JSON（多为网关或代理错误页）。",
+             "The platform returned an HTML page instead of JSON (usually a gateway error page)."),
+    "truncated": ("JSON 不完整，响应可能被截断。", "The JSON is incomplete; the response was cut off."),
+    "not_json": ("响应体不是 JSON。", "The response body is not JSON."),
+    "too_deep": ("JSON 嵌套过深。", "The JSON is nested too deeply."),
+    "unexpected_shape": ("JSON 结构与平台文档不符。",
+                         "The JSON does not have the platform's documented shape."),
+}
+
+
+class Provider:
+    """Base class: a platform is data (the class attributes) plus the little code it needs."""
+
+    key: str = ""
+    name_zh: str = ""
+    name_en: str = ""
+    default_base_url: str = ""
+    base_url_choices: tuple[tuple[str, str], ...] = ()
+    docs_url: str = ""
+    fields: tuple[Field, ...] = ()
+    token_type: str | None = None
+    refresh_policy: RefreshPolicy | None = None
+    catalog: Mapping[str, CatalogEntry] = {}
+    default_rate_limits: tuple[RateLimit, ...] = ()
+
+    # -- credentials ---------------------------------------------------------------------
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.secret)
+
+    @property
+    def uses_tokens(self) -> bool:
+        return self.refresh_policy is not None
+
+    def uses_token_for(self, creds: Mapping[str, str]) -> bool:
+        """Whether this credential trades its secret for a token (some platforms offer both)."""
+        return self.uses_tokens
+
+    # -- requests ------------------------------------------------------------------------
+    def token_request(self, base_url: str, creds: Mapping[str, str]) -> OutboundRequest | None:
+        return None
+
+    def parse_token(self, status: int, headers: Mapping[str, str] | None,
+                    body: bytes | None) -> TokenGrant:
+        raise NotImplementedError
+
+    def apply_auth(self, request: OutboundRequest, creds: Mapping[str, str],
+                   token: str | None) -> OutboundRequest:
+        raise NotImplementedError
+
+    def rate_limits(self, method: str, path: str) -> tuple[RateLimit, ...]:
+        return self.default_rate_limits
+
+    def idempotency_header(self, method: str, path: str) -> str | None:
+        return None
+
+    # -- responses -----------------------------------------------------------------------
+    def decode(self, status: int, headers: Mapping[str, str] | None, body: bytes | None,
+               request: OutboundRequest | None = None) -> Decoded:
+        """Never raises: whatever arrives, the result says what it was."""
+        try:
+            hdrs = lower_headers(headers)
+            parsed = read_json(body)
+            decoded = self._decode(int(status), hdrs, parsed, request)
+        except Exception as exc:  # a decoder bug must not break the caller
+            decoded = Decoded(ok=False, http_status=int(status) if isinstance(status, int) else 0,
+                              classification=Classification.MALFORMED,
+                              problem=f"decoder_error:{type(exc).__name__}")
+        return self._explain(decoded)
+
+    def _decode(self, status: int, headers: dict[str, str], body: Body,
+                request: OutboundRequest | None) -> Decoded:
+        raise NotImplementedError
+
+    def _explain(self, decoded: Decoded) -> Decoded:
+        entry = self.catalog.get(decoded.code) if decoded.code is not None else None
+        if entry is not None:
+            decoded.explanation_zh, decoded.explanation_en = entry.zh, entry.en
+        elif decoded.problem in PROBLEM_TEXT:
+            decoded.explanation_zh, decoded.explanation_en = PROBLEM_TEXT[decoded.problem]
+        return decoded
+
+    def classify(self, code: str | None, status: int) -> Classification:
+        entry = self.catalog.get(code) if code is not None else None
+        return entry.classification if entry else by_status(status)
+
+    def malformed(self, status: int, body: Body, trace: tuple[str, str] = ("", "")) -> Decoded:
+        return Decoded(ok=False, http_status=status, classification=(
+            Classification.RETRYABLE if status >= 500 or status == 429 else
+            Classification.MALFORMED), problem=body.problem or "unexpected_shape",
+            trace_id=trace[0], trace_id_source=trace[1])
+
+    def token_failure(self, decoded: Decoded) -> ProviderError:
+        permanent = decoded.classification in {Classification.CREDENTIAL_INVALID,
+                                               Classification.CLIENT_ERROR}
+        message = f"{self.key} token fetch failed: {decoded.code or decoded.http_status} " \
+                  f"{decoded.message or decoded.problem}".strip()
+        return ProviderError(message, decoded=decoded, permanent=permanent)
+
+
+def first_header(headers: dict[str, str], *names: str) -> tuple[str, str]:
+    for name in names:
+        value = headers.get(name.lower())
+        if value:
+            return value[:200], f"header:{name}"
+    return "", ""
+
+
+def catalog(entries: Mapping[Any, tuple[str, str, Classification]]) -> dict[str, CatalogEntry]:
+    return {str(code): CatalogEntry(zh, en, cls) for code, (zh, en, cls) in entries.items()}
+
+
+def join_url(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + "/" + path.lstrip("/")

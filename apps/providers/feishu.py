@@ -1,0 +1,188 @@
+"""飞书开放平台 / Feishu (Lark) Open Platform. providers.md §E."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .base import (
+    Body,
+    Classification,
+    Decoded,
+    Field,
+    OutboundRequest,
+    Provider,
+    RateLimit,
+    RefreshPolicy,
+    TokenGrant,
+    catalog,
+    dict_list,
+    dig,
+    first_header,
+    join_url,
+    read_json,
+    text,
+    to_float,
+    to_int,
+)
+
+C = Classification
+TOKEN_PATHS = {
+    "tenant_access_token": "/open-apis/auth/v3/tenant_access_token/internal",
+    "app_access_token": "/open-apis/auth/v3/app_access_token/internal",
+}
+
+CATALOG = catalog({
+    0: ("成功。", "Success.", C.OK),
+    10003: ("请求参数不合法。", "Invalid parameter.", C.CREDENTIAL_INVALID),
+    10012: ("获取 app_access_token 失败。", "Failed to get app_access_token.", C.RETRYABLE),
+    10013: ("获取 tenant_access_token 失败。", "Failed to get tenant_access_token.", C.RETRYABLE),
+    10014: ("应用未授权或已停用。", "The app is not authorised or is disabled.",
+            C.CREDENTIAL_INVALID),
+    10015: ("app_secret 错误。", "Wrong app_secret.", C.CREDENTIAL_INVALID),
+    99991543: ("app_id 或 app_secret 不存在。", "app_id or app_secret does not exist.",
+               C.CREDENTIAL_INVALID),
+    20002: ("app_id 与 app_secret 不匹配。", "app_id and app_secret do not match.",
+            C.CREDENTIAL_INVALID),
+    99991661: ("请求未携带或携带了格式错误的 Authorization 头（不是令牌失效）。",
+               "The Authorization header is missing or garbled (not an expired token).",
+               C.CLIENT_ERROR),
+    99991663: ("tenant_access_token 已失效或无效（也可能该接口需要 user_access_token）；刷新一次后重试。",
+               "tenant_access_token expired or invalid (or the API needs a user token); "
+               "refresh once and retry.", C.TOKEN_REJECTED),
+    99991664: ("app_access_token 无效，刷新后重试。", "app_access_token invalid; refresh and retry.",
+               C.TOKEN_REJECTED),
+    99991665: ("tenant_access_token 不合法，刷新后重试。",
+               "tenant_access_token illegal; refresh and retry.", C.TOKEN_REJECTED),
+    99991668: ("user_access_token 有问题。", "Problem with the user_access_token.",
+               C.TOKEN_REJECTED),
+    99991671: ("令牌格式错误：必须以 t- 或 u- 开头。", "Malformed token: it must start with t- or u-.",
+               C.CLIENT_ERROR),
+    99991677: ("user_access_token 已过期。", "user_access_token expired.", C.TOKEN_REJECTED),
+    99991669: ("user refresh token 无效，需要重新授权。", "Invalid user refresh token; re-authorise.",
+               C.CREDENTIAL_INVALID),
+    99991672: ("应用缺少调用该接口所需的权限（scope），请在开发者后台申请。",
+               "The app lacks a scope this API requires; apply for it in the developer console.",
+               C.CLIENT_ERROR),
+    99991676: ("令牌没有该权限。", "The token has no permission for this.", C.CLIENT_ERROR),
+    99991679: ("用户未授权所需权限，需要重新授权。", "The user has not granted the scope; re-authorise.",
+               C.CLIENT_ERROR),
+    99991662: ("应用未启用。", "The app is not in use.", C.CREDENTIAL_INVALID),
+    99991673: ("应用未授权或未安装。", "The app is unauthorised or not installed.",
+               C.CREDENTIAL_INVALID),
+    99991400: ("请求频率超限，请在 x-ogw-ratelimit-reset 秒后重试。",
+               "Rate limited; retry after x-ogw-ratelimit-reset seconds.", C.RATE_LIMITED),
+    99991401: ("调用方 IP 被应用的 IP 白名单拒绝。", "The caller's IP is denied by the app's allow-list.",
+               C.CLIENT_ERROR),
+    99991403: ("本月 API 调用额度已用尽，下月 1 日恢复。",
+               "This month's API call quota is exhausted; it resets on the 1st.",
+               C.QUOTA_EXHAUSTED),
+    20005: ("access_token 无效。", "Invalid access_token.", C.TOKEN_REJECTED),
+    20013: ("tenant token 无效。", "Invalid tenant token.", C.TOKEN_REJECTED),
+    20014: ("app token 校验失败。", "App token check failed.", C.TOKEN_REJECTED),
+    20006: ("user access token 已过期。", "Expired user access token.", C.TOKEN_REJECTED),
+    4001: ("令牌无效，请刷新（审批类接口）。", "Invalid token, please refresh (approval APIs).",
+           C.TOKEN_REJECTED),
+    1000004: ("接口方法被限频。", "Method rate limited.", C.RATE_LIMITED),
+    1000005: ("应用被限频。", "App rate limited.", C.RATE_LIMITED),
+    11232: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
+    11233: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
+    11247: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
+    99991201: ("资源不存在。", "Resource not found.", C.CLIENT_ERROR),
+    99991301: ("请求方法与接口不匹配。", "HTTP method does not match the API.", C.CLIENT_ERROR),
+    99992402: ("请求参数校验失败，见 field_violations。", "Field validation failed; see field_violations.",
+               C.CLIENT_ERROR),
+    230001: ("消息参数错误，见错误详情。", "Invalid message parameter; see the error details.",
+             C.CLIENT_ERROR),
+})
+
+
+class Feishu(Provider):
+    key = "feishu"
+    name_zh = "飞书开放平台"
+    name_en = "Feishu / Lark Open Platform"
+    default_base_url = "https://open.feishu.cn"
+    base_url_choices = (("https://open.feishu.cn", "Feishu"), ("https://open.larksuite.com", "Lark"))
+    docs_url = "https://open.feishu.cn/document/server-docs/api-call-guide/calling-process/get-"
+    fields = (
+        Field("app_id", "App ID", "App ID", help_zh="开发者后台 → 凭证与基础信息，形如 cli_…",
+              help_en="Developer console → Credentials & Basic Info; looks like cli_…"),
+        Field("app_secret", "App Secret", "App Secret", secret=True,
+              help_zh="开发者后台 → 凭证与基础信息。保存后不再显示。",
+              help_en="Developer console → Credentials & Basic Info. Never shown after saving."),
+        Field("token_kind", "令牌类型", "Token kind", required=False,
+              default="tenant_access_token",
+              choices=(("tenant_access_token", "tenant_access_token"),
+                       ("app_access_token", "app_access_token"))),
+    )
+    token_type = "tenant_access_token"
+    # Max 2 h; a fetch returns the same token until < 30 min remain, then a new one, and
+    # both stay valid. Refreshing at 25 min left lands inside that window.
+    refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=1500,
+                                   reissue_window=1800)
+    catalog = CATALOG
+
+    def token_request(self, base_url: str, creds: Mapping[str, str]) -> OutboundRequest:
+        kind = creds.get("token_kind") or "tenant_access_token"
+        return OutboundRequest(
+            "POST", join_url(base_url, TOKEN_PATHS.get(kind, TOKEN_PATHS["tenant_access_token"])),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            json={"app_id": creds.get("app_id", ""), "app_secret": creds.get("app_secret", "")})
+
+    def parse_token(self, status, headers, body) -> TokenGrant:
+        decoded = self.decode(status, headers, body)
+        parsed = read_json(body).obj
+        token = dig(parsed, "tenant_access_token") or dig(parsed, "app_access_token")
+        expire = to_int(dig(parsed, "expire"))
+        if not decoded.ok or not isinstance(token, str) or not token or expire is None:
+            if decoded.ok:
+                decoded.ok, decoded.classification = False, C.MALFORMED
+                decoded.problem = decoded.problem or "unexpected_shape"
+            raise self.token_failure(decoded)
+        kind = "tenant_access_token" if dig(parsed, "tenant_access_token") else "app_access_token"
+        return TokenGrant(token, expire, kind)
+
+    def apply_auth(self, request, creds, token) -> OutboundRequest:
+        out = request.copy()
+        out.headers["Authorization"] = f"Bearer {token}"
+        return out
+
+    def _decode(self, status, headers, body: Body, request) -> Decoded:
+        obj = body.obj
+        error = dig(obj, "error") if isinstance(obj, dict) else None
+        trace = ("", "")
+        for key in ("log_id", "logid"):
+            value = dig(error, key)
+            if isinstance(value, str) and value:
+                trace = (value[:200], f"body:error.{key}")
+                break
+        if not trace[0]:
+            trace = first_header(headers, "x-tt-logid", "x-request-id", "request-id")
+        code = to_int(dig(obj, "code")) if isinstance(obj, dict) else None
+        if code is None:
+            return self.malformed(status, body, trace)
+        retry_after = to_float(headers.get("x-ogw-ratelimit-reset"))
+        data = obj.get("data")
+        next_page = None
+        if isinstance(data, dict) and data.get("has_more") is True and data.get("page_token"):
+            next_page = {"page_token": text(data.get("page_token"), 500)}
+        ok = code == 0 and 200 <= status < 300
+        return Decoded(
+            ok=ok, http_status=status,
+            classification=C.OK if ok else self.classify(str(code), status),
+            code=str(code), message=text(obj.get("msg"), 1000), trace_id=trace[0],
+            trace_id_source=trace[1], data=data, next_page=next_page,
+            next_page_in="query" if next_page else "",
+            field_violations=dict_list(dig(error, "field_violations"),
+                                       ("field", "value", "description")),
+            permission_violations=dict_list(dig(error, "permission_violations"),
+                                            ("type", "subject", "description", "scope", "url")),
+            helps=dict_list(dig(error, "helps"), ("url", "description")),
+            troubleshooter=text(dig(error, "troubleshooter"), 500),
+            retry_after=retry_after,
+        )
+
+    def rate_limits(self, method: str, path: str) -> tuple[RateLimit, ...]:
+        if path.rstrip("/").endswith("/im/v1/messages") and method.upper() == "POST":
+            return (RateLimit(1000, 60), RateLimit(50, 1))
+        return (RateLimit(20, 1),)
+
