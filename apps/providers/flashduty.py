@@ -94,19 +94,18 @@ class Flashduty(Provider):
         data = obj.get("data")
         ok = 200 <= status < 300
         next_page, where = None, ""
-        if isinstance(data, dict):
-            if data.get("has_next_page") is True:
-                sent = request.json if request is not None and isinstance(request.json, dict) \
+        if isinstance(data, dict) and data.get("has_next_page") is True:
+            sent = request.json if request is not None and isinstance(request.json, dict) \
                     else {}
-                if data.get("search_after_ctx"):
-                    next_page = {"search_after_ctx": text(data["search_after_ctx"], 2000)}
-                else:
-                    current = to_int(sent.get("p")) or 1
-                    next_page = {"p": current + 1}
-                    if request is not None and not sent:
-                        query = dict(parse_qsl(request.url.partition("?")[2]))
-                        next_page = {"p": (to_int(query.get("p")) or 1) + 1}
-                where = "body"
+            if data.get("search_after_ctx"):
+                next_page = {"search_after_ctx": text(data["search_after_ctx"], 2000)}
+            else:
+                current = to_int(sent.get("p")) or 1
+                next_page = {"p": current + 1}
+                if request is not None and not sent:
+                    query = dict(parse_qsl(request.url.partition("?")[2]))
+                    next_page = {"p": (to_int(query.get("p")) or 1) + 1}
+            where = "body"
         return Decoded(ok=ok, http_status=status, classification=C.OK if ok else
                        self.classify(None, status), code="OK" if ok else None,
                        trace_id=trace[0], trace_id_source=trace[1], data=data,
