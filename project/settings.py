@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.accounts",
     "apps.core",
+    "apps.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "apps.core.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_MAX_LOOP_INTERVAL = 10
+
+# Platform emulators under /sandbox/<provider>/ (demo and tests). Off in production.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 
 # Heartbeats older than this make /healthz answer 503.
 HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)

@@ -66,6 +66,7 @@ class Flashduty(Provider):
               help_en="Console → Account settings → APP Key; carries all permissions of the "
                       "member who created it."),
     )
+    catalog = CATALOG
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         out = request.copy()

@@ -106,6 +106,9 @@ class Freelog(Provider):
             if decoded.ok:
                 decoded.ok, decoded.classification = False, C.MALFORMED
                 decoded.problem = "no Authorization header with the JWT"
+            elif decoded.code in {"30", "4", "10"}:
+                # On the login endpoint "authentication failed" means a wrong login or password.
+                decoded.classification = C.CREDENTIAL_INVALID
             raise self.token_failure(decoded)
         return TokenGrant(token, _jwt_lifetime(token, now or time.time()), "jwt",
                           extra={"user_id": dig(decoded.data, "userId")})

@@ -1,0 +1,282 @@
+"""What every emulated platform shares: derived secrets, token issuing with each platform's
+reissue rule, fetch counters and daily caps, injected faults, rate windows, trace ids."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from .models import SandboxApp, SandboxCounter, SandboxFault, SandboxToken
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _key() -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), b"zhongkong-sandbox", hashlib.sha256).digest()
+
+
+def _mac(message: str) -> str:
+    return hmac.new(_key(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def app_secret(provider: str, app_id: str) -> str:
+    """The one secret the emulated platform accepts for this app (derived, never stored)."""
+    return _mac(f"secret:{provider}:{app_id}")[:32]
+
+
+def secret_matches(app: SandboxApp, secret: Any) -> bool:
+    return isinstance(secret, str) and hmac.compare_digest(
+        secret.encode(), app_secret(app.provider, app.app_id).encode())
+
+
+def find_app(provider: str, app_id: Any) -> SandboxApp | None:
+    if not isinstance(app_id, str) or not app_id:
+        return None
+    return SandboxApp.objects.filter(provider=provider, app_id=app_id).first()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def jsonr(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    response = HttpResponse(json.dumps(obj, ensure_ascii=False), status=status,
+                            content_type="application/json; charset=utf-8")
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def body_json(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+# --- trace ids in each platform's format ---------------------------------------------------
+
+def feishu_logid() -> str:
+    return timezone.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(10).upper()
+
+
+def ulid() -> str:
+    return "".join(secrets.choice(CROCKFORD) for _ in range(26))
+
+
+def wechat_rid() -> str:
+    return f"{int(time.time()):08x}-{secrets.randbits(32):08x}-{secrets.randbits(32):08x}"
+
+
+def uuid_upper() -> str:
+    raw = secrets.token_hex(16).upper()
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+# --- fetch counters and caps ---------------------------------------------------------------
+
+def count_fetch(app: SandboxApp) -> int:
+    """Record one call of the token endpoint; return today's count including it."""
+    today = timezone.localdate()
+    counter, _ = SandboxCounter.objects.get_or_create(app=app, day=today)
+    SandboxCounter.objects.filter(pk=counter.pk).update(fetches=F("fetches") + 1)
+    return SandboxCounter.objects.values_list("fetches", flat=True).get(pk=counter.pk)
+
+
+def fetches(provider: str, app_id: str) -> int:
+    """Total token-endpoint calls for an app (what tests assert on)."""
+    return sum(SandboxCounter.objects.filter(app__provider=provider, app__app_id=app_id)
+               .values_list("fetches", flat=True))
+
+
+def cap_reached(app: SandboxApp, count: int) -> bool:
+    return app.daily_cap is not None and count > app.daily_cap
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+REUSE_UNTIL_WINDOW = "reuse_until_window"  # Feishu: same token until < window remains
+REUSE_WHILE_VALID = "reuse_while_valid"  # same token until it expires
+EXTEND = "extend"  # DingTalk: same token, validity extended on every fetch
+ROTATE = "rotate"  # every fetch issues a new token
+
+
+def token_value(app: SandboxApp, kind: str, serial: int, shape: Callable[[str], str]) -> str:
+    return shape(_mac(f"token:{app.provider}:{app.pk}:{kind}:{serial}") +
+                 _mac(f"token2:{app.pk}:{kind}:{serial}"))
+
+
+def issue_token(app: SandboxApp, kind: str, *, mode: str, shape: Callable[[str], str],
+                old_grace: int | None = None) -> tuple[str, int]:
+    """Hand out a token under the platform's rule. Returns (token, seconds until expiry).
+
+    `old_grace` (ROTATE): previous tokens stay valid this many more seconds (WeChat: 300);
+    None keeps them valid until their own expiry (iTrigger).
+    """
+    now = timezone.now()
+    lifetime = timedelta(seconds=app.token_lifetime)
+    with transaction.atomic():
+        SandboxApp.objects.select_for_update().filter(pk=app.pk).first()
+        latest = SandboxToken.objects.filter(app=app, kind=kind).order_by("-serial").first()
+        live = latest is not None and latest.valid_until > now
+        if live and mode == EXTEND:
+            SandboxToken.objects.filter(pk=latest.pk).update(expires_at=now + lifetime,
+                                                             valid_until=now + lifetime)
+            return token_value(app, kind, latest.serial, shape), app.token_lifetime
+        if live and (mode == REUSE_WHILE_VALID or (
+                mode == REUSE_UNTIL_WINDOW and
+                (latest.expires_at - now).total_seconds() >= app.reissue_window)):
+            remaining = int((latest.expires_at - now).total_seconds())
+            return token_value(app, kind, latest.serial, shape), remaining
+        if mode == ROTATE and old_grace is not None:
+            SandboxToken.objects.filter(app=app, kind=kind, valid_until__gt=now).update(
+                valid_until=now + timedelta(seconds=old_grace))
+        serial = (latest.serial + 1) if latest else 1
+        value = token_value(app, kind, serial, shape)
+        SandboxToken.objects.create(app=app, kind=kind, serial=serial, token_hash=hash_token(value),
+                                    issued_at=now, expires_at=now + lifetime,
+                                    valid_until=now + lifetime)
+        return value, app.token_lifetime
+
+
+def invalidate_tokens(app: SandboxApp, kind: str) -> None:
+    SandboxToken.objects.filter(app=app, kind=kind).update(valid_until=timezone.now())
+
+
+def check_token(provider: str, token: Any, kinds: tuple[str, ...] = ()) -> tuple[str, Any]:
+    """('valid', SandboxToken) | ('expired', SandboxToken) | ('missing', None) | ('unknown', None)."""
+    if not isinstance(token, str) or not token:
+        return "missing", None
+    found = (SandboxToken.objects.select_related("app")
+             .filter(token_hash=hash_token(token), app__provider=provider).first())
+    if found is None or (kinds and found.kind not in kinds):
+        return "unknown", None
+    return ("valid" if found.valid_until > timezone.now() else "expired"), found
+
+
+# --- rate windows --------------------------------------------------------------------------
+
+def over_limit(key: str, limit: int, per: int = 1) -> tuple[bool, int]:
+    """Fixed window counter in the shared cache. Returns (over, seconds until reset)."""
+    now = time.time()
+    window = int(now // per)
+    cache_key = f"sandbox:rl:{key}:{per}:{window}"
+    cache.add(cache_key, 0, timeout=per + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        cache.set(cache_key, 1, timeout=per + 1)
+        count = 1
+    return count > limit, max(1, int((window + 1) * per - now + 0.999))
+
+
+# --- faults --------------------------------------------------------------------------------
+
+def _take_fault(provider: str, path: str) -> SandboxFault | None:
+    with transaction.atomic():
+        for fault in SandboxFault.objects.select_for_update().filter(provider=provider):
+            if not path.startswith(fault.path_prefix):
+                continue
+            if fault.remaining is not None:
+                if fault.remaining == 0:
+                    continue
+                SandboxFault.objects.filter(pk=fault.pk).update(remaining=F("remaining") - 1)
+            return fault
+    return None
+
+
+def _dropped_connection():
+    yield b'{"partial": '
+    raise ConnectionResetError("sandbox fault: connection reset")
+
+
+def _huge(megabytes: int):
+    yield b'{"data": ["'
+    chunk = b"x" * 65536
+    for _ in range(megabytes * 16):
+        yield chunk
+    yield b'"]}'
+
+
+def fault_response(fault: SandboxFault) -> HttpResponse | None:
+    kind = fault.kind
+    if kind == SandboxFault.Kind.DELAY:
+        time.sleep(min(fault.value, 120_000) / 1000)
+        return None
+    if kind == SandboxFault.Kind.STATUS:
+        return HttpResponse(f"<html><body><h1>{fault.value or 502} Bad Gateway</h1></body></html>",
+                            status=fault.value or 502, content_type="text/html")
+    if kind == SandboxFault.Kind.HTML:
+        return HttpResponse("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+                            "<body><center><h1>502 Bad Gateway</h1></center></body></html>",
+                            status=502, content_type="text/html")
+    if kind == SandboxFault.Kind.TRUNCATED:
+        return HttpResponse(b'{"code": 0, "msg": "success", "data": {"items": [{"id": 1}, {"i',
+                            content_type="application/json")
+    if kind == SandboxFault.Kind.NOT_JSON:
+        return HttpResponse(b"upstream said: OK but not JSON", content_type="text/plain")
+    if kind == SandboxFault.Kind.RESET:
+        return StreamingHttpResponse(_dropped_connection(), content_type="application/json")
+    if kind == SandboxFault.Kind.HUGE:
+        return StreamingHttpResponse(_huge(max(1, fault.value)), content_type="application/json")
+    return None
+
+
+def endpoint(provider: str, methods: tuple[str, ...] = ("GET", "POST")):
+    """Decorate an emulated platform endpoint: no CSRF (machines call it), faults first."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            path = request.path.split(f"/sandbox/{provider}", 1)[-1] or "/"
+            fault = _take_fault(provider, path)
+            if fault is not None:
+                response = fault_response(fault)
+                if response is not None:
+                    return response
+            if request.method not in methods:
+                return method_not_allowed(provider, request)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+_NOT_ALLOWED: dict[str, Callable[[HttpRequest], HttpResponse]] = {}
+
+
+def method_not_allowed(provider: str, request: HttpRequest) -> HttpResponse:
+    handler = _NOT_ALLOWED.get(provider)
+    return handler(request) if handler else HttpResponse(status=405)
+
+
+def on_method_not_allowed(provider: str):
+    def register(handler):
+        _NOT_ALLOWED[provider] = handler
+        return handler
+    return register
+
+
+def bearer(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else ""

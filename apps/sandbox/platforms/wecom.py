@@ -1,0 +1,49 @@
+"""WeCom emulator: /sandbox/wecom/cgi-bin/..."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from .. import core
+
+P = "wecom"
+
+
+def err(code: int, message: str):
+    return core.jsonr({"errcode": code, "errmsg": f"{message}, hint: [{core.wechat_rid()}]"})
+
+
+@core.endpoint(P, ("GET",))
+def gettoken(request):
+    app = core.find_app(P, request.GET.get("corpid", ""))
+    if app is None:
+        return err(40013, "invalid corpid")
+    core.count_fetch(app)
+    if not core.secret_matches(app, request.GET.get("corpsecret", "")):
+        return err(40001, "invalid secret")
+    token, expires = core.issue_token(app, "access_token", mode=core.REUSE_WHILE_VALID,
+                                      shape=lambda raw: (raw * 2)[:96])
+    return core.jsonr({"errcode": 0, "errmsg": "ok", "access_token": token,
+                       "expires_in": expires})
+
+
+@core.endpoint(P, ("GET",))
+def user_get(request):
+    state, _ = core.check_token(P, request.GET.get("access_token"), ("access_token",))
+    if state == "missing":
+        return err(41001, "access_token missing")
+    if state == "expired":
+        return err(42001, "access_token expired")
+    if state != "valid":
+        return err(40014, "invalid access_token")
+    userid = request.GET.get("userid", "")
+    if not userid:
+        return err(41009, "missing userid")
+    return core.jsonr({"errcode": 0, "errmsg": "ok", "userid": userid, "name": "张三",
+                       "department": [1], "status": 1})
+
+
+urlpatterns = [
+    path("cgi-bin/gettoken", gettoken),
+    path("cgi-bin/user/get", user_get),
+]
