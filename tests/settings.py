@@ -22,6 +22,7 @@ _TEST_ENV = {
     "STATIC_MANIFEST": "false",
     "LOG_FORMAT": "text",
     "SANDBOX_ENABLED": "true",
+    "CONN_MAX_AGE": "0",
 }
 for _name, _value in _TEST_ENV.items():
     os.environ.setdefault(_name, _value)

@@ -29,33 +29,33 @@ def error(code: int, msg: str, status: int, **extra) -> object:
     err = {"log_id": logid, "message": f"Refer to the documentation to fix the error: {FIX}",
            **extra}
     return core.jsonr({"code": code, "msg": msg, "error": err}, status=status,
-                      headers={"x-tt-logid": logid})
+                      headers={"X-Tt-Logid": logid})
 
 
 def ok(data: object) -> object:
     return core.jsonr({"code": 0, "msg": "success", "data": data},
-                      headers={"x-tt-logid": core.feishu_logid()})
+                      headers={"X-Tt-Logid": core.feishu_logid()})
 
 
 def _token(request, kind: str):
     body = core.body_json(request)
     if not isinstance(body, dict) or not body.get("app_id") or not body.get("app_secret"):
         return core.jsonr({"code": 10003, "msg": "invalid param"}, status=400,
-                          headers={"x-tt-logid": core.feishu_logid()})
+                          headers={"X-Tt-Logid": core.feishu_logid()})
     app = core.find_app(P, body["app_id"])
     if app is None:
         return core.jsonr({"code": 99991543, "msg": "app_id or app_secret not exist"}, status=400,
-                          headers={"x-tt-logid": core.feishu_logid()})
+                          headers={"X-Tt-Logid": core.feishu_logid()})
     core.count_fetch(app)
     if not core.secret_matches(app, body["app_secret"]):
         return core.jsonr({"code": 10015, "msg": "app secret invalid"}, status=400,
-                          headers={"x-tt-logid": core.feishu_logid()})
+                          headers={"X-Tt-Logid": core.feishu_logid()})
     if app.frozen:
         return core.jsonr({"code": 10014, "msg": "app is not authorized"}, status=400,
-                          headers={"x-tt-logid": core.feishu_logid()})
+                          headers={"X-Tt-Logid": core.feishu_logid()})
     token, expire = core.issue_token(app, kind, mode=core.REUSE_UNTIL_WINDOW, shape=_shape(kind))
     return core.jsonr({"code": 0, "msg": "ok", kind: token, "expire": expire},
-                      headers={"x-tt-logid": core.feishu_logid()})
+                      headers={"X-Tt-Logid": core.feishu_logid()})
 
 
 @core.endpoint(P, ("POST",))
