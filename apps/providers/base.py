@@ -247,6 +247,25 @@ PROBLEM_TEXT = {
 }
 
 
+CLASSIFICATION_TEXT = {
+    Classification.OK: ("成功。", "Success."),
+    Classification.TOKEN_REJECTED: ("平台拒绝了访问令牌（过期或无效）：刷新令牌后重试一次。",
+                                    "The platform rejected the access token (expired or invalid): "
+                                    "refresh it and retry once."),
+    Classification.CREDENTIAL_INVALID: ("凭证无效（App ID 或密钥错误、应用被停用）：请检查凭证，重试无用。",
+                                        "The credential is invalid (wrong id or secret, or the app "
+                                        "is disabled): check it; retrying will not help."),
+    Classification.RATE_LIMITED: ("请求过于频繁：稍后再试。", "Rate limited: wait, then retry."),
+    Classification.QUOTA_EXHAUSTED: ("调用额度已用尽：等额度重置。",
+                                     "The quota is used up: wait until it resets."),
+    Classification.RETRYABLE: ("平台暂时出错：退避后重试。",
+                               "The platform had a transient failure: back off and retry."),
+    Classification.CLIENT_ERROR: ("请求本身有误：请按平台文档修正。",
+                                  "The request itself is wrong: fix it as the platform's docs say."),
+    Classification.MALFORMED: ("无法读取平台的响应。", "The platform's response could not be read."),
+}
+
+
 class Provider:
     """Base class: a platform is data (the class attributes) plus the little code it needs."""
 
@@ -305,6 +324,12 @@ class Provider:
             decoded = Decoded(ok=False, http_status=int(status) if isinstance(status, int) else 0,
                               classification=Classification.MALFORMED,
                               problem=f"decoder_error:{type(exc).__name__}")
+        if decoded.ok:
+            decoded.classification = Classification.OK
+        elif decoded.classification is Classification.OK:
+            by = by_status(decoded.http_status)
+            decoded.classification = by if by is not Classification.OK else \
+                Classification.CLIENT_ERROR
         return self._explain(decoded)
 
     def _decode(self, status: int, headers: dict[str, str], body: Body,
@@ -317,6 +342,9 @@ class Provider:
             decoded.explanation_zh, decoded.explanation_en = entry.zh, entry.en
         elif decoded.problem in PROBLEM_TEXT:
             decoded.explanation_zh, decoded.explanation_en = PROBLEM_TEXT[decoded.problem]
+        elif not decoded.ok:
+            decoded.explanation_zh, decoded.explanation_en = CLASSIFICATION_TEXT[
+                decoded.classification]
         return decoded
 
     def classify(self, code: str | None, status: int) -> Classification:

@@ -1,0 +1,48 @@
+"""The dependency rules of DESIGN.md, checked on the source."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from apps.providers.registry import PROVIDERS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sources(folder: str):
+    return [(p, p.read_text()) for p in (ROOT / folder).rglob("*.py")]
+
+
+def test_the_sandbox_never_imports_the_adapters():
+    offenders = [str(p) for p, src in _sources("apps/sandbox")
+                 if re.search(r"^\s*(from|import)\s+apps\.providers", src, re.M)
+                 or "from ..providers" in src]
+    assert offenders == []
+
+
+def test_providers_import_no_other_app_and_no_django():
+    offenders = [str(p) for p, src in _sources("apps/providers")
+                 if re.search(r"^\s*(from|import)\s+(apps\.(?!providers)|django)", src, re.M)]
+    assert offenders == []
+
+
+def test_audit_imports_no_other_app():
+    offenders = [str(p) for p, src in _sources("apps/audit")
+                 if re.search(r"^\s*(from|import)\s+apps\.(?!audit)", src, re.M)]
+    assert offenders == []
+
+
+def test_nothing_outside_the_adapters_branches_on_a_platform_name():
+    names = "|".join(re.escape(k) for k in PROVIDERS)
+    pattern = re.compile(rf"""(==|!=|\bin\b)\s*\(?\s*["']({names})["']|["']({names})["']\s*(==|!=)""")
+    offenders = []
+    for folder in ("apps", "project", "templates"):
+        for path in (ROOT / folder).rglob("*"):
+            if not path.is_file() or path.suffix not in {".py", ".html"}:
+                continue
+            if "providers" in path.parts or "sandbox" in path.parts:
+                continue
+            if pattern.search(path.read_text()):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
