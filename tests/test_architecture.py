@@ -35,7 +35,8 @@ def test_audit_imports_no_other_app():
 
 def test_nothing_outside_the_adapters_branches_on_a_platform_name():
     names = "|".join(re.escape(k) for k in PROVIDERS)
-    pattern = re.compile(rf"""(==|!=|\bin\b)\s*\(?\s*["']({names})["']|["']({names})["']\s*(==|!=)""")
+    quoted = rf"""["']({names})["']"""
+    pattern = re.compile(rf"(==|!=|\bin\b)\s*\(?\s*{quoted}|{quoted}\s*(==|!=)")
     offenders = []
     for folder in ("apps", "project", "templates"):
         for path in (ROOT / folder).rglob("*"):

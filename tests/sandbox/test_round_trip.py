@@ -37,7 +37,8 @@ def test_token_call_and_rejected_token(key, sandbox_app, sandbox_url):
     token = None
     if provider.uses_token_for(creds):
         grant = fetch_token(provider, base_url=base, creds=creds)
-        assert grant.access_token and 0 < grant.expires_in <= provider.refresh_policy.default_lifetime
+        lifetime = provider.refresh_policy.default_lifetime
+        assert grant.access_token and 0 < grant.expires_in <= lifetime
         token = grant.access_token
     method, path, params, body = CALLS[key]
     request = OutboundRequest(method, base + path, params=list(params), json=body)
