@@ -25,8 +25,10 @@ def _walk(resolver: URLResolver, namespace: str = ""):
 
 
 def test_every_project_view_declares_its_roles():
+    # The sandbox's endpoints answer with each platform's own authentication, not ours.
     undeclared = [name for name, view in _walk(get_resolver())
-                  if name not in PUBLIC and not hasattr(view, "allowed_roles")]
+                  if name not in PUBLIC and not hasattr(view, "allowed_roles")
+                  and not view.__module__.startswith("apps.sandbox.")]
     assert undeclared == []
 
 

@@ -38,6 +38,16 @@ def test_bootstrap_creates_roles_and_one_admin_with_a_one_time_password(monkeypa
     assert User.objects.count() == 1 and AuditEvent.objects.count() == 1
 
 
+def test_bootstrap_registers_the_sandbox_demo_apps_once(settings):
+    from apps.sandbox.models import SandboxApp
+    from apps.sandbox.services import DEMO_APP_IDS
+
+    settings.SANDBOX_ENABLED = True
+    _bootstrap()
+    _bootstrap()
+    assert set(SandboxApp.objects.values_list("provider", "app_id")) == set(DEMO_APP_IDS.items())
+
+
 def test_bootstrap_takes_the_admin_from_the_environment(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root-ops")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "an env supplied passphrase")

@@ -2,19 +2,25 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.accounts.models import Role, User
 from apps.accounts.roles import ensure_roles
 from apps.accounts.services import user_create
+from apps.sandbox.services import sandbox_demo_apps
 
 
 class Command(BaseCommand):
-    help = ("Idempotent first-run set-up: the roles, and an admin when none exists "
-            "(DJANGO_SUPERUSER_USERNAME/PASSWORD, or a printed one-time password).")
+    help = ("Idempotent first-run set-up: the roles, an admin when none exists "
+            "(DJANGO_SUPERUSER_USERNAME/PASSWORD, or a printed one-time password), and with "
+            "the sandbox enabled its demo apps.")
 
     def handle(self, *args, **options) -> None:
+        if settings.SANDBOX_ENABLED:
+            apps = sandbox_demo_apps()
+            self.stdout.write(f"bootstrap: sandbox platforms ready ({', '.join(sorted(apps))})")
         with transaction.atomic():
             ensure_roles()
             if User.objects.filter(groups__name=Role.ADMIN).exists():
