@@ -357,12 +357,36 @@ class Provider:
             Classification.MALFORMED), problem=body.problem or "unexpected_shape",
             trace_id=trace[0], trace_id_source=trace[1])
 
+    # Codes that, answered by the token endpoint itself, mean the credential is wrong (a
+    # business API answering the same code means the token is).
+    token_endpoint_credential_codes: frozenset[str] = frozenset()
+
+    def grant(self, decoded: Decoded, token: Any, expires_in: int | None, token_type: str,
+              problem: str = "unexpected_shape", **extra: Any) -> TokenGrant:
+        """The TokenGrant, or the ProviderError saying why the fetch failed."""
+        if decoded.ok and isinstance(token, str) and token and expires_in is not None:
+            return TokenGrant(token, expires_in, token_type, extra=extra)
+        if decoded.ok:
+            decoded.ok, decoded.classification = False, Classification.MALFORMED
+            decoded.problem = decoded.problem or problem
+        elif decoded.code in self.token_endpoint_credential_codes:
+            decoded.classification = Classification.CREDENTIAL_INVALID
+        raise self.token_failure(decoded)
+
     def token_failure(self, decoded: Decoded) -> ProviderError:
         permanent = decoded.classification in {Classification.CREDENTIAL_INVALID,
                                                Classification.CLIENT_ERROR}
         message = f"{self.key} token fetch failed: {decoded.code or decoded.http_status} " \
                   f"{decoded.message or decoded.problem}".strip()
         return ProviderError(message, decoded=decoded, permanent=permanent)
+
+
+def with_query_token(request: OutboundRequest, name: str, token: str | None) -> OutboundRequest:
+    """A copy of `request` carrying the token as query parameter `name` (replacing any)."""
+    out = request.copy()
+    out.params = [(k, v) for k, v in out.params if k != name]
+    out.params.append((name, token or ""))
+    return out
 
 
 def first_header(headers: dict[str, str], *names: str) -> tuple[str, str]:

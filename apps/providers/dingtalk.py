@@ -18,6 +18,7 @@ from .base import (
     read_json,
     text,
     to_int,
+    with_query_token,
 )
 from .wechat import ErrcodeDecoderMixin
 
@@ -85,19 +86,15 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
         obj = read_json(body).obj
         if isinstance(obj, dict) and "accessToken" in obj:
             decoded = self.decode(status, headers, body)
-            expires = to_int(obj.get("expireIn"))
-            if decoded.ok and isinstance(obj["accessToken"], str) and expires is not None:
-                return TokenGrant(obj["accessToken"], expires)
-            raise self.token_failure(decoded)
+            return self.grant(decoded, obj["accessToken"], to_int(obj.get("expireIn")),
+                              "access_token")
         return self._parse_token_grant(status, headers, body)
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
-        out = request.copy()
         if self._old(creds):
-            out.params = [(k, v) for k, v in out.params if k != "access_token"]
-            out.params.append(("access_token", token or ""))
-        else:
-            out.headers["x-acs-dingtalk-access-token"] = token or ""
+            return with_query_token(request, "access_token", token)
+        out = request.copy()
+        out.headers["x-acs-dingtalk-access-token"] = token or ""
         return out
 
     def _decode(self, status, headers, body: Body, request) -> Decoded:

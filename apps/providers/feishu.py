@@ -133,13 +133,8 @@ class Feishu(Provider):
         parsed = read_json(body).obj
         token = dig(parsed, "tenant_access_token") or dig(parsed, "app_access_token")
         expire = to_int(dig(parsed, "expire"))
-        if not decoded.ok or not isinstance(token, str) or not token or expire is None:
-            if decoded.ok:
-                decoded.ok, decoded.classification = False, C.MALFORMED
-                decoded.problem = decoded.problem or "unexpected_shape"
-            raise self.token_failure(decoded)
         kind = "tenant_access_token" if dig(parsed, "tenant_access_token") else "app_access_token"
-        return TokenGrant(token, expire, kind)
+        return self.grant(decoded, token, expire, kind)
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         out = request.copy()

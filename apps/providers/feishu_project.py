@@ -131,12 +131,7 @@ class FeishuProject(Provider):
         decoded = self.decode(status, headers, body)
         parsed = read_json(body).obj
         token, expire = dig(parsed, "data", "token"), to_int(dig(parsed, "data", "expire_time"))
-        if not decoded.ok or not isinstance(token, str) or not token or expire is None:
-            if decoded.ok:
-                decoded.ok, decoded.classification = False, C.MALFORMED
-                decoded.problem = decoded.problem or "unexpected_shape"
-            raise self.token_failure(decoded)
-        return TokenGrant(token, expire, "plugin_access_token")
+        return self.grant(decoded, token, expire, "plugin_access_token")
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         out = request.copy()

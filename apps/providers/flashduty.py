@@ -16,6 +16,7 @@ from .base import (
     first_header,
     text,
     to_int,
+    with_query_token,
 )
 
 C = Classification
@@ -69,9 +70,7 @@ class Flashduty(Provider):
     catalog = CATALOG
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
-        out = request.copy()
-        out.params = [(k, v) for k, v in out.params if k != "app_key"]
-        out.params.append(("app_key", creds.get("app_key", "")))
+        out = with_query_token(request, "app_key", creds.get("app_key", ""))
         out.headers.setdefault("Content-Type", "application/json")
         return out
 

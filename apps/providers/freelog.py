@@ -83,6 +83,8 @@ class Freelog(Provider):
               help_en="Signature mode: the HMAC-SHA1 signing key."),
     )
     token_type = "jwt"
+    # On the login endpoint "authentication failed" means a wrong login or password.
+    token_endpoint_credential_codes = frozenset({"30", "4", "10"})
     refresh_policy = RefreshPolicy(default_lifetime=JWT_LIFETIME, refresh_before=86_400)
     catalog = CATALOG
 
@@ -102,16 +104,9 @@ class Freelog(Provider):
         decoded = self.decode(status, headers, body)
         auth = {k.lower(): v for k, v in (headers or {}).items()}.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        if not decoded.ok or not token:
-            if decoded.ok:
-                decoded.ok, decoded.classification = False, C.MALFORMED
-                decoded.problem = "no Authorization header with the JWT"
-            elif decoded.code in {"30", "4", "10"}:
-                # On the login endpoint "authentication failed" means a wrong login or password.
-                decoded.classification = C.CREDENTIAL_INVALID
-            raise self.token_failure(decoded)
-        return TokenGrant(token, _jwt_lifetime(token, now or time.time()), "jwt",
-                          extra={"user_id": dig(decoded.data, "userId")})
+        return self.grant(decoded, token or None, _jwt_lifetime(token, now or time.time()), "jwt",
+                          problem="no Authorization header with the JWT",
+                          user_id=dig(decoded.data, "userId"))
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         out = request.copy()

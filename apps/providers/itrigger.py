@@ -80,12 +80,7 @@ class ITrigger(Provider):
     def parse_token(self, status, headers, body) -> TokenGrant:
         decoded = self.decode(status, headers, body)
         token = dig(decoded.data, "accessToken")
-        if not decoded.ok or not isinstance(token, str) or not token:
-            if decoded.ok:
-                decoded.ok, decoded.classification = False, C.MALFORMED
-                decoded.problem = decoded.problem or "unexpected_shape"
-            raise self.token_failure(decoded)
-        return TokenGrant(token, LIFETIME, "accessToken")
+        return self.grant(decoded, token, LIFETIME, "accessToken")
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         out = request.copy()

@@ -19,6 +19,7 @@ from .base import (
     read_json,
     text,
     to_int,
+    with_query_token,
 )
 
 C = Classification
@@ -51,11 +52,13 @@ CATALOG = catalog({
     50001: ("用户未授权该接口。", "The user has not authorised this API.", C.CLIENT_ERROR),
     50002: ("用户受限。", "The user is restricted.", C.CLIENT_ERROR),
 })
-_TOKEN_ENDPOINT_CREDENTIAL_CODES = {"40001", "40013", "40125", "40002"}
 
 
 class ErrcodeDecoderMixin:
     """The WeChat-family envelope: success has no `errcode` or errcode 0."""
+
+    # On the token endpoint itself 40001 means a wrong secret: never loop on it.
+    token_endpoint_credential_codes = frozenset({"40001", "40013", "40125", "40002", "40091"})
 
     def _decode(self, status, headers, body: Body, request) -> Decoded:
         obj = body.obj
@@ -79,19 +82,12 @@ class ErrcodeDecoderMixin:
 
     def _parse_token_grant(self, status, headers, body, token_key="access_token",
                            expires_key="expires_in") -> TokenGrant:
+        """Token endpoints answering `{access_token, expires_in}` or an errcode envelope."""
         decoded = self.decode(status, headers, body)
         obj = read_json(body).obj
         token = obj.get(token_key) if isinstance(obj, dict) else None
         expires = to_int(obj.get(expires_key)) if isinstance(obj, dict) else None
-        if not decoded.ok or not isinstance(token, str) or not token or expires is None:
-            if decoded.ok:
-                decoded.ok, decoded.classification = False, C.MALFORMED
-                decoded.problem = decoded.problem or "unexpected_shape"
-            elif decoded.code in _TOKEN_ENDPOINT_CREDENTIAL_CODES:
-                # On the token endpoint itself 40001 means a wrong secret: never loop on it.
-                decoded.classification = C.CREDENTIAL_INVALID
-            raise self.token_failure(decoded)
-        return TokenGrant(token, expires)
+        return self.grant(decoded, token, expires, "access_token")
 
 
 class WeChat(ErrcodeDecoderMixin, Provider):
@@ -130,7 +126,4 @@ class WeChat(ErrcodeDecoderMixin, Provider):
         return self._parse_token_grant(status, headers, body)
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
-        out = request.copy()
-        out.params = [(k, v) for k, v in out.params if k != "access_token"]
-        out.params.append(("access_token", token or ""))
-        return out
+        return with_query_token(request, "access_token", token)

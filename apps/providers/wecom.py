@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .base import Classification, Field, OutboundRequest, Provider, RefreshPolicy, catalog, join_url
+from .base import (
+    Classification,
+    Field,
+    OutboundRequest,
+    Provider,
+    RefreshPolicy,
+    catalog,
+    join_url,
+    with_query_token,
+)
 from .wechat import ErrcodeDecoderMixin
 
 C = Classification
@@ -51,7 +60,4 @@ class WeCom(ErrcodeDecoderMixin, Provider):
         return self._parse_token_grant(status, headers, body)
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
-        out = request.copy()
-        out.params = [(k, v) for k, v in out.params if k != "access_token"]
-        out.params.append(("access_token", token or ""))
-        return out
+        return with_query_token(request, "access_token", token)
