@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.core",
     "apps.sandbox",
+    "apps.vault",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "apps.core.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_MAX_LOOP_INTERVAL = 10
+
+# Where this Zhongkong is reached; demo credentials point their sandbox base URL here.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}")
 
 # Platform emulators under /sandbox/<provider>/ (demo and tests). Off in production.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

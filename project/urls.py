@@ -7,6 +7,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("credentials/", include("apps.vault.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("djadmin/", admin.site.urls),
 ]

@@ -38,6 +38,7 @@ class Field:
     help_en: str = ""
     default: str = ""
     choices: tuple[tuple[str, str], ...] = ()
+    demo: str = ""  # value for demo credentials against the sandbox
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,7 @@ class Provider:
     base_url_choices: tuple[tuple[str, str], ...] = ()
     docs_url: str = ""
     fields: tuple[Field, ...] = ()
+    id_field: str | None = None  # the field naming the app (app id, corp id, login name)
     token_type: str | None = None
     refresh_policy: RefreshPolicy | None = None
     catalog: Mapping[str, CatalogEntry] = {}
@@ -290,12 +292,24 @@ class Provider:
     def uses_tokens(self) -> bool:
         return self.refresh_policy is not None
 
+    def sample_values(self, app_id: str, secret: str) -> dict[str, str]:
+        """A credential's values from an app id and its one secret (demo data, tests)."""
+        values = {f.name: f.demo for f in self.fields if f.demo}
+        if self.id_field:
+            values[self.id_field] = app_id
+        values[self.secret_fields[0]] = secret
+        return values
+
     def uses_token_for(self, creds: Mapping[str, str]) -> bool:
         """Whether this credential trades its secret for a token (some platforms offer both)."""
         return self.uses_tokens
 
     # -- requests ------------------------------------------------------------------------
     def token_request(self, base_url: str, creds: Mapping[str, str]) -> OutboundRequest | None:
+        return None
+
+    def probe_request(self, base_url: str, creds: Mapping[str, str]) -> OutboundRequest | None:
+        """The cheapest authenticated call, for platforms (or modes) without tokens."""
         return None
 
     def parse_token(self, status: int, headers: Mapping[str, str] | None,

@@ -58,6 +58,42 @@ def send(request: OutboundRequest, *, session: requests.Session | None = None,
             session.close()
 
 
+def _network_error(provider: Provider, exc: Exception) -> ProviderError:
+    decoded = Decoded(ok=False, http_status=0, classification=Classification.RETRYABLE,
+                      problem=f"network:{type(exc).__name__}")
+    return ProviderError(f"{provider.key}: {type(exc).__name__} talking to the platform",
+                         decoded=decoded)
+
+
+def probe(provider: Provider, *, base_url: str, creds: Mapping[str, str],
+          session: requests.Session | None = None) -> tuple[Decoded, TokenGrant | None]:
+    """"Test connection": fetch a token, or make the cheapest authenticated call when the
+    platform has no tokens. The decoded result never carries the token itself."""
+    request = provider.token_request(base_url, creds) if provider.uses_token_for(creds) else None
+    is_token = request is not None
+    if request is None:
+        request = provider.probe_request(base_url, creds)
+        if request is None:
+            raise ProviderError(f"{provider.key} has no way to test a connection", permanent=True)
+        request = provider.apply_auth(request, creds, None)
+    try:
+        raw = send(request, session=session)
+    except requests.RequestException as exc:
+        raise _network_error(provider, exc) from exc
+    decoded = provider.decode(raw.status, raw.headers, raw.body, request)
+    grant = None
+    if is_token:
+        decoded.data = None  # token responses carry the token: never pass it on
+        if decoded.ok:
+            try:
+                grant = provider.parse_token(raw.status, raw.headers, raw.body)
+            except ProviderError as exc:
+                failed = exc.decoded or decoded
+                failed.data = None
+                return failed, None
+    return decoded, grant
+
+
 def fetch_token(provider: Provider, *, base_url: str, creds: Mapping[str, str],
                 session: requests.Session | None = None) -> TokenGrant:
     """One upstream token fetch. Raises ProviderError (permanent or not) on any failure."""
@@ -68,8 +104,5 @@ def fetch_token(provider: Provider, *, base_url: str, creds: Mapping[str, str],
     try:
         raw = send(request, session=session)
     except requests.RequestException as exc:
-        decoded = Decoded(ok=False, http_status=0, classification=Classification.RETRYABLE,
-                          problem=f"network:{type(exc).__name__}")
-        raise ProviderError(f"{provider.key} token fetch failed: {type(exc).__name__}",
-                            decoded=decoded) from exc
+        raise _network_error(provider, exc) from exc
     return provider.parse_token(raw.status, raw.headers, raw.body)

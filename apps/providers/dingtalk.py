@@ -55,6 +55,7 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     default_base_url = NEW_API
     base_url_choices = ((NEW_API, "new API"), (OLD_API, "old API (oapi)"))
     docs_url = "https://open.dingtalk.com/document/orgapp/obtain-orgapp-token"
+    id_field = "app_key"
     fields = (
         Field("app_key", "AppKey", "AppKey", help_zh="开发者后台 → 应用 → 凭证与基础信息。",
               help_en="Developer console → App → Credentials."),

@@ -103,6 +103,7 @@ class Feishu(Provider):
     default_base_url = "https://open.feishu.cn"
     base_url_choices = (("https://open.feishu.cn", "Feishu"), ("https://open.larksuite.com", "Lark"))
     docs_url = "https://open.feishu.cn/document/server-docs/api-call-guide/calling-process/get-"
+    id_field = "app_id"
     fields = (
         Field("app_id", "App ID", "App ID", help_zh="开发者后台 → 凭证与基础信息，形如 cli_…",
               help_en="Developer console → Credentials & Basic Info; looks like cli_…"),

@@ -106,13 +106,14 @@ class FeishuProject(Provider):
     base_url_choices = (("https://project.feishu.cn", "Feishu Project"),
                         ("https://project.larksuite.com", "Meegle"))
     docs_url = "https://project.feishu.cn/b/helpcenter/1p8d7djs/4bsmoql6"
+    id_field = "plugin_id"
     fields = (
         Field("plugin_id", "插件 ID", "Plugin ID", help_zh="插件开发 → 插件凭证。",
               help_en="Plugin development → plugin credentials."),
         Field("plugin_secret", "插件密钥", "Plugin secret", secret=True,
               help_zh="插件凭证中的 plugin_secret。保存后不再显示。",
               help_en="The plugin_secret of the plugin credentials. Never shown after saving."),
-        Field("user_key", "X-USER-KEY", "X-USER-KEY", required=False,
+        Field("user_key", "X-USER-KEY", "X-USER-KEY", required=False, demo="7000000000000000001",
               help_zh="使用插件令牌时代表的用户（个人设置中可查）。",
               help_en="The user a plugin token acts as (see the user's profile)."),
     )

@@ -14,6 +14,7 @@ from .base import (
     catalog,
     dig,
     first_header,
+    join_url,
     text,
     to_int,
     with_query_token,
@@ -68,6 +69,10 @@ class Flashduty(Provider):
                       "member who created it."),
     )
     catalog = CATALOG
+
+    def probe_request(self, base_url, creds) -> OutboundRequest:
+        return OutboundRequest("POST", join_url(base_url, "/incident/list"),
+                               json={"p": 1, "limit": 1})
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         out = with_query_token(request, "app_key", creds.get("app_key", ""))

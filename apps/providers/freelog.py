@@ -69,6 +69,7 @@ class Freelog(Provider):
     name_en = "Freelog"
     default_base_url = "https://api.freelog.com"
     docs_url = "https://api.freelog.com"
+    id_field = "login_name"
     fields = (
         Field("auth_mode", "鉴权方式", "Authentication", required=False, default="jwt",
               choices=(("jwt", "JWT (login)"), ("client", "Client signature"))),
@@ -99,6 +100,10 @@ class Freelog(Provider):
             headers={"Content-Type": "application/json"},
             json={"loginName": creds.get("login_name", ""), "password": creds.get("password", ""),
                   "isRemember": 1, "jwtType": "header"})
+
+    def probe_request(self, base_url, creds) -> OutboundRequest:
+        return OutboundRequest("GET", join_url(base_url, "/v2/resources"),
+                               params=[("skip", "0"), ("limit", "1")])
 
     def parse_token(self, status, headers, body, now: float | None = None) -> TokenGrant:
         decoded = self.decode(status, headers, body)

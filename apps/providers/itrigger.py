@@ -56,6 +56,7 @@ class ITrigger(Provider):
     base_url_choices = (("https://gateway-dev.itrigger.cn", "dev gateway"),
                         ("https://gateway-mb-dev.itrigger.cn", "member dev gateway"))
     docs_url = "https://github.com/ItriggerOpenAPI/OpenAPIDoc"
+    id_field = "app_id"
     fields = (
         Field("app_id", "应用 ID（appId）", "App ID (appId)", help_zh="联系企加云技术人员获取。",
               help_en="Issued by iTrigger's technical staff."),

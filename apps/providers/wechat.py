@@ -96,6 +96,7 @@ class WeChat(ErrcodeDecoderMixin, Provider):
     name_en = "WeChat Official Account"
     default_base_url = "https://api.weixin.qq.com"
     docs_url = "https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/getStableAccessToken.html"
+    id_field = "appid"
     fields = (
         Field("appid", "AppID", "AppID", help_zh="公众平台 → 设置与开发 → 基本配置。",
               help_en="Official Account platform → Settings → Basic configuration."),

@@ -41,6 +41,7 @@ class WeCom(ErrcodeDecoderMixin, Provider):
     name_en = "WeCom"
     default_base_url = "https://qyapi.weixin.qq.com"
     docs_url = "https://developer.work.weixin.qq.com/document/path/91039"
+    id_field = "corpid"
     fields = (
         Field("corpid", "企业 ID（corpid）", "Corp ID", help_zh="管理后台 → 我的企业 → 企业信息。",
               help_en="Admin console → My company → Company info."),

@@ -23,7 +23,8 @@ def _bootstrap() -> str:
     return out.getvalue()
 
 
-def test_bootstrap_creates_roles_and_one_admin_with_a_one_time_password(monkeypatch):
+def test_bootstrap_creates_roles_and_one_admin_with_a_one_time_password(monkeypatch, settings):
+    settings.SANDBOX_ENABLED = False
     monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
     monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
     output = _bootstrap()
@@ -35,7 +36,8 @@ def test_bootstrap_creates_roles_and_one_admin_with_a_one_time_password(monkeypa
     assert password not in str(list(AuditEvent.objects.values()))
     # A second run changes nothing.
     assert "nothing to create" in _bootstrap()
-    assert User.objects.count() == 1 and AuditEvent.objects.count() == 1
+    assert User.objects.count() == 1
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["user.create"]
 
 
 def test_bootstrap_registers_the_sandbox_demo_apps_once(settings):
@@ -46,6 +48,13 @@ def test_bootstrap_registers_the_sandbox_demo_apps_once(settings):
     _bootstrap()
     _bootstrap()
     assert set(SandboxApp.objects.values_list("provider", "app_id")) == set(DEMO_APP_IDS.items())
+    from apps.vault.models import Credential
+
+    slugs = set(Credential.objects.values_list("slug", flat=True))
+    assert slugs == {f"demo-{p}" for p in DEMO_APP_IDS}
+    feishu = Credential.objects.get(slug="demo-feishu")
+    assert feishu.base_url == f"{settings.SITE_URL}/sandbox/feishu"
+    assert feishu.adapter_values()["app_id"] == DEMO_APP_IDS["feishu"]
 
 
 def test_bootstrap_takes_the_admin_from_the_environment(monkeypatch):

@@ -10,6 +10,7 @@ from apps.accounts.models import Role, User
 from apps.accounts.roles import ensure_roles
 from apps.accounts.services import user_create
 from apps.sandbox.services import sandbox_demo_apps
+from apps.vault.services import credential_ensure_demo, ensure_key_canary
 
 
 class Command(BaseCommand):
@@ -18,9 +19,15 @@ class Command(BaseCommand):
             "the sandbox enabled its demo apps.")
 
     def handle(self, *args, **options) -> None:
+        ensure_key_canary()
         if settings.SANDBOX_ENABLED:
             apps = sandbox_demo_apps()
-            self.stdout.write(f"bootstrap: sandbox platforms ready ({', '.join(sorted(apps))})")
+            created = [provider for provider, (app, secret) in sorted(apps.items())
+                       if credential_ensure_demo(
+                           provider=provider, app_id=app.app_id, secret=secret,
+                           base_url=f"{settings.SITE_URL.rstrip('/')}/sandbox/{provider}")]
+            self.stdout.write(f"bootstrap: sandbox platforms ready; demo credentials created: "
+                              f"{', '.join(f'demo-{p}' for p in created) or 'none (all exist)'}")
         with transaction.atomic():
             ensure_roles()
             if User.objects.filter(groups__name=Role.ADMIN).exists():

@@ -1,0 +1,169 @@
+"""Writes on credentials. Each service owns its transaction and records its audit event;
+secret values reach the audit log only as fingerprints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import Actor, fingerprint, record
+from apps.providers.base import Decoded, ProviderError
+from apps.providers.client import probe
+from apps.providers.registry import get_provider
+
+from . import crypto
+from .models import Credential, KeyCanary
+
+
+def _audit(action: str, credential: Credential, by, request=None, **kwargs) -> None:
+    record(action=action, actor=Actor.user(by) if by else Actor.system(), request=request,
+           target_type="credential", target_id=credential.slug,
+           details={"provider": credential.provider, **kwargs.pop("details", {})}, **kwargs)
+
+
+@transaction.atomic
+def credential_create(*, by, provider: str, name: str, slug: str, environment: str,
+                      base_url: str = "", public: Mapping[str, str], secrets: Mapping[str, str],
+                      notes: str = "", enabled: bool = True, shared_with_developers: bool = False,
+                      allowed_users=(), request=None) -> Credential:
+    credential = Credential(provider=provider, name=name, slug=slug, environment=environment,
+                            base_url=base_url, public_values=dict(public), notes=notes,
+                            enabled=enabled, shared_with_developers=shared_with_developers,
+                            created_by=by, updated_by=by)
+    for field, value in secrets.items():
+        if value:
+            credential.set_secret(field, value)
+    credential.save()
+    credential.allowed_users.set(allowed_users)
+    _audit("credential.create", credential, by, request,
+           secrets={f: v for f, v in secrets.items() if v},
+           details={"fields": sorted([*public, *(f for f, v in secrets.items() if v)])})
+    return credential
+
+
+@transaction.atomic
+def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
+                      public: Mapping[str, str], secrets: Mapping[str, str],
+                      allowed_users=None, request=None) -> list[str]:
+    """Apply changes; a secret is replaced only when a new value is given. Returns the names
+    of the changed fields (the audit keeps those names, never values)."""
+    changed = [name for name, value in changes.items() if getattr(credential, name) != value]
+    for name in changed:
+        setattr(credential, name, changes[name])
+    changed += [f"public.{k}" for k in sorted(set(public) | set(credential.public_values))
+                if public.get(k, "") != credential.public_values.get(k, "")]
+    credential.public_values = dict(public)
+    replaced = {field: value for field, value in secrets.items() if value}
+    for field, value in replaced.items():
+        credential.set_secret(field, value)
+    changed += [f"secret.{field}" for field in sorted(replaced)]
+    if allowed_users is not None:
+        before = set(credential.allowed_users.values_list("pk", flat=True))
+        after = {u.pk for u in allowed_users}
+        if before != after:
+            credential.allowed_users.set(allowed_users)
+            changed.append("allowed_users")
+    if changed:
+        credential.updated_by = by
+        credential.save()
+        _audit("credential.update", credential, by, request, secrets=replaced,
+               details={"changed": changed})
+    return changed
+
+
+@transaction.atomic
+def credential_set_enabled(*, credential: Credential, enabled: bool, by, request=None) -> None:
+    if credential.enabled == enabled:
+        return
+    credential.enabled = enabled
+    credential.updated_by = by
+    credential.save(update_fields=["enabled", "updated_by", "updated_at"])
+    _audit("credential.enable" if enabled else "credential.disable", credential, by, request)
+
+
+@transaction.atomic
+def credential_delete(*, credential: Credential, by, request=None) -> None:
+    """Soft delete: the row stays so the audit trail keeps its subject; the slug is freed."""
+    credential.deleted_at = timezone.now()
+    credential.enabled = False
+    original = credential.slug
+    credential.slug = f"{original}--deleted-{credential.pk}"[:80]
+    credential.secret_blobs, credential.secret_hints = {}, {}
+    credential.save()
+    record(action="credential.delete", actor=Actor.user(by), request=request,
+           target_type="credential", target_id=original,
+           details={"provider": credential.provider})
+
+
+def credential_reveal(*, credential: Credential, field: str, by, password: str,
+                      request=None) -> str:
+    """Admin-only, after re-entering the password. Audited with the value's fingerprint."""
+    if by.role != "admin":
+        raise PermissionDenied
+    if authenticate(request, username=by.get_username(), password=password) is None:
+        with transaction.atomic():
+            _audit("credential.reveal", credential, by, request,
+                   outcome=AuditEvent.Outcome.DENIED, details={"field": field,
+                                                               "reason": "wrong password"})
+        raise PermissionDenied("password")
+    value = credential.secret_values()[field]
+    with transaction.atomic():
+        _audit("credential.reveal", credential, by, request, secrets={field: value},
+               details={"field": field})
+    return value
+
+
+@dataclass
+class ConnectionTest:
+    ok: bool
+    decoded: Decoded | None
+    expires_in: int | None = None
+    token_fingerprint: str = ""
+    error: str = ""
+
+
+def credential_test(*, credential: Credential, by, request=None) -> ConnectionTest:
+    """Fetch a token (or make the platform's cheapest authenticated call) and decode it."""
+    values = credential.adapter_values()
+    try:
+        decoded, grant = probe(credential.platform, base_url=credential.effective_base_url,
+                               creds=values)
+        result = ConnectionTest(decoded.ok, decoded, grant.expires_in if grant else None,
+                                fingerprint(grant.access_token)[:16] if grant else "")
+    except ProviderError as exc:
+        result = ConnectionTest(False, exc.decoded, error=str(exc))
+    with transaction.atomic():
+        _audit("credential.test", credential, by, request,
+               outcome=AuditEvent.Outcome.SUCCESS if result.ok else AuditEvent.Outcome.FAILURE,
+               details={"code": result.decoded.code if result.decoded else None,
+                        "trace_id": result.decoded.trace_id if result.decoded else ""})
+    return result
+
+
+def ensure_key_canary() -> None:
+    if not KeyCanary.objects.exists():
+        KeyCanary.objects.create(ciphertext=crypto.encrypt(KeyCanary.PLAINTEXT, aad="canary"))
+
+
+def credential_ensure_demo(*, provider: str, app_id: str, secret: str, base_url: str) -> bool:
+    """Create the `demo-<provider>` credential for a sandbox app unless it exists."""
+    slug = f"demo-{provider}"
+    if Credential.objects.filter(slug=slug).exists():
+        return False
+    platform = get_provider(provider)
+    values = platform.sample_values(app_id, secret)
+    secret_names = set(platform.secret_fields)
+    credential_create(
+        by=None, provider=provider, name=f"Demo · {platform.name_en}", slug=slug,
+        environment="test", base_url=base_url, shared_with_developers=True,
+        public={k: v for k, v in values.items() if k not in secret_names},
+        secrets={k: v for k, v in values.items() if k in secret_names},
+        notes="Sandbox credential created by bootstrap.")
+    return True
