@@ -58,3 +58,17 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/")
+
+
+def sign_out(page) -> None:
+    page.locator("details.usermenu summary").click()
+    page.get_by_test_id("logout").click()
+    page.wait_for_url("**/accounts/login/")
