@@ -10,7 +10,14 @@ app = Celery("zhongkong")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# The one static beat schedule. Each entry names a task that takes primitives only.
-app.conf.beat_schedule = {
-    "heartbeat": {"task": "core.heartbeat", "schedule": 15.0},
-}
+
+@app.on_after_configure.connect
+def _schedule(sender, **kwargs) -> None:
+    from django.conf import settings
+
+    # The one static beat schedule. Each entry names a task that takes primitives only.
+    sender.conf.beat_schedule = {
+        "heartbeat": {"task": "core.heartbeat", "schedule": 15.0},
+        "tokens-scan-due": {"task": "tokens.scan_due", "schedule": settings.TOKEN_SCAN_INTERVAL},
+        "tokens-flush-handouts": {"task": "tokens.flush_handouts", "schedule": 60.0},
+    }

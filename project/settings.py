@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.sandbox",
     "apps.vault",
+    "apps.tokens",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,14 @@ SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', defau
 
 # Platform emulators under /sandbox/<provider>/ (demo and tests). Off in production.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+
+# Token centre.
+TOKEN_SCAN_INTERVAL = env.float("TOKEN_SCAN_INTERVAL", default=60.0)
+TOKEN_LEASE_SECONDS = env.int("TOKEN_LEASE_SECONDS", default=30)
+TOKEN_WAIT_POLL = env.float("TOKEN_WAIT_POLL", default=0.05)
+TOKEN_BACKOFF_BASE = env.float("TOKEN_BACKOFF_BASE", default=5.0)
+TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
+TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute
 
 # Heartbeats older than this make /healthz answer 503.
 HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("credentials/", include("apps.vault.urls")),
+    path("tokens/", include("apps.tokens.urls")),
+    path("api/v1/", include("apps.tokens.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("djadmin/", admin.site.urls),
 ]

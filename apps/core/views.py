@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.roles import ANY_ROLE, role_required
+from apps.tokens.selectors import token_health_summary
 
 from .health import system_health
 from .models import Heartbeat
@@ -15,7 +16,9 @@ from .models import Heartbeat
 @role_required(*ANY_ROLE)
 def overview(request: HttpRequest) -> HttpResponse:
     heartbeats = {hb.name: hb for hb in Heartbeat.objects.all()}
-    return render(request, "core/overview.html", {"heartbeats": heartbeats})
+    health = token_health_summary(request.user) if request.user.role != "auditor" else None
+    return render(request, "core/overview.html", {"heartbeats": heartbeats,
+                                                  "token_health": health})
 
 
 @never_cache

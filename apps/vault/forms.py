@@ -83,6 +83,8 @@ class CredentialForm(forms.Form):
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].lower()
+        if slug in {"new", "keys"}:
+            raise forms.ValidationError(_("This slug is reserved."))
         taken = Credential.objects.filter(slug=slug)
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)

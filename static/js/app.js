@@ -7,4 +7,23 @@
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
   });
+
+  // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
+  var lang = document.documentElement.lang || "zh-hans";
+  var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };
+  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-countdown]").forEach(function (el) {
+      var target = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(target)) return;
+      var s = Math.round((target - now) / 1000), abs = Math.abs(s);
+      var text = Math.floor(abs / 3600) + ":" + pad(Math.floor(abs % 3600 / 60)) + ":" + pad(abs % 60);
+      el.textContent = s >= 0 ? words.in + text + words.later : words.ago + text;
+      el.classList.toggle("past", s < 0);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:afterSwap", tick);
+  setInterval(tick, 1000);
 })();

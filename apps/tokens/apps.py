@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class TokensConfig(AppConfig):
+    name = "apps.tokens"
+    label = "tokens"
+    verbose_name = "Token centre"

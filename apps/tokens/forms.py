@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.vault.models import Credential
+
+
+class ClientKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120,
+                           help_text=_("Which business server uses it, e.g. order-service-prod."))
+    credentials = forms.ModelMultipleChoiceField(
+        label=_("Credentials it may fetch"), queryset=Credential.objects.none(),
+        widget=forms.CheckboxSelectMultiple)
+    expires_at = forms.DateTimeField(label=_("Expires"), required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                     help_text=_("Empty: never."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["credentials"].queryset = Credential.objects.alive().order_by("slug")
+
+    def clean_expires_at(self):
+        value = self.cleaned_data.get("expires_at")
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError(_("Choose a time in the future."))
+        return value

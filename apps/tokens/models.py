@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.vault import crypto
+from apps.vault.models import Credential
+
+
+class AccessTokenQuerySet(models.QuerySet):
+    def due_for_refresh(self, now) -> AccessTokenQuerySet:
+        """Rows whose planned refresh time has come, not backing off, not blocked.
+        Served by the (refresh_at) index: the cost follows what is due, not the table size."""
+        return (self.filter(refresh_at__lte=now, credential__enabled=True,
+                            credential__deleted_at__isnull=True)
+                .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+                .filter(Q(blocked_until__isnull=True) | Q(blocked_until__lte=now)))
+
+
+class AccessToken(models.Model):
+    """The current token of one credential, encrypted like the vault's secrets, plus what the
+    refresh service needs: a lease (single-flight), the version it compares and sets, the
+    previous token while the platform keeps it valid, and the last failure."""
+
+    credential = models.OneToOneField(Credential, on_delete=models.CASCADE,
+                                      related_name="access_token")
+    value_blob = models.TextField(blank=True)
+    previous_blob = models.TextField(blank=True)
+    previous_valid_until = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=16, blank=True)
+    token_type = models.CharField(max_length=32, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    obtained_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    refresh_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    blocked_reason = models.CharField(max_length=32, blank=True)
+    last_error = models.JSONField(default=dict, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    fetch_day = models.DateField(null=True, blank=True)
+    fetches_today = models.PositiveIntegerField(default=0)
+
+    objects = AccessTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"token of {self.credential.slug} v{self.version}"
+
+    def _aad(self, which: str) -> str:
+        return f"token:{self.credential.uid}:{which}"
+
+    def value(self) -> str:
+        return crypto.decrypt(self.value_blob, aad=self._aad("current")) if self.value_blob \
+            else ""
+
+    def previous_value(self) -> str:
+        return crypto.decrypt(self.previous_blob, aad=self._aad("previous")) \
+            if self.previous_blob else ""
+
+    def seal(self, value: str) -> str:
+        return crypto.encrypt(value, aad=self._aad("current"))
+
+    def seal_previous(self, value: str) -> str:
+        return crypto.encrypt(value, aad=self._aad("previous")) if value else ""
+
+
+class ClientKeyQuerySet(models.QuerySet):
+    def usable(self, now) -> ClientKeyQuerySet:
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+class ClientKey(models.Model):
+    """A business server's key for the token API. Only its SHA-256 is stored; the key itself
+    is shown once when created."""
+
+    PREFIX = "zkck_"
+
+    name = models.CharField(_("name"), max_length=120)
+    key_prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    credentials = models.ManyToManyField(Credential, related_name="client_keys",
+                                         verbose_name=_("credentials it may fetch"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClientKeyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class HandoutCount(models.Model):
+    """Token hand-outs per client key, credential and minute. The API adds to the count;
+    a periodic task turns each finished minute into one audit event carrying the count."""
+
+    client_key = models.ForeignKey(ClientKey, on_delete=models.CASCADE)
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE)
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    audited = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client_key", "credential", "minute"],
+                                               name="handout_minute")]
+        indexes = [models.Index(fields=["audited", "minute"], name="handout_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.count} hand-outs at {self.minute:%H:%M}"

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import F
+from django.utils import timezone
+
+from apps.vault.models import Credential
+
+from .models import AccessToken
+
+
+def credentials_due(now: datetime) -> list[int]:
+    """Ids of credentials whose token should be fetched now: due rows (indexed on refresh_at),
+    plus token-using credentials that have never had a row."""
+    due = list(AccessToken.objects.due_for_refresh(now)
+               .exclude(blocked_reason="credential",
+                        credential__updated_at__lte=F("last_error_at"))
+               .values_list("credential_id", flat=True))
+    fresh = (Credential.objects.alive().filter(enabled=True, access_token__isnull=True)
+             .only("pk", "provider", "public_values"))
+    due += [c.pk for c in fresh if c.platform.uses_token_for(c.public_values)]
+    return due
+
+
+def token_rows(user) -> list[dict]:
+    """Token status of every token-using credential the user may see (two queries)."""
+    credentials = [c for c in Credential.objects.visible_to(user).order_by("slug")
+                   if c.platform.uses_token_for(c.public_values)]
+    tokens = {t.credential_id: t for t in
+              AccessToken.objects.filter(credential__in=[c.pk for c in credentials])}
+    now = timezone.now()
+    rows = []
+    for credential in credentials:
+        token = tokens.get(credential.pk)
+        valid = token is not None and token.expires_at is not None and token.expires_at > now
+        if token is None or not token.version:
+            health = "none"
+        elif token.last_error and not valid:
+            health = "failing"
+        elif token.last_error:
+            health = "warning"
+        else:
+            health = "ok" if valid else "expired"
+        rows.append({"credential": credential, "token": token, "valid": valid,
+                     "health": health, "cap": credential.platform.refresh_policy.daily_cap})
+    return rows
+
+
+def token_health_summary(user) -> dict[str, int]:
+    summary = {"ok": 0, "warning": 0, "failing": 0, "expired": 0, "none": 0}
+    for row in token_rows(user):
+        summary[row["health"]] += 1
+    return summary

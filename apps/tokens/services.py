@@ -1,0 +1,328 @@
+"""The refresh service every caller uses: beat, passive refresh, the console, "refresh now".
+
+Single-flight across processes and hosts with a lease on the token row plus compare-and-set
+on its version (plain UPDATE ... WHERE, so it holds on PostgreSQL and SQLite alike): one
+caller claims the lease and fetches upstream, outside any transaction; the others wait for
+the version to move and share the result. Compare-and-refresh: a caller naming the token it
+saw rejected only causes a fetch while that token is still the current one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import secrets
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import Actor, fingerprint, record
+from apps.providers.base import Classification, Decoded, ProviderError, RefreshPolicy
+from apps.providers.client import fetch_token
+from apps.vault.models import Credential
+
+from .models import AccessToken, ClientKey, HandoutCount
+
+logger = logging.getLogger(__name__)
+
+SAFETY = timedelta(seconds=1)  # never hand out a token this close to its expiry
+
+
+class TokenUnavailable(Exception):
+    """No valid token can be served. `code` is what the token API reports."""
+
+    def __init__(self, code: str, message: str, *, decoded: Decoded | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message)
+        self.code, self.decoded, self.retry_after = code, decoded, retry_after
+
+
+@dataclass(frozen=True)
+class Served:
+    token: str
+    row: AccessToken
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident()}:" \
+           f"{uuid.uuid4().hex[:8]}"
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.TOKEN_LEASE_SECONDS)
+
+
+def _row(credential_id: int) -> AccessToken:
+    row = AccessToken.objects.select_related("credential").filter(
+        credential_id=credential_id).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                AccessToken.objects.create(credential_id=credential_id)
+        except IntegrityError:
+            pass  # created by a concurrent caller
+        row = AccessToken.objects.select_related("credential").get(credential_id=credential_id)
+    return row
+
+
+def is_valid(row: AccessToken, now: datetime) -> bool:
+    return bool(row.value_blob) and row.expires_at is not None and row.expires_at > now + SAFETY
+
+
+def plan_refresh(policy: RefreshPolicy, obtained: datetime, expires_in: int) -> datetime:
+    """Refresh ahead of expiry by the platform's margin (at most a quarter of the lifetime, so
+    short-lived tokens work too), minus up to 20% jitter so credentials don't move in step."""
+    margin = min(policy.refresh_before, expires_in * 0.25)
+    jitter = random.uniform(0, margin * 0.2)  # noqa: S311 - spreading load, not security
+    return obtained + timedelta(seconds=max(0.0, expires_in - margin - jitter))
+
+
+def _blocked(row: AccessToken, now: datetime) -> bool:
+    if row.blocked_reason == "credential":
+        # A wrong secret stays wrong until someone changes the credential.
+        return row.last_error_at is not None and row.credential.updated_at <= row.last_error_at
+    return row.blocked_until is not None and row.blocked_until > now
+
+
+def _serve_or_raise(row: AccessToken, now: datetime, code: str, message: str) -> AccessToken:
+    if is_valid(row, now):
+        return row
+    retry = (row.retry_at or row.blocked_until)
+    raise TokenUnavailable(code, message, retry_after=(retry - now).total_seconds()
+                           if retry and retry > now else None)
+
+
+def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
+    """Wait while another caller holds the lease. The new row once its version moved; None
+    when the lease lapsed without a new version (its holder died): then try to claim."""
+    while time.monotonic() < deadline:
+        time.sleep(settings.TOKEN_WAIT_POLL)
+        row = AccessToken.objects.select_related("credential").get(pk=pk)
+        if row.version != version:
+            return row
+        if row.lease_until is None or row.lease_until <= timezone.now():
+            return None
+    raise TokenUnavailable("refresh_timeout", "the refresh in progress did not finish in time")
+
+
+def token_refresh(*, credential_id: int, rejected_token: str | None = None, force: bool = False,
+                  reason: str = "scheduled", actor: Actor | None = None) -> AccessToken:
+    """Make sure the credential has a current token, fetching upstream only when needed.
+
+    - `rejected_token`: a caller saw this token rejected; fetch only if it is still current.
+    - `force`: fetch even when the current token is not yet due ("refresh now").
+    - otherwise fetch when there is no valid token or its planned refresh time has come.
+    """
+    deadline = time.monotonic() + settings.TOKEN_LEASE_SECONDS + 5
+    owner = _owner()
+    while True:
+        row, now = _row(credential_id), timezone.now()
+        valid = is_valid(row, now)
+        if rejected_token is not None and valid and row.value() != rejected_token:
+            return row  # someone already replaced the rejected token
+        if rejected_token is None and not force and valid and row.refresh_at \
+                and row.refresh_at > now:
+            return row  # not due yet
+        if _blocked(row, now):
+            return _serve_or_raise(row, now, row.blocked_reason or "blocked",
+                                   "token fetching is stopped for this credential")
+        if reason == "scheduled" and row.retry_at and row.retry_at > now:
+            return _serve_or_raise(row, now, "backing_off", "waiting before the next attempt")
+        claimed = (AccessToken.objects.filter(pk=row.pk, version=row.version)
+                   .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+                   .update(lease_owner=owner, lease_until=now + _lease()))
+        if claimed:
+            break
+        fresher = _wait_for(row.pk, row.version, deadline)
+        if fresher is not None and is_valid(fresher, timezone.now()):
+            return fresher  # shared the other caller's fetch
+    return _fetch(row, owner, reason=reason, actor=actor)
+
+
+def _count_fetch(row: AccessToken) -> int | None:
+    """Count today's upstream fetch; return the count before it, or None if the cap is hit."""
+    today = timezone.localdate()
+    if row.fetch_day != today:
+        AccessToken.objects.filter(pk=row.pk).update(fetch_day=today, fetches_today=0)
+        row.fetches_today = 0
+    cap = row.credential.platform.refresh_policy.daily_cap
+    if cap is not None and row.fetches_today >= cap:
+        return None
+    AccessToken.objects.filter(pk=row.pk).update(fetches_today=F("fetches_today") + 1)
+    return row.fetches_today
+
+
+def _next_midnight(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) -> AccessToken:
+    credential: Credential = row.credential
+    provider = credential.platform
+    actor = actor or Actor.system(f"token-{reason}")
+    now = timezone.now()
+    if _count_fetch(row) is None:
+        decoded = Decoded(ok=False, http_status=0, classification=Classification.QUOTA_EXHAUSTED,
+                          problem="daily fetch cap reached (counted by Zhongkong)")
+        return _failed(row, owner, ProviderError("daily cap", decoded=decoded), reason, actor)
+    try:
+        grant = fetch_token(provider, base_url=credential.effective_base_url,
+                            creds=credential.adapter_values())
+    except ProviderError as exc:
+        return _failed(row, owner, exc, reason, actor)
+    except Exception as exc:  # a bug or a broken secret: never leave the lease dangling
+        AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(lease_owner="",
+                                                                        lease_until=None)
+        raise exc
+    now = timezone.now()
+    policy = provider.refresh_policy
+    old_value = row.value() if is_valid(row, now) else ""
+    grace_until = None
+    if old_value and old_value != grant.access_token:
+        grace_until = row.expires_at if policy.old_token_grace is None else min(
+            row.expires_at, now + timedelta(seconds=policy.old_token_grace))
+    with transaction.atomic():
+        updated = AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(
+            value_blob=row.seal(grant.access_token),
+            previous_blob=row.seal_previous(old_value if grace_until else ""),
+            previous_valid_until=grace_until,
+            fingerprint=fingerprint(grant.access_token)[:16], token_type=grant.token_type,
+            version=F("version") + 1, obtained_at=now,
+            expires_at=now + timedelta(seconds=grant.expires_in),
+            refresh_at=plan_refresh(policy, now, grant.expires_in),
+            lease_owner="", lease_until=None, failures=0, retry_at=None, blocked_until=None,
+            blocked_reason="", last_error={}, last_error_at=None)
+        if updated:
+            record(action="token.refresh", actor=actor, target_type="credential",
+                   target_id=credential.slug, secrets={"token": grant.access_token},
+                   details={"provider": provider.key, "reason": reason,
+                            "expires_in": grant.expires_in, "version": row.version + 1})
+    return AccessToken.objects.select_related("credential").get(pk=row.pk)
+
+
+def _failed(row: AccessToken, owner: str, exc: ProviderError, reason: str,
+            actor: Actor) -> AccessToken:
+    now = timezone.now()
+    decoded = exc.decoded
+    classification = decoded.classification if decoded else Classification.RETRYABLE
+    failures = row.failures + 1
+    changes = {"lease_owner": "", "lease_until": None, "failures": failures, "last_error_at": now,
+               "last_error": {"code": decoded.code if decoded else None,
+                              "message": (decoded.message if decoded else "")[:300],
+                              "classification": str(classification),
+                              "trace_id": decoded.trace_id if decoded else "",
+                              "explanation_zh": decoded.explanation_zh if decoded else "",
+                              "explanation_en": decoded.explanation_en if decoded else "",
+                              "problem": decoded.problem if decoded else "", "reason": reason}}
+    if classification in (Classification.CREDENTIAL_INVALID, Classification.CLIENT_ERROR) \
+            or exc.permanent:
+        changes.update(blocked_reason="credential", retry_at=None)
+    elif classification is Classification.QUOTA_EXHAUSTED:
+        changes.update(blocked_reason="quota", blocked_until=_next_midnight(now))
+    else:
+        wait = decoded.retry_after if decoded and decoded.retry_after else min(
+            settings.TOKEN_BACKOFF_BASE * 2 ** (failures - 1), settings.TOKEN_BACKOFF_MAX)
+        changes["retry_at"] = now + timedelta(
+            seconds=wait * random.uniform(0.5, 1.0))  # noqa: S311
+    with transaction.atomic():
+        AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(**changes)
+        record(action="token.refresh", actor=actor, outcome=AuditEvent.Outcome.FAILURE,
+               target_type="credential", target_id=row.credential.slug,
+               details={"provider": row.credential.provider, "reason": reason,
+                        **{k: changes["last_error"][k] for k in ("code", "classification",
+                                                                 "trace_id", "problem")}})
+    logger.warning("token refresh failed for %s: %s", row.credential.slug,
+                   changes["last_error"]["code"] or changes["last_error"]["problem"])
+    row = AccessToken.objects.select_related("credential").get(pk=row.pk)
+    return _serve_or_raise(row, now, "upstream_failed" if classification not in (
+        Classification.CREDENTIAL_INVALID, Classification.QUOTA_EXHAUSTED) else
+        str(classification), "the platform refused or failed the token fetch")
+
+
+def handout_count(*, client_key_id: int, credential_id: int) -> None:
+    """Count one hand-out in its minute (one UPDATE on the hot path; INSERT once a minute)."""
+    minute = timezone.now().replace(second=0, microsecond=0)
+    key = {"client_key_id": client_key_id, "credential_id": credential_id, "minute": minute}
+    if HandoutCount.objects.filter(**key).update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            HandoutCount.objects.create(count=1, **key)
+    except IntegrityError:
+        HandoutCount.objects.filter(**key).update(count=F("count") + 1)
+
+
+def handouts_audit(*, before: datetime) -> int:
+    """One audit event per client key, credential and finished minute, with its count."""
+    cutoff = before.replace(second=0, microsecond=0)
+    written = 0
+    pending = (HandoutCount.objects.filter(audited=False, minute__lt=cutoff)
+               .select_related("client_key", "credential").order_by("minute", "pk"))
+    for item in pending.iterator():
+        with transaction.atomic():
+            if not HandoutCount.objects.filter(pk=item.pk, audited=False).update(audited=True):
+                continue  # another worker took it
+            record(action="token.handout",
+                   actor=Actor.client_key(item.client_key_id, item.client_key.name),
+                   target_type="credential", target_id=item.credential.slug,
+                   details={"minute": item.minute.isoformat(), "count": item.count,
+                            "provider": item.credential.provider})
+            written += 1
+    return written
+
+
+def token_current(*, credential: Credential, actor: Actor | None = None) -> Served:
+    """The token to hand out now: the current one while valid, else a fresh one."""
+    row = _row(credential.pk)
+    if not is_valid(row, timezone.now()):
+        row = token_refresh(credential_id=credential.pk, reason="on_demand", actor=actor)
+        if not is_valid(row, timezone.now()):
+            raise TokenUnavailable("upstream_failed", "no valid token")
+    return Served(row.value(), row)
+
+
+def client_key_create(*, name: str, credentials, by=None, expires_at: datetime | None = None,
+                      request=None) -> tuple[ClientKey, str]:
+    """Create a client key; the raw key is returned once and only its hash is kept."""
+    raw = ClientKey.PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        key = ClientKey.objects.create(name=name, key_prefix=raw[:12], key_hash=ClientKey.hash(raw),
+                                       expires_at=expires_at, created_by=by)
+        key.credentials.set(credentials)
+        record(action="client_key.create", actor=Actor.user(by) if by else Actor.system("cli"),
+               request=request, target_type="client_key", target_id=key.pk,
+               secrets={"client_key": raw},
+               details={"name": name, "credentials": sorted(c.slug for c in credentials),
+                        "expires_at": expires_at.isoformat() if expires_at else None})
+    return key, raw
+
+
+def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
+    with transaction.atomic():
+        if ClientKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()):
+            record(action="client_key.revoke", actor=Actor.user(by), request=request,
+                   target_type="client_key", target_id=key.pk, details={"name": key.name})
+
+
+def client_key_authenticate(raw: str) -> ClientKey | None:
+    if not raw.startswith(ClientKey.PREFIX) or len(raw) > 100:
+        return None
+    now = timezone.now()
+    key = ClientKey.objects.usable(now).filter(key_hash=ClientKey.hash(raw)).first()
+    if key is not None and (key.last_used_at is None or now - key.last_used_at >
+                            timedelta(seconds=60)):
+        # At most one write a minute per key for "last used".
+        ClientKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "tokens"
+
+urlpatterns = [
+    path("", views.token_list, name="list"),
+    path("keys/", views.client_keys, name="keys"),
+    path("keys/<int:pk>/revoke/", views.client_key_revoke, name="key_revoke"),
+    path("<slug:slug>/", views.token_detail, name="detail"),
+    path("<slug:slug>/refresh/", views.token_refresh_now, name="refresh"),
+]
