@@ -238,7 +238,8 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 
 # Token centre.
 TOKEN_SCAN_INTERVAL = env.float("TOKEN_SCAN_INTERVAL", default=60.0)
-TOKEN_LEASE_SECONDS = env.int("TOKEN_LEASE_SECONDS", default=30)
+TOKEN_FETCH_TIMEOUT = env.float("TOKEN_FETCH_TIMEOUT", default=15.0)
+TOKEN_LEASE_SECONDS = env.int("TOKEN_LEASE_SECONDS", default=30)  # > fetch timeout
 TOKEN_WAIT_POLL = env.float("TOKEN_WAIT_POLL", default=0.05)
 TOKEN_BACKOFF_BASE = env.float("TOKEN_BACKOFF_BASE", default=5.0)
 TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)

@@ -95,14 +95,15 @@ def probe(provider: Provider, *, base_url: str, creds: Mapping[str, str],
 
 
 def fetch_token(provider: Provider, *, base_url: str, creds: Mapping[str, str],
-                session: requests.Session | None = None) -> TokenGrant:
+                session: requests.Session | None = None,
+                timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> TokenGrant:
     """One upstream token fetch. Raises ProviderError (permanent or not) on any failure."""
     request = provider.token_request(base_url, creds)
     if request is None:
         raise ProviderError(f"{provider.key} does not use tokens for this credential",
                             permanent=True)
     try:
-        raw = send(request, session=session)
+        raw = send(request, session=session, timeout=timeout)
     except requests.RequestException as exc:
         raise _network_error(provider, exc) from exc
     return provider.parse_token(raw.status, raw.headers, raw.body)

@@ -13,10 +13,11 @@ from apps.vault.models import Credential
 
 class AccessTokenQuerySet(models.QuerySet):
     def due_for_refresh(self, now) -> AccessTokenQuerySet:
-        """Rows whose planned refresh time has come, not backing off, not blocked.
-        Served by the (refresh_at) index: the cost follows what is due, not the table size."""
-        return (self.filter(refresh_at__lte=now, credential__enabled=True,
-                            credential__deleted_at__isnull=True)
+        """Rows whose planned refresh time has come (or that never got a token, e.g. their
+        first fetch died with its worker), not backing off, not blocked. Served by the
+        (refresh_at) index: the cost follows what is due, not the table size."""
+        return (self.filter(Q(refresh_at__lte=now) | Q(refresh_at__isnull=True))
+                .filter(credential__enabled=True, credential__deleted_at__isnull=True)
                 .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
                 .filter(Q(blocked_until__isnull=True) | Q(blocked_until__lte=now)))
 

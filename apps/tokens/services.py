@@ -178,7 +178,8 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
         return _failed(row, owner, ProviderError("daily cap", decoded=decoded), reason, actor)
     try:
         grant = fetch_token(provider, base_url=credential.effective_base_url,
-                            creds=credential.adapter_values())
+                            creds=credential.adapter_values(),
+                            timeout=(3.05, settings.TOKEN_FETCH_TIMEOUT))
     except ProviderError as exc:
         return _failed(row, owner, exc, reason, actor)
     except Exception as exc:  # a bug or a broken secret: never leave the lease dangling
@@ -312,7 +313,8 @@ def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
     with transaction.atomic():
         if ClientKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()):
-            record(action="client_key.revoke", actor=Actor.user(by), request=request,
+            record(action="client_key.revoke",
+                   actor=Actor.user(by) if by else Actor.system("cli"), request=request,
                    target_type="client_key", target_id=key.pk, details={"name": key.name})
 
 

@@ -57,36 +57,64 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+class CeleryProcesses:
+    """Real worker and beat processes on the Redis broker and the test database."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path, self.procs, self.logs = tmp_path, {}, {}
+        self.env: dict[str, str] = {}
+
+    def start(self, name: str, **env: str) -> subprocess.Popen:
+        kind = "beat" if name.startswith("beat") else "worker"
+        command = [sys.executable, "-m", "celery", "-A", "project", kind, "-l", "info"]
+        if kind == "worker":
+            command += ["-P", "threads", "-c", "4", "-n", f"{name}-{os.getpid()}@%h",
+                        "--without-mingle", "--without-gossip"]
+        else:
+            command += ["-s", str(self.tmp_path / f"{name}-schedule")]
+        log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115
+        self.logs[name] = log
+        self.procs[name] = subprocess.Popen(
+            command, cwd=ROOT, env=child_env(VAR_DIR=str(self.tmp_path), **{**self.env, **env}),
+            stdout=log, stderr=subprocess.STDOUT)
+        return self.procs[name]
+
+    def output(self) -> str:
+        return "".join(p.read_text()[-3000:] for p in self.tmp_path.glob("*.log"))
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in self.logs.values():
+            log.close()
+
+
 @pytest.fixture
-def celery_processes(transactional_db, tmp_path):
-    """A real Celery worker and beat, on the Redis broker and the test database."""
+def celery(transactional_db, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
-    env = child_env(VAR_DIR=str(tmp_path))
-    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115
-    commands = {
-        "worker": [sys.executable, "-m", "celery", "-A", "project", "worker", "-l", "info",
-                   "-P", "threads", "-c", "2", "-n", f"test-{os.getpid()}@%h", "--without-mingle",
-                   "--without-gossip"],
-        "beat": [sys.executable, "-m", "celery", "-A", "project", "beat", "-l", "info",
-                 "-s", str(tmp_path / "beat-schedule")],
-    }
-    procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logs[name],
-                                    stderr=subprocess.STDOUT)
-             for name, cmd in commands.items()}
-    yield procs, tmp_path
-    for proc in procs.values():
-        proc.terminate()
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for log in logs.values():
-        log.close()
-    # Connections the children held are gone; the next flush must not wait on them.
+    # Start from an empty queue: tasks left by an earlier run must not leak in.
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    processes = CeleryProcesses(tmp_path)
+    yield processes
+    processes.stop()
     time.sleep(0.2)
+
+
+@pytest.fixture
+def celery_processes(celery):
+    celery.start("worker")
+    celery.start("beat")
+    return celery.procs, celery.tmp_path
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.5):

@@ -1,0 +1,82 @@
+"""Single-flight on the embedded default: SQLite, two gunicorn processes with threads."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from .conftest import ROOT, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
+    port = _port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+           "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"),
+           "SITE_URL": f"http://127.0.0.1:{port}", "ALLOWED_HOSTS": "127.0.0.1",
+           "TOKEN_WAIT_POLL": "0.05"}
+    (tmp_path / "var").mkdir()
+
+    def manage(*args: str) -> str:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    manage("migrate", "--no-input", "-v0")
+    manage("bootstrap")
+    key = manage("client_key", "create", "--name", "load", "--credential",
+                 "demo-feishu").strip()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "project.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
+         "-k", "gthread", "--threads", "32", "--timeout", "60"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "w"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def up():
+            try:
+                return requests.get(f"{base}/api/v1/openapi.json", timeout=2).ok
+            except requests.RequestException:
+                return False
+        assert wait_for(up, timeout=30)
+        first = requests.get(f"{base}/api/v1/tokens/demo-feishu", headers=headers, timeout=30)
+        assert first.status_code == 200, first.text
+        manage("shell", "-c",
+               "from apps.sandbox.models import SandboxApp, SandboxFault; "
+               "SandboxApp.objects.filter(provider='feishu').update(reissue_window=7201); "
+               "SandboxFault.objects.create(provider='feishu', path_prefix='/open-apis/auth', "
+               "kind='delay', value=800)")
+        rejected = json.dumps({"rejected_token": first.json()["access_token"]})
+
+        def call(_):
+            return requests.post(f"{base}/api/v1/tokens/demo-feishu/refresh", headers=headers,
+                                 data=rejected, timeout=60)
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            responses = list(pool.map(call, range(50)))
+        assert [r.status_code for r in responses] == [200] * 50, responses[0].text
+        assert {r.json()["version"] for r in responses} == {2}
+        counted = manage("shell", "-c", "from apps.sandbox.core import fetches; "
+                                        "print(fetches('feishu', 'cli_demo0000000001'))")
+        assert counted.strip().splitlines()[-1] == "2"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import requests
+from django.db import connection
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import fingerprint
+from apps.sandbox.core import fetches
+from apps.tokens.models import ClientKey, HandoutCount
+from apps.tokens.services import client_key_revoke, handouts_audit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _get(live_server, slug, key=None, **kwargs):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return requests.get(f"{live_server.url}/api/v1/tokens/{slug}", headers=headers, timeout=20,
+                        **kwargs)
+
+
+def _refresh(live_server, slug, key, body=None):
+    return requests.post(f"{live_server.url}/api/v1/tokens/{slug}/refresh",
+                         headers={"Authorization": f"Bearer {key}"},
+                         data=json.dumps(body) if body is not None else None, timeout=30)
+
+
+def test_get_returns_the_contract_and_fetches_once(live_server, token_credential, client_key):
+    credential, app = token_credential()
+    _, key = client_key(credential)
+    first = _get(live_server, "feishu-main", key)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert set(body) == {"credential", "provider", "token_type", "access_token", "expires_at",
+                         "expires_in", "version"}
+    assert body["credential"] == "feishu-main" and body["provider"] == "feishu"
+    assert body["token_type"] == "tenant_access_token" and body["access_token"].startswith("t-")
+    assert 7100 < body["expires_in"] <= 7200 and body["version"] == 1
+    assert first.headers["Cache-Control"] == "no-store"
+    assert first.headers["X-Request-ID"]
+    second = _get(live_server, "feishu-main", key).json()
+    assert second["access_token"] == body["access_token"]
+    assert fetches("feishu", app.app_id) == 1
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong", "revoked", "expired"])
+def test_bad_keys_get_401_with_a_request_id(live_server, token_credential, client_key, case):
+    credential, _ = token_credential()
+    record, key = client_key(credential)
+    if case == "missing":
+        key = None
+    elif case == "wrong":
+        key = key[:-4] + "AAAA"
+    elif case == "revoked":
+        client_key_revoke(key=record, by=None)
+    else:
+        ClientKey.objects.filter(pk=record.pk).update(expires_at=timezone.now()
+                                                      - timedelta(seconds=1))
+    response = _get(live_server, "feishu-main", key)
+    assert response.status_code == 401
+    body = response.json()
+    assert body["error"]["code"] == "unauthorized" and body["request_id"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    assert "access_token" not in body
+
+
+def test_scope_and_unknown(live_server, token_credential, client_key):
+    mine, _ = token_credential(slug="mine")
+    other, _ = token_credential(slug="other")
+    _, key = client_key(mine)
+    assert _get(live_server, "other", key).status_code == 403
+    assert _get(live_server, "nope", key).status_code == 404
+    assert _get(live_server, "mine", key).status_code == 200
+
+
+def test_compare_and_refresh(live_server, token_credential, client_key):
+    credential, app = token_credential(reissue_window=7201)  # every fetch issues a new token
+    _, key = client_key(credential)
+    old = _get(live_server, "feishu-main", key).json()
+    new = _refresh(live_server, "feishu-main", key, {"rejected_token": old["access_token"]})
+    assert new.status_code == 200
+    assert new.json()["version"] == 2 and new.json()["access_token"] != old["access_token"]
+    # A second server reporting the same (old) token gets the newer one, without a fetch.
+    again = _refresh(live_server, "feishu-main", key, {"rejected_token": old["access_token"]})
+    assert again.json()["version"] == 2
+    assert fetches("feishu", app.app_id) == 2
+    assert _refresh(live_server, "feishu-main", key, {"rejected_token": 5}).status_code == 400
+
+
+def test_client_keys_and_tokens_are_not_stored_in_plain_text(live_server, token_credential,
+                                                             client_key):
+    credential, _ = token_credential()
+    _, key = client_key(credential)
+    token = _get(live_server, "feishu-main", key).json()["access_token"]
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+            dump = repr(cursor.fetchall())
+            assert key not in dump and token not in dump, table
+    event = AuditEvent.objects.get(action="token.refresh")
+    assert event.secret_fingerprints == {"token": fingerprint(token)}
+    assert AuditEvent.objects.get(action="client_key.create").secret_fingerprints == {
+        "client_key": fingerprint(key)}
+
+
+def test_handouts_are_counted_and_audited_per_minute(live_server, token_credential, client_key):
+    credential, _ = token_credential()
+    record, key = client_key(credential)
+    for _ in range(5):
+        assert _get(live_server, "feishu-main", key).status_code == 200
+    assert sum(HandoutCount.objects.values_list("count", flat=True)) == 5
+    assert handouts_audit(before=timezone.now() + timedelta(minutes=2)) >= 1
+    events = AuditEvent.objects.filter(action="token.handout")
+    assert sum(e.details["count"] for e in events) == 5
+    assert {e.actor_id for e in events} == {str(record.pk)}
+    assert handouts_audit(before=timezone.now() + timedelta(minutes=2)) == 0  # once only
+
+
+def test_per_key_rate_limit(live_server, token_credential, client_key, settings):
+    settings.TOKEN_API_RATE_LIMIT = 3
+    credential, _ = token_credential()
+    _, key = client_key(credential)
+    codes = [_get(live_server, "feishu-main", key).status_code for _ in range(5)]
+    assert codes.count(429) >= 1
+    limited = next(r for r in [_get(live_server, "feishu-main", key)] if r.status_code == 429)
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert "/tokens/{credential}/refresh" in doc["paths"]

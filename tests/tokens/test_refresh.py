@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import requests
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.sandbox.core import fetches
+from apps.sandbox.models import SandboxFault
+from apps.tokens import tasks
+from apps.tokens.models import AccessToken
+from apps.tokens.selectors import credentials_due
+from apps.tokens.services import TokenUnavailable, plan_refresh, token_current, token_refresh
+from apps.vault.services import credential_update
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_fifty_concurrent_refreshes_share_one_upstream_fetch(live_server, token_credential,
+                                                             client_key):
+    credential, app = token_credential(reissue_window=7201)
+    _, key = client_key(credential)
+    first = token_current(credential=credential)
+    # Slow the platform down so that every caller arrives while the fetch is in flight.
+    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind="delay",
+                                value=800)
+
+    def call(_):
+        return requests.post(f"{live_server.url}/api/v1/tokens/feishu-main/refresh",
+                             headers={"Authorization": f"Bearer {key}"},
+                             data=json.dumps({"rejected_token": first.token}), timeout=60)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        responses = list(pool.map(call, range(50)))
+    assert [r.status_code for r in responses] == [200] * 50, responses[0].text
+    versions = {r.json()["version"] for r in responses}
+    tokens = {r.json()["access_token"] for r in responses}
+    assert versions == {2} and len(tokens) == 1 and first.token not in tokens
+    assert fetches("feishu", app.app_id) == 2  # the first token, then exactly one more
+    row = AccessToken.objects.get(credential=credential)
+    assert row.lease_owner == "" and row.lease_until is None
+
+
+def test_upstream_5xx_keeps_serving_the_old_token_and_backs_off(live_server, token_credential):
+    credential, app = token_credential(reissue_window=7201)
+    served = token_current(credential=credential)
+    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind="status",
+                                value=503)
+    row = token_refresh(credential_id=credential.pk, force=True, reason="manual")
+    assert row.value() == served.token and row.version == 1
+    assert row.failures == 1 and row.retry_at > timezone.now()
+    assert row.last_error["classification"] == "retryable"
+    failure = AuditEvent.objects.get(action="token.refresh", outcome="failure")
+    assert failure.details["problem"] == "html" or failure.details["code"] is None
+    # Scheduled refreshes wait for the back-off instead of hammering the platform.
+    AccessToken.objects.filter(pk=row.pk).update(refresh_at=timezone.now())
+    assert credential.pk not in credentials_due(timezone.now())
+    SandboxFault.objects.all().delete()
+    AccessToken.objects.filter(pk=row.pk).update(retry_at=timezone.now())
+    assert token_refresh(credential_id=credential.pk, reason="scheduled").version == 2
+
+
+def test_timeout_is_a_retryable_failure(live_server, token_credential, settings):
+    settings.TOKEN_FETCH_TIMEOUT = 0.5
+    credential, _ = token_credential()
+    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind="delay",
+                                value=1500, remaining=1)
+    started = time.monotonic()
+    with pytest.raises(TokenUnavailable) as excinfo:
+        token_refresh(credential_id=credential.pk, reason="on_demand")
+    assert time.monotonic() - started < 3
+    assert excinfo.value.code == "upstream_failed"
+    row = AccessToken.objects.get(credential=credential)
+    assert row.last_error["problem"] == "network:ReadTimeout" and row.retry_at is not None
+
+
+def test_wrong_secret_stops_retrying_until_the_credential_changes(live_server, token_credential):
+    credential, app = token_credential(secret="not-the-secret")
+    with pytest.raises(TokenUnavailable) as excinfo:
+        token_refresh(credential_id=credential.pk, reason="on_demand")
+    assert excinfo.value.code == "credential_invalid"
+    row = AccessToken.objects.get(credential=credential)
+    assert row.blocked_reason == "credential" and row.last_error["code"] == "10015"
+    AccessToken.objects.filter(pk=row.pk).update(refresh_at=timezone.now())
+    assert credential.pk not in credentials_due(timezone.now() + timedelta(hours=3))
+    with pytest.raises(TokenUnavailable):
+        token_refresh(credential_id=credential.pk, reason="scheduled")
+    assert fetches("feishu", app.app_id) == 1
+    from apps.sandbox.core import app_secret
+
+    time.sleep(0.01)
+    credential_update(credential=credential, by=None, changes={}, public=credential.public_values,
+                      secrets={"app_secret": app_secret("feishu", app.app_id)})
+    assert credential.pk in credentials_due(timezone.now())
+    assert token_refresh(credential_id=credential.pk, reason="scheduled").version == 1
+
+
+def test_platform_daily_cap_blocks_until_midnight(live_server, token_credential):
+    credential, app = token_credential("itrigger", slug="it", daily_cap=1)
+    served = token_current(credential=credential)
+    row = token_refresh(credential_id=credential.pk, force=True, reason="manual")
+    assert row.value() == served.token  # old token still served
+    assert row.blocked_reason == "quota" and row.last_error["code"] == "40004"
+    assert timezone.localtime(row.blocked_until).hour == 0
+    token_refresh(credential_id=credential.pk, force=True, reason="manual")
+    assert fetches("itrigger", app.app_id) == 2  # no third call while blocked
+
+
+def test_zhongkong_counts_the_documented_daily_cap(live_server, token_credential):
+    credential, app = token_credential("wechat", slug="wx")
+    token_current(credential=credential)
+    AccessToken.objects.filter(credential=credential).update(fetches_today=2000)
+    row = token_refresh(credential_id=credential.pk, force=True, reason="manual")
+    assert row.blocked_reason == "quota"
+    assert fetches("wechat", app.app_id) == 1
+
+
+def test_an_expired_token_is_never_served(live_server, token_credential):
+    credential, _ = token_credential(token_lifetime=2)
+    first = token_current(credential=credential)
+    assert (first.row.expires_at - timezone.now()).total_seconds() <= 2
+    time.sleep(2.2)
+    second = token_current(credential=credential)
+    assert second.token != first.token and second.row.expires_at > timezone.now()
+
+
+def test_the_refresh_task_is_idempotent(live_server, token_credential):
+    credential, app = token_credential()
+    tasks.refresh(credential.pk)
+    tasks.refresh(credential.pk)  # redelivered
+    assert fetches("feishu", app.app_id) == 1
+    assert AccessToken.objects.get(credential=credential).version == 1
+
+
+def test_scan_finds_new_and_due_credentials_only(live_server, token_credential):
+    fresh, _ = token_credential(slug="fresh")
+    done, _ = token_credential(slug="done")
+    token_refresh(credential_id=done.pk, reason="on_demand")
+    static, _ = token_credential("flashduty", slug="static")
+    now = timezone.now()
+    assert set(credentials_due(now)) == {fresh.pk}
+    AccessToken.objects.filter(credential=done).update(refresh_at=now)
+    assert set(credentials_due(now)) == {fresh.pk, done.pk}
+
+
+def test_refresh_is_planned_before_expiry_with_jitter():
+    from apps.providers.registry import get_provider
+
+    policy = get_provider("feishu").refresh_policy
+    now = timezone.now()
+    plans = {plan_refresh(policy, now, 7200) for _ in range(20)}
+    assert len(plans) > 1
+    for plan in plans:
+        remaining = (now + timedelta(seconds=7200) - plan).total_seconds()
+        assert 1500 <= remaining <= 1800  # inside Feishu's 30-minute reissue window
+    short = plan_refresh(policy, now, 30)
+    assert 21 <= (short - now).total_seconds() <= 22.5
