@@ -33,7 +33,8 @@ test: $(VENV)/.dev
 
 ## bench: the benchmarks under tests/benchmarks (not part of `make test`)
 bench: $(VENV)/.dev
-	$(PY) -m pytest tests/benchmarks -p no:randomly -s $(PYTEST_ARGS)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m pytest tests/benchmarks -p no:randomly -s -o addopts="" $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 # Views that must stay reachable without a role: signing in and out, the language switch,
 # the health probe, and Django's own admin (which checks is_staff itself).
 PUBLIC = {"accounts:login", "accounts:logout", "accounts:password_change", "set_language",
-          "core:healthz"}
+          "core:healthz", "api-openapi",
+          # The token API authenticates business servers by client key (tests/tokens/test_api).
+          "api-token", "api-token-refresh"}
 
 
 def _walk(resolver: URLResolver, namespace: str = ""):
