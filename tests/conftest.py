@@ -79,3 +79,12 @@ def client_as(users):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache, as each starts with an empty database."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,8 +1,12 @@
-"""The token API for business servers (DESIGN.md): JSON, `Authorization: Bearer <client key>`."""
+"""The token API for business servers (DESIGN.md): JSON, `Authorization: Bearer <client key>`.
+
+The hot path answers from the shared cache (token_cache) without touching the database;
+the token is kept there as ciphertext and decrypted per response."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,16 +16,23 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.audit.services import Actor
+from apps.vault import crypto
 from apps.vault.models import Credential
 
+from . import cache as token_cache
 from . import services
-from .models import ClientKey
+from .models import AccessToken, ClientKey
 from .openapi import DOCUMENT
 
 STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "rate_limited": 429,
           "upstream_failed": 502, "credential_invalid": 502, "quota_exhausted": 503,
           "backing_off": 503, "blocked": 503, "quota": 503, "refresh_timeout": 503,
           "disabled": 503, "bad_request": 400}
+
+
+def _no_store(response: JsonResponse) -> JsonResponse:
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _error(request: HttpRequest, code: str, message: str, *, retry_after: float | None = None):
@@ -33,52 +44,91 @@ def _error(request: HttpRequest, code: str, message: str, *, retry_after: float 
     return _no_store(response)
 
 
-def _no_store(response):
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _body(row, credential: Credential, token: str) -> dict:
-    now = timezone.now()
-    return {"credential": credential.slug, "provider": credential.provider,
-            "token_type": row.token_type or credential.platform.token_type,
-            "access_token": token, "expires_at": row.expires_at.isoformat(),
-            "expires_in": max(0, int((row.expires_at - now).total_seconds())),
-            "version": row.version}
-
-
-def _authorise(request: HttpRequest, slug: str):
-    """(key, credential) or an error response. Unknown credentials and credentials out of
-    the key's scope differ (404 / 403) only for an authenticated key."""
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    key = services.client_key_authenticate(raw.strip()) if scheme.lower() == "bearer" else None
-    if key is None:
-        return None, _error(request, "unauthorized", "a valid client key is required "
-                                                     "(Authorization: Bearer <client key>)")
-    window = int(timezone.now().timestamp() // 60)
-    counter = f"tokens:api:rl:{key.pk}:{window}"
+def _over_rate(key_id: int) -> float | None:
+    """Seconds until the window resets when the key is over its per-minute limit."""
+    now = time.time()
+    counter = f"zk:api:rl:{key_id}:{int(now // 60)}"
     cache.add(counter, 0, 61)
     try:
         used = cache.incr(counter)
     except ValueError:
         used = 1
-    if used > settings.TOKEN_API_RATE_LIMIT:
+    return 60 - now % 60 if used > settings.TOKEN_API_RATE_LIMIT else None
+
+
+def _refusal(request: HttpRequest, slug: str, entry: dict | None, key: dict):
+    if entry is None:
+        return _error(request, "not_found", f"no credential named {slug!r}")
+    if entry["credential_id"] not in key["scope"]:
+        return _error(request, "forbidden", "this client key may not fetch this token")
+    if not entry["enabled"]:
+        return _error(request, "disabled", "the credential is disabled")
+    if not entry["uses_token"]:
+        return _error(request, "not_found", "this credential has no access token")
+    return None
+
+
+def _authorise(request: HttpRequest, slug: str):
+    """(key entry, token entry) or an error response. An unknown credential and one out of
+    the key's scope differ (404 / 403) only for an authenticated key."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    raw = raw.strip()
+    key = entry = None
+    if scheme.lower() == "bearer" and raw.startswith(ClientKey.PREFIX) and len(raw) <= 100:
+        key, entry = token_cache.lookup(ClientKey.hash(raw), slug)
+    if key is None or key["revoked"] or (key["expires_at"] and key["expires_at"] <= time.time()):
+        return None, _error(request, "unauthorized", "a valid client key is required "
+                                                     "(Authorization: Bearer <client key>)")
+    refused = _refusal(request, slug, entry, key)
+    if refused is None and token_cache.pipelines():
+        # The common case: rate window, hand-out count and "last used" in one round trip.
+        request.handout_key = services.handout_key_now(key["id"], entry["credential_id"])
+        used, mark_used = token_cache.count_request(client_key_id=key["id"],
+                                                    credential_id=entry["credential_id"],
+                                                    handout_key=request.handout_key)
+        wait = 60 - time.time() % 60 if used > settings.TOKEN_API_RATE_LIMIT else None
+    else:
+        wait, mark_used = _over_rate(key["id"]), True
+    if wait is not None:
+        _uncount(request)
         return None, _error(request, "rate_limited", "too many requests for this client key",
-                            retry_after=60 - timezone.now().timestamp() % 60)
-    credential = Credential.objects.alive().filter(slug=slug).first()
-    if credential is None:
-        return None, _error(request, "not_found", f"no credential named {slug!r}")
-    if not key.credentials.filter(pk=credential.pk).exists():
-        return None, _error(request, "forbidden", "this client key may not fetch this token")
-    if not credential.enabled:
-        return None, _error(request, "disabled", "the credential is disabled")
-    if not credential.platform.uses_token_for(credential.public_values):
-        return None, _error(request, "not_found", "this credential has no access token")
-    return (key, credential), None
+                            retry_after=wait)
+    if mark_used:
+        services.client_key_used(client_key_id=key["id"], checked=refused is None and
+                                 token_cache.pipelines())
+    return (None, refused) if refused is not None else ((key, entry), None)
 
 
-def _actor(key: ClientKey) -> Actor:
-    return Actor.client_key(key.pk, key.name)
+def _uncount(request: HttpRequest) -> None:
+    """Take back a hand-out counted up front when no token went out after all."""
+    handout_key = getattr(request, "handout_key", None)
+    if handout_key:
+        try:
+            cache.decr(handout_key)
+        except ValueError:
+            pass
+        request.handout_key = None
+
+
+def _body(slug: str, entry: dict, token: str, expires_at, version: int, token_type: str):
+    return {"credential": slug, "provider": entry["provider"], "token_type": token_type,
+            "access_token": token, "expires_at": expires_at.isoformat(),
+            "expires_in": max(0, int((expires_at - timezone.now()).total_seconds())),
+            "version": version}
+
+
+def _from_row(slug: str, entry: dict, row: AccessToken) -> dict:
+    return _body(slug, entry, row.value(), row.expires_at, row.version,
+                 row.token_type or entry["token_type"])
+
+
+def _count(request: HttpRequest, key: dict, entry: dict) -> None:
+    if not getattr(request, "handout_key", None):
+        services.handout_count(client_key_id=key["id"], credential_id=entry["credential_id"])
+
+
+def _actor(key: dict) -> Actor:
+    return Actor.client_key(key["id"], key["name"])
 
 
 @csrf_exempt
@@ -87,13 +137,26 @@ def token_get(request: HttpRequest, slug: str) -> JsonResponse:
     auth, denied = _authorise(request, slug)
     if denied:
         return denied
-    key, credential = auth
-    try:
-        served = services.token_current(credential=credential, actor=_actor(key))
-    except services.TokenUnavailable as exc:
-        return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
-    services.handout_count(client_key_id=key.pk, credential_id=credential.pk)
-    return _no_store(JsonResponse(_body(served.row, credential, served.token)))
+    key, entry = auth
+    body = None
+    if entry["blob"] and entry["expires_at"] > time.time() + services.SAFETY.total_seconds():
+        try:
+            token = crypto.decrypt(entry["blob"],
+                                   aad=AccessToken.aad_for(entry["uid"], "current"))
+            body = _body(slug, entry, token, token_cache.expires(entry), entry["version"],
+                         entry["token_type"])
+        except crypto.DecryptionError:  # a stale entry (keys rotated): ask the database
+            token_cache.forget_token(slug)
+    if body is None:
+        try:
+            served = services.token_current(
+                credential=Credential.objects.get(pk=entry["credential_id"]), actor=_actor(key))
+        except services.TokenUnavailable as exc:
+            _uncount(request)
+            return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
+        body = _from_row(slug, entry, served.row)
+    _count(request, key, entry)
+    return _no_store(JsonResponse(body))
 
 
 @csrf_exempt
@@ -102,27 +165,29 @@ def token_refresh(request: HttpRequest, slug: str) -> JsonResponse:
     auth, denied = _authorise(request, slug)
     if denied:
         return denied
-    key, credential = auth
+    key, entry = auth
     rejected = None
     if request.body:
         try:
             body = json.loads(request.body)
         except ValueError:
+            _uncount(request)
             return _error(request, "bad_request", "the body must be JSON")
         if not isinstance(body, dict) or not isinstance(body.get("rejected_token", ""), str):
+            _uncount(request)
             return _error(request, "bad_request", '{"rejected_token": "<token>"} expected')
         rejected = body.get("rejected_token") or None
     try:
-        row = services.token_refresh(credential_id=credential.pk, rejected_token=rejected,
-                                     force=rejected is None, reason="passive",
-                                     actor=_actor(key))
-        served = services.Served(row.value(), row)
+        row = services.token_refresh(credential_id=entry["credential_id"],
+                                     rejected_token=rejected, force=rejected is None,
+                                     reason="passive", actor=_actor(key))
         if not services.is_valid(row, timezone.now()):
             raise services.TokenUnavailable("upstream_failed", "no valid token")
     except services.TokenUnavailable as exc:
+        _uncount(request)
         return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
-    services.handout_count(client_key_id=key.pk, credential_id=credential.pk)
-    return _no_store(JsonResponse(_body(served.row, credential, served.token)))
+    _count(request, key, entry)
+    return _no_store(JsonResponse(_from_row(slug, entry, row)))
 
 
 @require_GET

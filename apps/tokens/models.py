@@ -54,8 +54,12 @@ class AccessToken(models.Model):
     def __str__(self) -> str:
         return f"token of {self.credential.slug} v{self.version}"
 
+    @staticmethod
+    def aad_for(credential_uid, which: str) -> str:
+        return f"token:{credential_uid}:{which}"
+
     def _aad(self, which: str) -> str:
-        return f"token:{self.credential.uid}:{which}"
+        return self.aad_for(self.credential.uid, which)
 
     def value(self) -> str:
         return crypto.decrypt(self.value_blob, aad=self._aad("current")) if self.value_blob \

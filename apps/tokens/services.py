@@ -18,9 +18,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -31,6 +32,7 @@ from apps.providers.base import Classification, Decoded, ProviderError, RefreshP
 from apps.providers.client import fetch_token
 from apps.vault.models import Credential
 
+from . import cache as token_cache
 from .models import AccessToken, ClientKey, HandoutCount
 
 logger = logging.getLogger(__name__)
@@ -205,6 +207,7 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
             lease_owner="", lease_until=None, failures=0, retry_at=None, blocked_until=None,
             blocked_reason="", last_error={}, last_error_at=None)
         if updated:
+            transaction.on_commit(lambda: token_cache.forget_token(credential.slug))
             record(action="token.refresh", actor=actor, target_type="credential",
                    target_id=credential.slug, secrets={"token": grant.access_token},
                    details={"provider": provider.key, "reason": reason,
@@ -238,6 +241,7 @@ def _failed(row: AccessToken, owner: str, exc: ProviderError, reason: str,
             seconds=wait * random.uniform(0.5, 1.0))  # noqa: S311
     with transaction.atomic():
         AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(**changes)
+        transaction.on_commit(lambda: token_cache.forget_token(row.credential.slug))
         record(action="token.refresh", actor=actor, outcome=AuditEvent.Outcome.FAILURE,
                target_type="credential", target_id=row.credential.slug,
                details={"provider": row.credential.provider, "reason": reason,
@@ -251,8 +255,25 @@ def _failed(row: AccessToken, owner: str, exc: ProviderError, reason: str,
         str(classification), "the platform refused or failed the token fetch")
 
 
+def _handout_key(minute: int, client_key_id: int, credential_id: int) -> str:
+    return f"zk:ho:{minute}:{client_key_id}:{credential_id}"
+
+
+def handout_key_now(client_key_id: int, credential_id: int) -> str:
+    return _handout_key(int(time.time() // 60), client_key_id, credential_id)
+
+
 def handout_count(*, client_key_id: int, credential_id: int) -> None:
-    """Count one hand-out in its minute (one UPDATE on the hot path; INSERT once a minute)."""
+    """Count one hand-out in its minute: in the shared cache when there is one (no database
+    write on the hot path), else with one UPDATE on the minute's row."""
+    if token_cache.shared():
+        key = _handout_key(int(time.time() // 60), client_key_id, credential_id)
+        cache.add(key, 0, 7200)
+        try:
+            cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, 7200)
+        return
     minute = timezone.now().replace(second=0, microsecond=0)
     key = {"client_key_id": client_key_id, "credential_id": credential_id, "minute": minute}
     if HandoutCount.objects.filter(**key).update(count=F("count") + 1):
@@ -264,8 +285,32 @@ def handout_count(*, client_key_id: int, credential_id: int) -> None:
         HandoutCount.objects.filter(**key).update(count=F("count") + 1)
 
 
+def _handouts_from_cache(before: datetime) -> None:
+    """Move finished minutes' counts from the cache into HandoutCount rows (idempotent: the
+    row's unique key makes a second move of the same minute a no-op)."""
+    last = int(before.timestamp() // 60) - 1  # a minute is done once the next one ended
+    pairs = list(ClientKey.credentials.through.objects.values_list("clientkey_id",
+                                                                    "credential_id"))
+    for minute in range(last - 120, last):
+        keys = {_handout_key(minute, k, c): (k, c) for k, c in pairs}
+        counts = cache.get_many(list(keys)) if keys else {}
+        for cache_key, count in counts.items():
+            if count:
+                client_key_id, credential_id = keys[cache_key]
+                try:
+                    with transaction.atomic():
+                        HandoutCount.objects.create(
+                            client_key_id=client_key_id, credential_id=credential_id,
+                            minute=datetime.fromtimestamp(minute * 60, tz=UTC), count=count)
+                except IntegrityError:
+                    pass  # moved by an earlier run that stopped before deleting
+            cache.delete(cache_key)
+
+
 def handouts_audit(*, before: datetime) -> int:
     """One audit event per client key, credential and finished minute, with its count."""
+    if token_cache.shared():
+        _handouts_from_cache(before)
     cutoff = before.replace(second=0, microsecond=0)
     written = 0
     pending = (HandoutCount.objects.filter(audited=False, minute__lt=cutoff)
@@ -301,6 +346,7 @@ def client_key_create(*, name: str, credentials, by=None, expires_at: datetime |
         key = ClientKey.objects.create(name=name, key_prefix=raw[:12], key_hash=ClientKey.hash(raw),
                                        expires_at=expires_at, created_by=by)
         key.credentials.set(credentials)
+        transaction.on_commit(lambda: token_cache.forget_client_key(key.key_hash))
         record(action="client_key.create", actor=Actor.user(by) if by else Actor.system("cli"),
                request=request, target_type="client_key", target_id=key.pk,
                secrets={"client_key": raw},
@@ -313,18 +359,14 @@ def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
     with transaction.atomic():
         if ClientKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()):
+            transaction.on_commit(lambda: token_cache.forget_client_key(key.key_hash))
             record(action="client_key.revoke",
                    actor=Actor.user(by) if by else Actor.system("cli"), request=request,
                    target_type="client_key", target_id=key.pk, details={"name": key.name})
 
 
-def client_key_authenticate(raw: str) -> ClientKey | None:
-    if not raw.startswith(ClientKey.PREFIX) or len(raw) > 100:
-        return None
-    now = timezone.now()
-    key = ClientKey.objects.usable(now).filter(key_hash=ClientKey.hash(raw)).first()
-    if key is not None and (key.last_used_at is None or now - key.last_used_at >
-                            timedelta(seconds=60)):
-        # At most one write a minute per key for "last used".
-        ClientKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return key
+def client_key_used(*, client_key_id: int, checked: bool = False) -> None:
+    """Record "last used" at most once a minute per key (`checked`: the caller already
+    claimed this minute's mark in the cache)."""
+    if checked or cache.add(f"zk:ck:used:{client_key_id}", 1, 60):
+        ClientKey.objects.filter(pk=client_key_id).update(last_used_at=timezone.now())

@@ -20,6 +20,7 @@ from apps.providers.registry import get_provider
 
 from . import crypto
 from .models import Credential, KeyCanary
+from .signals import credential_changed
 
 
 def _audit(action: str, credential: Credential, by, request=None, **kwargs) -> None:
@@ -54,6 +55,7 @@ def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
                       allowed_users=None, request=None) -> list[str]:
     """Apply changes; a secret is replaced only when a new value is given. Returns the names
     of the changed fields (the audit keeps those names, never values)."""
+    credential._slug_before = credential.slug
     changed = [name for name, value in changes.items() if getattr(credential, name) != value]
     for name in changed:
         setattr(credential, name, changes[name])
@@ -75,7 +77,13 @@ def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
         credential.save()
         _audit("credential.update", credential, by, request, secrets=replaced,
                details={"changed": changed})
+        _changed(credential, credential._slug_before)
     return changed
+
+
+def _changed(credential: Credential, *old_slugs: str | None) -> None:
+    for slug in {credential.slug, *(s for s in old_slugs if s)}:
+        transaction.on_commit(lambda slug=slug: credential_changed.send(Credential, slug=slug))
 
 
 @transaction.atomic
@@ -86,6 +94,7 @@ def credential_set_enabled(*, credential: Credential, enabled: bool, by, request
     credential.updated_by = by
     credential.save(update_fields=["enabled", "updated_by", "updated_at"])
     _audit("credential.enable" if enabled else "credential.disable", credential, by, request)
+    _changed(credential)
 
 
 @transaction.atomic
@@ -100,6 +109,7 @@ def credential_delete(*, credential: Credential, by, request=None) -> None:
     record(action="credential.delete", actor=Actor.user(by), request=request,
            target_type="credential", target_id=original,
            details={"provider": credential.provider})
+    _changed(credential, original)
 
 
 def credential_reveal(*, credential: Credential, field: str, by, password: str,

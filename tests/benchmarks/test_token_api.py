@@ -62,7 +62,7 @@ def test_token_api_against_a_bare_view():
                 time.sleep(0.2)
         token_current(credential=credential)  # the token exists: the API only reads
         headers = {"Authorization": f"Bearer {key}"}
-        assert requests.get(f"{base}/api/v1/tokens/bench", headers=headers).ok
+        assert requests.get(f"{base}/api/v1/tokens/bench", headers=headers, timeout=10).ok
         wrk(f"{base}/bench/bare", seconds=3)  # warm up every worker
         wrk(f"{base}/api/v1/tokens/bench", seconds=3, headers=headers)
         bare = wrk(f"{base}/bench/bare")

@@ -45,6 +45,7 @@ def test_get_returns_the_contract_and_fetches_once(live_server, token_credential
     second = _get(live_server, "feishu-main", key).json()
     assert second["access_token"] == body["access_token"]
     assert fetches("feishu", app.app_id) == 1
+    assert ClientKey.objects.get().last_used_at is not None
 
 
 @pytest.mark.parametrize("case", ["missing", "wrong", "revoked", "expired"])
@@ -112,12 +113,25 @@ def test_handouts_are_counted_and_audited_per_minute(live_server, token_credenti
     record, key = client_key(credential)
     for _ in range(5):
         assert _get(live_server, "feishu-main", key).status_code == 200
-    assert sum(HandoutCount.objects.values_list("count", flat=True)) == 5
     assert handouts_audit(before=timezone.now() + timedelta(minutes=2)) >= 1
+    assert sum(HandoutCount.objects.values_list("count", flat=True)) == 5
     events = AuditEvent.objects.filter(action="token.handout")
     assert sum(e.details["count"] for e in events) == 5
     assert {e.actor_id for e in events} == {str(record.pk)}
     assert handouts_audit(before=timezone.now() + timedelta(minutes=2)) == 0  # once only
+    assert sum(HandoutCount.objects.values_list("count", flat=True)) == 5
+
+
+def test_handouts_without_a_shared_cache_are_counted_in_the_database(
+        live_server, token_credential, client_key, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    credential, _ = token_credential()
+    _, key = client_key(credential)
+    for _ in range(3):
+        assert _get(live_server, "feishu-main", key).status_code == 200
+    assert sum(HandoutCount.objects.values_list("count", flat=True)) == 3
+    handouts_audit(before=timezone.now() + timedelta(minutes=2))
+    assert sum(e.details["count"] for e in AuditEvent.objects.filter(action="token.handout")) == 3
 
 
 def test_per_key_rate_limit(live_server, token_credential, client_key, settings):
