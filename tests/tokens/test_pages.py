@@ -74,3 +74,18 @@ def test_token_list_query_count(client_as, users, django_assert_max_num_queries)
     client = client_as("admin")
     with django_assert_max_num_queries(8):
         assert client.get("/tokens/").status_code == 200
+
+
+def test_credential_list_shows_token_health(client_as, feishu):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.tokens.models import AccessToken
+
+    AccessToken.objects.create(credential=feishu, version=3,
+                               expires_at=timezone.now() + timedelta(hours=1))
+    html = client_as("developer").get("/credentials/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "令牌有效" in html or "token valid" in html
+    AccessToken.objects.filter(credential=feishu).update(last_error={"code": "10015"})
+    assert "上次刷新失败" in client_as("developer").get("/credentials/").content.decode()
