@@ -28,8 +28,9 @@ def test_providers_import_no_other_app_and_no_django():
 
 
 def test_audit_imports_no_other_app():
-    offenders = [str(p) for p, src in _sources("apps/audit")
-                 if re.search(r"^\s*(from|import)\s+apps\.(?!audit)", src, re.M)]
+    # The recording core stands alone; only the review pages (views.py) use role checks.
+    offenders = [str(p) for p, src in _sources("apps/audit") if p.name != "views.py"
+                 and re.search(r"^\s*(from|import)\s+apps\.(?!audit)", src, re.M)]
     assert offenders == []
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,7 +39,7 @@ class AuditEvent(models.Model):
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     actor_id = models.CharField(max_length=64, blank=True)
     actor_label = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
@@ -56,7 +57,12 @@ class AuditEvent(models.Model):
         ordering = ["-seq"]
         indexes = [
             models.Index(fields=["actor_type", "actor_id", "-seq"], name="audit_actor_seq"),
+            models.Index(fields=["actor_label", "-seq"], name="audit_actor_label_seq"),
             models.Index(fields=["target_type", "target_id", "-seq"], name="audit_target_seq"),
+            models.Index(fields=["action", "-seq"], name="audit_action_seq"),
+            models.Index(fields=["outcome", "-seq"], name="audit_outcome_seq"),
+            models.Index(KT("details__trace_id"), name="audit_trace_id"),
+            models.Index(KT("details__provider"), "seq", name="audit_provider_seq"),
         ]
 
     def __str__(self) -> str:

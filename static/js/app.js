@@ -8,6 +8,18 @@
     });
   });
 
+  // The audit drawer closes with its ✕ or Escape.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-drawer]")) {
+      var drawer = document.getElementById("drawer");
+      if (drawer) drawer.innerHTML = "";
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var drawer = document.getElementById("drawer");
+    if (event.key === "Escape" && drawer) drawer.innerHTML = "";
+  });
+
   // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
   var lang = document.documentElement.lang || "zh-hans";
   var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };

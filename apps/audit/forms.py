@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent
+from .selectors import ACTION_FAMILIES, EventFilter
+
+
+class EventFilterForm(forms.Form):
+    start = forms.DateTimeField(label=_("From"), required=False,
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = forms.DateTimeField(label=_("To"), required=False,
+                              widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
+    family = forms.ChoiceField(label=_("Action"), required=False,
+                               choices=[("", _("All actions"))] +
+                               [(f, f"{f}.*") for f in ACTION_FAMILIES])
+    credential = forms.CharField(label=_("Credential"), required=False, max_length=80)
+    platform = forms.CharField(label=_("Platform"), required=False, max_length=32)
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False,
+                                choices=[("", _("All outcomes"))] + AuditEvent.Outcome.choices)
+    trace = forms.CharField(label=_("Request / trace id"), required=False, max_length=200)
+    text = forms.CharField(label=_("Text in details"), required=False, max_length=200)
+    before = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end is before the start."))
+        return data
+
+    def event_filter(self) -> EventFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        return EventFilter(**{k: data.get(k) or ("" if k not in ("start", "end") else None)
+                              for k in EventFilter.__dataclass_fields__})
+
+    def described(self) -> dict:
+        """The filters in use, for the audit event an export records."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {k: str(v) for k, v in data.items() if v not in (None, "") and k != "before"}
+
+
+class SecretLookupForm(forms.Form):
+    value = forms.CharField(label=_("Secret or token value"), strip=True,
+                            widget=forms.PasswordInput(attrs={"autocomplete": "off"}))

@@ -1,0 +1,72 @@
+"""Reads over the audit log: the filtered, newest-first, keyset-paginated event list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KT
+
+from .models import AuditEvent
+
+# Families of dotted actions, as the README's table lists them.
+ACTION_FAMILIES = ("auth", "user", "credential", "vault", "token", "client_key", "audit")
+PAGE_SIZE = 50
+
+
+@dataclass
+class EventFilter:
+    start: datetime | None = None
+    end: datetime | None = None
+    actor: str = ""
+    family: str = ""
+    credential: str = ""
+    platform: str = ""
+    outcome: str = ""
+    trace: str = ""
+    text: str = ""
+
+    def apply(self, events: QuerySet) -> QuerySet:
+        if self.start:
+            events = events.filter(created_at__gte=self.start)
+        if self.end:
+            events = events.filter(created_at__lte=self.end)
+        if self.actor:
+            events = events.filter(actor_label=self.actor)
+        if self.family:
+            events = events.filter(action__startswith=f"{self.family}.")
+        if self.credential:
+            events = events.filter(target_type="credential", target_id=self.credential)
+        if self.platform:
+            events = events.alias(provider=KT("details__provider")).filter(provider=self.platform)
+        if self.outcome:
+            events = events.filter(outcome=self.outcome)
+        if self.trace:
+            events = events.alias(trace_id=KT("details__trace_id")).filter(
+                Q(request_id=self.trace) | Q(trace_id=self.trace))
+        if self.text:
+            events = events.filter(details__icontains=self.text)
+        return events
+
+
+def events_page(event_filter: EventFilter, *, before: int | None = None,
+                size: int = PAGE_SIZE) -> tuple[list[AuditEvent], int | None]:
+    """One page, newest first, and the `before` cursor of the next page (None at the end)."""
+    events = event_filter.apply(AuditEvent.objects.all()).order_by("-seq")
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    page = list(events[:size + 1])
+    more = len(page) > size
+    page = page[:size]
+    return page, (page[-1].seq if more and page else None)
+
+
+def events_for_export(event_filter: EventFilter):
+    return event_filter.apply(AuditEvent.objects.all()).order_by("-seq").iterator(
+        chunk_size=2000)
+
+
+def events_with_fingerprint(fingerprint: str, *, size: int = 200) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(secret_fingerprints__icontains=fingerprint)
+                .order_by("-seq")[:size])
