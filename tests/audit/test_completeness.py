@@ -1,0 +1,128 @@
+"""Every state-changing view and API endpoint records an audit event. The URL conf is
+walked: any route that accepts a POST must be listed here with a real act, and the act must
+add an event (read-only routes answer a POST with 405)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.tokens.services import client_key_create, handouts_audit
+from apps.vault.services import credential_create
+from tests.conftest import CsrfClient
+
+pytestmark = pytest.mark.django_db
+
+# Routes that change something but are not sensitive acts.
+NOT_AUDITED = {"set_language"}
+DUMMY = {"pk": 999999, "slug": "zz-none", "seq": 1, "provider": "feishu", "fmt": "csv"}
+
+
+def _routes(resolver: URLResolver, namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin" or "sandbox" in str(entry.pattern):
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _routes(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            params = getattr(entry.pattern, "converters", {}) or entry.pattern.regex.groupindex
+            yield f"{namespace}{entry.name}", list(params)
+
+
+@pytest.fixture
+def world(users):
+    credential = credential_create(
+        by=users.admin, provider="feishu", name="Feishu", slug="fs", environment="test",
+        base_url="https://127.0.0.1:9/unreachable", public={"app_id": "cli_x"},
+        secrets={"app_secret": "a-secret-value-123"}, shared_with_developers=True)
+    key, raw = client_key_create(name="biz", credentials=[credential])
+    return {"credential": credential, "key": key, "raw": raw}
+
+
+def _admin(users) -> CsrfClient:
+    client = CsrfClient()
+    client.force_login(users.admin, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+ACTS = {
+    "accounts:login": lambda c, w, u: CsrfClient().post(reverse("accounts:login"), {
+        "username": u.developer.username, "password": "correct horse battery"}),
+    "accounts:logout": lambda c, w, u: c.post(reverse("accounts:logout")),
+    "accounts:password_change": lambda c, w, u: c.post(reverse("accounts:password_change"), {
+        "old_password": "correct horse battery", "new_password1": "a brand new passphrase",
+        "new_password2": "a brand new passphrase"}),
+    "accounts:user_create": lambda c, w, u: c.post(reverse("accounts:user_create"), {
+        "username": "newcomer", "role": "developer"}),
+    "accounts:user_role": lambda c, w, u: c.post(
+        reverse("accounts:user_role", args=[u.developer.pk]), {"role": "auditor"}),
+    "accounts:user_active": lambda c, w, u: c.post(
+        reverse("accounts:user_active", args=[u.developer.pk]), {"active": "0"}),
+    "vault:create": lambda c, w, u: c.post(reverse("vault:create", args=["feishu"]), {
+        "name": "n", "slug": "new-one", "environment": "test", "p_app_id": "cli_y",
+        "p_app_secret": "another-secret-value"}),
+    "vault:edit": lambda c, w, u: c.post(reverse("vault:edit", args=["fs"]), {
+        "name": "Renamed", "slug": "fs", "environment": "test", "p_app_id": "cli_x",
+        "base_url": "https://127.0.0.1:9/unreachable"}),
+    "vault:test": lambda c, w, u: c.post(reverse("vault:test", args=["fs"])),
+    "vault:reveal": lambda c, w, u: c.post(reverse("vault:reveal", args=["fs"]), {
+        "field": "app_secret", "password": "correct horse battery"}),
+    "vault:toggle": lambda c, w, u: c.post(reverse("vault:toggle", args=["fs"]),
+                                           {"enabled": "0"}),
+    "vault:delete": lambda c, w, u: c.post(reverse("vault:delete", args=["fs"]),
+                                           {"confirm_slug": "fs"}),
+    "tokens:keys": lambda c, w, u: c.post(reverse("tokens:keys"), {
+        "name": "k2", "credentials": [w["credential"].pk]}),
+    "tokens:key_revoke": lambda c, w, u: c.post(reverse("tokens:key_revoke",
+                                                        args=[w["key"].pk])),
+    "tokens:refresh": lambda c, w, u: c.post(reverse("tokens:refresh", args=["fs"])),
+    "api-token-refresh": lambda c, w, u: CsrfClient().post(
+        reverse("api-token-refresh", args=["fs"]), "", content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {w['raw']}"),
+    "audit:verify": lambda c, w, u: c.post(reverse("audit:verify")),
+    "audit:lookup": lambda c, w, u: c.post(reverse("audit:lookup"), {"value": "x"}),
+}
+# Read routes whose act is sensitive all the same.
+AUDITED_READS = {
+    "audit:export": lambda c, w, u: b"".join(c.get(reverse("audit:export", args=["csv"]))
+                                             .streaming_content),
+    "api-token": lambda c, w, u: _handout(w),
+}
+
+
+def _handout(world):
+    from apps.tokens.models import AccessToken
+
+    row, _ = AccessToken.objects.get_or_create(credential=world["credential"])
+    AccessToken.objects.filter(pk=row.pk).update(
+        value_blob=row.seal("t-token"), version=1, expires_at=timezone.now() + timedelta(hours=1),
+        refresh_at=timezone.now() + timedelta(minutes=50))
+    response = CsrfClient().get(reverse("api-token", args=["fs"]),
+                                HTTP_AUTHORIZATION=f"Bearer {world['raw']}")
+    assert response.status_code == 200
+    handouts_audit(before=timezone.now() + timedelta(minutes=3))
+
+
+def test_every_post_route_is_listed(users):
+    client = _admin(users)
+    unlisted = []
+    for name, params in _routes(get_resolver()):
+        if name in NOT_AUDITED:
+            continue
+        url = reverse(name, kwargs={p: DUMMY[p] for p in params})
+        if client.post(url).status_code != 405 and name not in ACTS:
+            unlisted.append(name)
+    assert unlisted == []
+
+
+@pytest.mark.parametrize("name", sorted({**ACTS, **AUDITED_READS}))
+def test_each_act_records_an_event(users, world, name):
+    client = _admin(users)
+    before = AuditEvent.objects.count()
+    response = {**ACTS, **AUDITED_READS}[name](client, world, users)
+    assert AuditEvent.objects.count() > before, (name, getattr(response, "content", b"")[:300])
