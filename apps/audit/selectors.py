@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KT
@@ -13,6 +13,21 @@ from .models import AuditEvent
 # Families of dotted actions, as the README's table lists them.
 ACTION_FAMILIES = ("auth", "user", "credential", "vault", "token", "client_key", "audit")
 PAGE_SIZE = 50
+
+
+# Events are numbered in the order they were written, and their times come from the writers'
+# clocks: a time range maps to a range of numbers, widened by the skew allowed between hosts.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def _seq_hint(*, order: str, **time_filter) -> int | None:
+    """The first/last event number inside the widened time bound. The exact time filter stays
+    beside it; the hint lets PostgreSQL walk a short stretch of the primary key instead of
+    scanning back from the newest event. It holds while writers' clocks agree within
+    CLOCK_SKEW."""
+    field = "created_at" if order == "seq" else "-created_at"
+    return (AuditEvent.objects.filter(**time_filter).order_by(field)
+            .values_list("seq", flat=True).first())
 
 
 @dataclass
@@ -30,8 +45,12 @@ class EventFilter:
     def apply(self, events: QuerySet) -> QuerySet:
         if self.start:
             events = events.filter(created_at__gte=self.start)
+            low = _seq_hint(created_at__gte=self.start - CLOCK_SKEW, order="seq")
+            events = events.filter(seq__gte=low) if low else events
         if self.end:
             events = events.filter(created_at__lte=self.end)
+            high = _seq_hint(created_at__lte=self.end + CLOCK_SKEW, order="-seq")
+            events = events.filter(seq__lte=high) if high else events
         if self.actor:
             events = events.filter(actor_label=self.actor)
         if self.family:

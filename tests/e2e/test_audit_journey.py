@@ -36,7 +36,8 @@ def test_auditor_filters_reveals_opens_one_exports_and_verifies(page, make_user)
 
     with page.expect_download() as download:
         page.get_by_test_id("export-csv").click()
-    csv_text = open(download.value.path(), encoding="utf-8").read()
+    with open(download.value.path(), encoding="utf-8") as exported:
+        csv_text = exported.read()
     assert csv_text.count("credential.reveal") == 1 and "feishu-prod" in csv_text
     assert "wechat-prod" not in csv_text
 

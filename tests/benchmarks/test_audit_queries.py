@@ -1,0 +1,73 @@
+"""Audit review at 1,000,000 events on PostgreSQL: the first filtered page and a trace-id
+look-up, p95 over repeated runs, through the review page and through Django admin's
+changelist for comparison.  `make bench` (AUDIT_BENCH_EVENTS to change the size)."""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models.fields.json import KT
+
+from apps.audit.models import AuditEvent
+
+from .conftest import save
+
+pytestmark = pytest.mark.django_db(transaction=True)
+EVENTS = int(os.environ.get("AUDIT_BENCH_EVENTS", "1000000"))
+RUNS = 20
+
+
+def _p95(client, url: str) -> dict:
+    client.get(url)  # warm
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the target is for PostgreSQL")
+def test_first_pages_at_a_million_events(client, make_user):
+    started = time.perf_counter()
+    call_command("seed_audit", "--events", str(EVENTS), "--batch", "20000",
+                 stdout=io.StringIO())
+    seeded_in = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditevent")
+    admin = make_user("bench-admin", "admin", is_staff=True, is_superuser=True)
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    middle = AuditEvent.objects.order_by("seq")[EVENTS // 2]
+    traced = AuditEvent.objects.alias(t=KT("details__trace_id")).filter(
+        seq__gt=EVENTS // 3).exclude(t=None).first()
+    day = middle.created_at.astimezone()
+    start, end = day.strftime("%Y-%m-%dT00:00"), day.strftime("%Y-%m-%dT23:59")
+    queries = {
+        "actor": ("/audit/?actor=user07", "/djadmin/audit/auditevent/?q=user07"),
+        "action": ("/audit/?family=credential",
+                   "/djadmin/audit/auditevent/?action__exact=credential.update"),
+        "credential": ("/audit/?credential=wechat-prod-2",
+                       "/djadmin/audit/auditevent/?q=wechat-prod-2"),
+        "time_range": (f"/audit/?start={start}&end={end}",
+                       f"/djadmin/audit/auditevent/?created_at__year={day.year}"
+                       f"&created_at__month={day.month}&created_at__day={day.day}"),
+        "trace_id": (f"/audit/?trace={traced.details['trace_id']}",
+                     f"/djadmin/audit/auditevent/?q={traced.details['trace_id']}"),
+    }
+    results = {"events": AuditEvent.objects.count(), "seeded_in_s": round(seeded_in, 1)}
+    for name, (ours, theirs) in queries.items():
+        results[name] = {"review_page": _p95(client, ours), "django_admin": _p95(client, theirs)}
+        print(f"\n{name:11s} review page p95 {results[name]['review_page']['p95_ms']:7.1f} ms"
+              f" | django admin p95 {results[name]['django_admin']['p95_ms']:8.1f} ms")
+    save("audit_queries", results)
+    for name in queries:
+        assert results[name]["review_page"]["p95_ms"] < 100, (name, results[name])
