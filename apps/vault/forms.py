@@ -99,8 +99,10 @@ class CredentialForm(forms.Form):
         parts = urlsplit(url)
         if parts.query or parts.fragment or parts.username or parts.password:
             raise forms.ValidationError(_("A base URL has no query, fragment or user info."))
+        # Plain http only for this Zhongkong's own sandbox (its own host, or loopback).
+        own_hosts = {urlsplit(settings.SITE_URL).hostname, "localhost", "127.0.0.1", "::1"}
         sandbox = getattr(settings, "SANDBOX_ENABLED", False) and \
-            parts.path == f"/sandbox/{self.provider.key}"
+            parts.path == f"/sandbox/{self.provider.key}" and parts.hostname in own_hosts
         if parts.scheme != "https" and not sandbox:
             raise forms.ValidationError(_("The platform must be reached over https."))
         return url

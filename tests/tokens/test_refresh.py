@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_fifty_concurrent_refreshes_share_one_upstream_fetch(live_server, token_credential,
                                                              client_key):
-    credential, app = token_credential(reissue_window=7201)
+    credential, app = token_credential(slug="feishu-fifty", reissue_window=7201)
     _, key = client_key(credential)
     first = token_current(credential=credential)
     # Slow the platform down so that every caller arrives while the fetch is in flight.
@@ -31,7 +31,7 @@ def test_fifty_concurrent_refreshes_share_one_upstream_fetch(live_server, token_
                                 value=800)
 
     def call(_):
-        return requests.post(f"{live_server.url}/api/v1/tokens/feishu-main/refresh",
+        return requests.post(f"{live_server.url}/api/v1/tokens/feishu-fifty/refresh",
                              headers={"Authorization": f"Bearer {key}"},
                              data=json.dumps({"rejected_token": first.token}), timeout=60)
 
@@ -77,6 +77,9 @@ def test_timeout_is_a_retryable_failure(live_server, token_credential, settings)
     assert excinfo.value.code == "upstream_failed"
     row = AccessToken.objects.get(credential=credential)
     assert row.last_error["problem"] == "network:ReadTimeout" and row.retry_at is not None
+    # The emulator is still serving the abandoned request: let it finish inside this test,
+    # or it would count a fetch against the next test's app.
+    time.sleep(1.2)
 
 
 def test_wrong_secret_stops_retrying_until_the_credential_changes(live_server, token_credential):

@@ -211,6 +211,9 @@ def test_base_url_must_be_https_unless_it_is_the_sandbox(client_as):
     client = client_as("admin")
     plain = client.post("/credentials/new/feishu/", _form(base_url="http://open.feishu.cn"))
     assert plain.status_code == 422
+    elsewhere = client.post("/credentials/new/feishu/",
+                            _form(base_url="http://evil.example/sandbox/feishu"))
+    assert elsewhere.status_code == 422
     sandbox = client.post("/credentials/new/feishu/",
                           _form(base_url="http://127.0.0.1:8000/sandbox/feishu"))
     assert sandbox.status_code == 302
