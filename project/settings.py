@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.sandbox",
     "apps.vault",
     "apps.tokens",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,14 @@ SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', defau
 
 # Platform emulators under /sandbox/<provider>/ (demo and tests). Off in production.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+
+# Console: hosts reachable although not public (host:port), e.g. this Zhongkong's sandbox.
+CONSOLE_INTERNAL_TARGETS = env.list("CONSOLE_INTERNAL_TARGETS", default=[])
+if SANDBOX_ENABLED:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _site = _urlsplit(SITE_URL)
+    CONSOLE_INTERNAL_TARGETS.append(f"{_site.hostname}:{_site.port or 80}")
 
 # Token centre.
 TOKEN_SCAN_INTERVAL = env.float("TOKEN_SCAN_INTERVAL", default=60.0)

@@ -1,0 +1,116 @@
+"""SSRF matrix: every target is refused before any connection is made (a listener sees none)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+
+from apps.console.guard import is_public
+from apps.console.sender import send
+from apps.providers.base import OutboundRequest
+
+
+@pytest.fixture
+def listener():
+    """A socket on 127.0.0.1 that counts the connections it receives."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.3)
+    yield server
+
+    server.close()
+
+
+def _connections(server: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            conn, _ = server.accept()
+        except (TimeoutError, OSError):
+            return count
+        conn.close()
+        count += 1
+
+
+MATRIX = ["127.0.0.1", "localhost", "0x7f.1", "2130706433", "[::1]", "[::ffff:127.0.0.1]",
+          "[64:ff9b::7f00:1]", "169.254.169.254", "100.64.0.1", "10.0.0.1"]
+
+
+@pytest.mark.parametrize("host", MATRIX)
+def test_non_public_targets_are_refused_even_when_named_as_the_platform(listener, host):
+    port = listener.getsockname()[1]
+    url = f"https://{host}:{port}/open-apis/x"
+    allowed = {urlsplit(url).hostname}  # as if an admin had set this base URL
+    sent = send(OutboundRequest("GET", url), allowed_hosts=allowed)
+    assert sent.error.startswith("refused"), sent
+    assert _connections(listener) == 0
+
+
+def test_a_name_resolving_to_loopback_is_refused(listener, monkeypatch):
+    port = listener.getsockname()[1]
+
+    def fake_dns(host, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
+    sent = send(OutboundRequest("GET", f"https://open.feishu.cn:{port}/x"),
+                allowed_hosts={"open.feishu.cn"})
+    assert "non-public" in sent.error and _connections(listener) == 0
+
+
+def test_another_host_than_the_platform_is_refused(listener):
+    port = listener.getsockname()[1]
+    sent = send(OutboundRequest("GET", f"https://example.com:{port}/"),
+                allowed_hosts={"open.feishu.cn"})
+    assert "not the credential's platform host" in sent.error
+    assert _connections(listener) == 0
+
+
+def test_a_redirect_to_loopback_is_shown_not_followed(listener, settings):
+    target_port = listener.getsockname()[1]
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{target_port}/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    platform = HTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=platform.serve_forever, daemon=True)
+    thread.start()
+    try:
+        settings.CONSOLE_INTERNAL_TARGETS = [f"127.0.0.1:{platform.server_port}"]
+        sent = send(OutboundRequest("GET", f"http://127.0.0.1:{platform.server_port}/x"),
+                    allowed_hosts={"127.0.0.1"})
+    finally:
+        platform.shutdown()
+        platform.server_close()
+    assert sent.status == 302 and sent.redirect_to == f"http://127.0.0.1:{target_port}/"
+    assert _connections(listener) == 0
+
+
+@pytest.mark.parametrize("address,public", [
+    ("8.8.8.8", True), ("2001:4860:4860::8888", True), ("10.1.2.3", False),
+    ("172.16.0.1", False), ("192.168.1.1", False), ("100.64.0.1", False),
+    ("169.254.169.254", False), ("0.0.0.0", False), ("224.0.0.1", False), ("::", False),
+    ("::ffff:10.0.0.1", False), ("::ffff:8.8.8.8", True), ("64:ff9b::a00:1", False),
+    ("64:ff9b::808:808", True), ("2002:7f00:1::", False), ("fe80::1", False), ("fc00::1", False),
+])
+def test_is_public(address, public):
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_plain_http_only_for_internal_targets():
+    sent = send(OutboundRequest("GET", "http://open.feishu.cn/x"),
+                allowed_hosts={"open.feishu.cn"})
+    assert "https" in sent.error
