@@ -11,7 +11,7 @@ import pytest
 
 from apps.console import ratelimit
 from apps.console.sender import send
-from apps.providers.base import OutboundRequest, RateLimit
+from apps.providers.base import RateLimit
 from apps.providers.registry import get_provider
 from apps.sandbox.models import SandboxFault
 from apps.sandbox.services import sandbox_app_register
