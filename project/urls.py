@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("credentials/", include("apps.vault.urls")),
     path("tokens/", include("apps.tokens.urls")),
+    path("console/", include("apps.console.urls")),
     path("audit/", include("apps.audit.urls")),
     path("api/v1/", include("apps.tokens.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -20,6 +20,14 @@
     if (event.key === "Escape" && drawer) drawer.innerHTML = "";
   });
 
+  // Copy buttons: <button data-copy="#element-id">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (source && navigator.clipboard) navigator.clipboard.writeText(source.textContent.trim());
+  });
+
   // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
   var lang = document.documentElement.lang || "zh-hans";
   var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };

@@ -85,6 +85,8 @@ ACTS = {
         reverse("api-token-refresh", args=["fs"]), "", content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {w['raw']}"),
     "audit:verify": lambda c, w, u: c.post(reverse("audit:verify")),
+    "console:send": lambda c, w, u: c.post(reverse("console:send"), {
+        "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users"}),
     "audit:lookup": lambda c, w, u: c.post(reverse("audit:lookup"), {"value": "x"}),
 }
 # Read routes whose act is sensitive all the same.

@@ -1,0 +1,104 @@
+"""Send a console request with the credential's auth injected, decode it, keep it redacted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.db import transaction
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import Actor, record
+from apps.providers.base import Decoded, OutboundRequest, join_url
+from apps.tokens.services import TokenUnavailable, token_current, token_refresh
+from apps.vault.models import Credential
+
+from . import ratelimit
+from .models import ConsoleCall
+from .redaction import live_values, redact
+from .sender import Sent, send
+
+STORED_BODY = 256 * 1024
+
+
+@dataclass
+class Outcome:
+    call: ConsoleCall | None
+    decoded: Decoded | None
+    wait: float = 0.0  # > 0: not sent, the platform's rate limit would be exceeded
+    error: str = ""
+
+
+def _token(credential: Credential, actor: Actor) -> str | None:
+    if not credential.platform.uses_token_for(credential.public_values):
+        return None
+    return token_current(credential=credential, actor=actor).token
+
+
+def console_send(*, user, credential: Credential, method: str, path: str, query, headers,
+                 body, request=None) -> Outcome:
+    platform = credential.platform
+    values = credential.adapter_values()
+    actor = Actor.user(user)
+    base = credential.effective_base_url
+    raw = OutboundRequest(method, join_url(base, path), params=list(query),
+                          headers=dict(headers), json=body)
+    try:
+        token = _token(credential, actor)
+    except TokenUnavailable as exc:
+        return Outcome(None, exc.decoded, error=f"no token: {exc}")
+    wait = ratelimit.acquire(token=token or str(credential.uid), api=f"{method} {path}",
+                             limits=platform.rate_limits(method, path))
+    if wait:
+        return Outcome(None, None, wait=wait)
+    authed = platform.apply_auth(raw, values, token)
+    hosts = {urlsplit(base).hostname or ""}
+    sent = send(authed, allowed_hosts=hosts)
+    decoded = platform.decode(sent.status, sent.headers, sent.body, authed) if not sent.error \
+        else None
+    retried = False
+    if decoded is not None and decoded.token_rejected and token:
+        # One passive refresh through the token centre, then one retry.
+        try:
+            fresh = token_refresh(credential_id=credential.pk, rejected_token=token,
+                                  reason="console", actor=actor).value()
+        except TokenUnavailable:
+            fresh = None
+        if fresh and fresh != token:
+            authed = platform.apply_auth(raw, values, fresh)
+            sent = send(authed, allowed_hosts=hosts)
+            decoded = platform.decode(sent.status, sent.headers, sent.body, authed) \
+                if not sent.error else None
+            retried = True
+    call = _store(user, credential, authed, sent, decoded, retried)
+    with transaction.atomic():
+        record(action="console.send", actor=actor, request=request, target_type="credential",
+               target_id=credential.slug,
+               outcome=AuditEvent.Outcome.SUCCESS if decoded and decoded.ok else
+               AuditEvent.Outcome.FAILURE,
+               details={"provider": credential.provider, "method": method, "path": path,
+                        "status": sent.status, "code": decoded.code if decoded else None,
+                        "trace_id": decoded.trace_id if decoded else "", "call": call.pk,
+                        "error": sent.error})
+    return Outcome(call, decoded)
+
+
+def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retried) -> ConsoleCall:
+    values = live_values()
+    query = "&".join(f"{k}={v}" for k, v in authed.params)
+    url = authed.url + (f"?{query}" if query else "")
+    body = json.dumps(authed.json, ensure_ascii=False) if authed.json is not None else ""
+    response = sent.body[:STORED_BODY].decode("utf-8", "replace")
+    return ConsoleCall.objects.create(
+        user=user, credential=credential, method=authed.method, url=redact(url, values),
+        request_headers={k: redact(v, values) for k, v in authed.headers.items()},
+        request_body=redact(body, values), status=sent.status,
+        response_headers={k: redact(v, values) for k, v in sent.headers.items()},
+        response_body=redact(response, values), truncated=sent.truncated or
+        len(sent.body) > STORED_BODY, elapsed_ms=sent.elapsed_ms,
+        ok=bool(decoded and decoded.ok), code=(decoded.code or "") if decoded else "",
+        classification=str(decoded.classification) if decoded else "",
+        trace_id=decoded.trace_id if decoded else "",
+        trace_source=decoded.trace_id_source if decoded else "", retried=retried,
+        error=sent.error[:300])

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.console_page, name="page"),
+    path("send/", views.console_send_view, name="send"),
+]

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.models import Role
+from apps.accounts.roles import role_required
+
+from .forms import ConsoleForm
+from .models import ConsoleCall
+from .services import console_send
+
+USERS = (Role.ADMIN, Role.DEVELOPER)
+
+
+def _history(user):
+    return (ConsoleCall.objects.filter(user=user).select_related("credential")
+            .only("id", "created_at", "method", "url", "status", "ok", "code", "trace_id",
+                  "credential__slug", "credential__name")[:15])
+
+
+def _pretty(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    except ValueError:
+        return text
+
+
+@require_GET
+@role_required(*USERS)
+def console_page(request: HttpRequest) -> HttpResponse:
+    initial = {k: request.GET[k] for k in ("credential", "method", "path") if k in request.GET}
+    form = ConsoleForm(initial=initial, user=request.user)
+    return render(request, "console/page.html", {"form": form, "history": _history(request.user)})
+
+
+@require_POST
+@role_required(*USERS)
+def console_send_view(request: HttpRequest) -> HttpResponse:
+    form = ConsoleForm(request.POST, user=request.user)
+    context = {"form": form}
+    status = 200
+    if form.is_valid():
+        data = form.cleaned_data
+        outcome = console_send(user=request.user, credential=data["credential"],
+                               method=data["method"], path=data["path"], query=data["query"],
+                               headers=data["headers"], body=data["body"], request=request)
+        context["outcome"] = outcome
+        if outcome.call is not None:
+            context["pretty_body"] = _pretty(outcome.call.response_body)
+    else:
+        status = 422
+    template = "console/page.html#result" if request.htmx else "console/page.html"
+    if not request.htmx:
+        context["history"] = _history(request.user)
+    return render(request, template, context, status=status)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+import logging
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+
+from apps.audit.models import AuditEvent
+from apps.console.models import ConsoleCall
+from apps.providers.registry import get_provider
+from apps.sandbox.core import invalidate_tokens
+from apps.sandbox.models import SandboxApp
+from apps.sandbox.services import sandbox_app_register
+from apps.tokens.models import AccessToken
+from apps.vault.services import credential_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def feishu(live_server, settings, users):
+    parts = urlsplit(live_server.url)
+    settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
+    app, secret = sandbox_app_register(provider="feishu", app_id="cli_console_01")
+    values = get_provider("feishu").sample_values(app.app_id, secret)
+    credential = credential_create(
+        by=users.admin, provider="feishu", name="Feishu sandbox", slug="fs",
+        environment="test", base_url=f"{live_server.url}/sandbox/feishu",
+        public={"app_id": values["app_id"]}, secrets={"app_secret": values["app_secret"]},
+        allowed_users=[users.developer])
+    return credential, secret
+
+
+def _message(**overrides):
+    data = {"credential": "fs", "method": "POST", "path": "/open-apis/im/v1/messages",
+            "query": "receive_id_type=open_id", "headers": "",
+            "body": json.dumps({"receive_id": "ou_1", "msg_type": "text",
+                                "content": json.dumps({"text": "你好"})})}
+    data.update(overrides)
+    return data
+
+
+def _all_rows() -> str:
+    with connection.cursor() as cursor:
+        dump = []
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+            dump.append(repr(cursor.fetchall()))
+    return "\n".join(dump)
+
+
+def test_a_developer_sends_a_message_and_sees_the_logid(client_as, feishu, caplog):
+    _, secret = feishu
+    client = client_as("developer")
+    with caplog.at_level(logging.DEBUG):
+        response = client.post("/console/send/", _message(), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert 'data-testid="result-ok"' in html, html[:3000]
+    logid = re.search(r'data-testid="trace-id"[^>]*>([^<]+)<', html).group(1)
+    assert re.fullmatch(r"\d{14}[0-9A-F]{20}", logid)
+    call = ConsoleCall.objects.get()
+    assert call.ok and call.trace_id == logid and call.trace_source == "header:x-tt-logid"
+    token = AccessToken.objects.get().value()
+    for place in (html, _all_rows(), caplog.text):
+        assert secret not in place and token not in place
+    assert "«redacted»" in call.request_headers["Authorization"]
+    event = AuditEvent.objects.get(action="console.send")
+    assert event.details["trace_id"] == logid and event.outcome == "success"
+    assert "你好" not in json.dumps(event.details, ensure_ascii=False)  # no bodies in the audit
+
+
+def test_a_bad_call_is_decoded_and_explained(client_as, feishu):
+    body = json.dumps({"receive_id": "ou_1", "msg_type": "nonsense", "content": "{}"})
+    html = client_as("developer").post("/console/send/", _message(body=body),
+                                       HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="result-failed"' in html
+    assert re.search(r'data-testid="code">99992402<', html)
+    assert "请求参数校验失败" in html and "Field validation failed" in html
+    assert re.search(r'data-testid="field-violation"><code>msg_type</code>', html)
+
+
+def test_invalid_json_is_reported_with_line_and_column(client_as, feishu):
+    response = client_as("developer").post("/console/send/", _message(body='{\n  "a": 1,\n}'),
+                                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "line 3, column 1" in response.content.decode()
+    assert not ConsoleCall.objects.exists()
+
+
+def test_a_rejected_token_is_refreshed_once_and_the_call_retried(client_as, feishu):
+    client = client_as("developer")
+    client.post("/console/send/", _message(), HTTP_HX_REQUEST="true")
+    first = AccessToken.objects.get()
+    invalidate_tokens(SandboxApp.objects.get(app_id="cli_console_01"), "tenant_access_token")
+    html = client.post("/console/send/", _message(), HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="result-ok"' in html and 'data-testid="retried"' in html
+    assert AccessToken.objects.get().version == first.version + 1
+
+
+@pytest.mark.parametrize("role", ["auditor", "nobody"])
+def test_console_is_for_developers_and_admins(client_as, feishu, role):
+    client = client_as(role)
+    assert client.get("/console/").status_code == 403
+    assert client.post("/console/send/", _message()).status_code == 403
+    assert not ConsoleCall.objects.exists()
+
+
+def test_a_credential_not_shared_cannot_be_used(client_as, feishu, users):
+    credential_create(by=users.admin, provider="feishu", name="private", slug="private",
+                      environment="test", public={"app_id": "x"}, secrets={"app_secret": "y"})
+    response = client_as("developer").post("/console/send/", _message(credential="private"),
+                                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and not ConsoleCall.objects.exists()
