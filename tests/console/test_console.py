@@ -86,7 +86,7 @@ def test_invalid_json_is_reported_with_line_and_column(client_as, feishu):
     response = client_as("developer").post("/console/send/", _message(body='{\n  "a": 1,\n}'),
                                            HTTP_HX_REQUEST="true")
     assert response.status_code == 422
-    assert "line 3, column 1" in response.content.decode()
+    assert "第 3 行第 1 列" in response.content.decode()  # line 3, column 1
     assert not ConsoleCall.objects.exists()
 
 
