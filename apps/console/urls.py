@@ -9,4 +9,6 @@ app_name = "console"
 urlpatterns = [
     path("", views.console_page, name="page"),
     path("send/", views.console_send_view, name="send"),
+    path("import/", views.console_import, name="import"),
+    path("export/", views.console_export, name="export"),
 ]

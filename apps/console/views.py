@@ -8,7 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
+from apps.providers.base import OutboundRequest, join_url
 
+from . import curl
 from .forms import ConsoleForm
 from .models import ConsoleCall
 from .services import console_send
@@ -35,6 +37,48 @@ def console_page(request: HttpRequest) -> HttpResponse:
     initial = {k: request.GET[k] for k in ("credential", "method", "path") if k in request.GET}
     form = ConsoleForm(initial=initial, user=request.user)
     return render(request, "console/page.html", {"form": form, "history": _history(request.user)})
+
+
+@require_POST
+@role_required(*USERS)
+def console_import(request: HttpRequest) -> HttpResponse:
+    """Fill the builder from a pasted curl command (nothing is sent or stored)."""
+    imported, error = None, ""
+    try:
+        imported = curl.parse(request.POST.get("curl", ""))
+    except curl.CurlError as exc:
+        error = str(exc)
+    initial = {"credential": request.POST.get("credential", "")}
+    if imported is not None:
+        initial.update(method=imported.method, path=imported.path, body=imported.body,
+                       query="\n".join(f"{k}={v}" for k, v in imported.query),
+                       headers="\n".join(f"{k}: {v}" for k, v in imported.headers))
+    form = ConsoleForm(initial=initial, user=request.user)
+    return render(request, "console/page.html", {
+        "form": form, "history": _history(request.user), "import_error": error,
+        "import_warnings": imported.warnings if imported else []},
+        status=200 if imported else 422)
+
+
+@require_POST
+@role_required(*USERS)
+def console_export(request: HttpRequest) -> HttpResponse:
+    """The built request as curl and Python, auth as placeholders (no live secret)."""
+    form = ConsoleForm(request.POST, user=request.user)
+    context = {"form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        credential = data["credential"]
+        built = OutboundRequest(data["method"], join_url(credential.effective_base_url,
+                                                         data["path"]),
+                                params=list(data["query"]), headers=dict(data["headers"]),
+                                json=data["body"])
+        shown = curl.placeholders(credential.platform, built)
+        context["export"] = {"curl": curl.as_curl(shown), "python": curl.as_python(shown)}
+    template = "console/page.html#result" if request.htmx else "console/page.html"
+    if not request.htmx:
+        context["history"] = _history(request.user)
+    return render(request, template, context, status=200 if form.is_valid() else 422)
 
 
 @require_POST

@@ -114,3 +114,18 @@ def test_a_credential_not_shared_cannot_be_used(client_as, feishu, users):
     response = client_as("developer").post("/console/send/", _message(credential="private"),
                                            HTTP_HX_REQUEST="true")
     assert response.status_code == 422 and not ConsoleCall.objects.exists()
+
+
+def test_import_fills_the_builder_and_export_hides_secrets(client_as, feishu):
+    _, secret = feishu
+    client = client_as("developer")
+    page = client.post("/console/import/", {"credential": "fs", "curl": (
+        "curl -X POST 'https://open.feishu.cn/open-apis/im/v1/messages?receive_id_type=open_id' "
+        "-H 'Authorization: Bearer t-abc' -d '{\"msg_type\": \"text\"}'")})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'value="/open-apis/im/v1/messages"' in html
+    assert "receive_id_type=open_id" in html and 'data-testid="import-warnings"' in html
+    exported = client.post("/console/export/", _message(), HTTP_HX_REQUEST="true")
+    text = exported.content.decode()
+    assert "&lt;tenant_access_token&gt;" in text and secret not in text
+    assert not ConsoleCall.objects.exists()

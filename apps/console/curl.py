@@ -1,0 +1,144 @@
+"""Import the curl examples the platforms' docs print, and export requests as curl or Python
+`requests` code. Managed auth (tokens, keys) becomes placeholders; secrets are dropped."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+from apps.providers.base import OutboundRequest, Provider
+
+# Auth the console injects itself: dropped from an import, shown as placeholders on export.
+MANAGED_HEADERS = {"authorization", "x-plugin-token", "x-acs-dingtalk-access-token", "cookie",
+                   "host", "content-length"}
+MANAGED_QUERY = {"access_token", "accesstoken", "app_key"}
+SECRET_KEYS = {"app_secret", "appsecret", "plugin_secret", "secret", "corpsecret", "password",
+               "client_secret", "client_private_key"}
+
+
+@dataclass
+class Imported:
+    method: str = "GET"
+    path: str = "/"
+    query: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+class CurlError(ValueError):
+    pass
+
+
+def _drop_secrets(value, warnings: list[str]):
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            if str(key).lower() in SECRET_KEYS:
+                warnings.append(f"secret field '{key}' was dropped (never stored)")
+                continue
+            kept[key] = _drop_secrets(item, warnings)
+        return kept
+    if isinstance(value, list):
+        return [_drop_secrets(item, warnings) for item in value]
+    return value
+
+
+def parse(text: str) -> Imported:
+    """Parse `curl ...` as docs print it: multi-line with backslashes, -X, -H, -d/--data*,
+    --json, -G, quotes."""
+    joined = text.replace("\\\r\n", " ").replace("\\\n", " ").strip()
+    try:
+        words = shlex.split(joined)
+    except ValueError as exc:
+        raise CurlError(f"cannot read the command: {exc}") from None
+    if not words or words[0] != "curl":
+        raise CurlError("paste a command that starts with curl")
+    result, url, data, get = Imported(), "", [], False
+    i = 1
+    while i < len(words):
+        word = words[i]
+        value = words[i + 1] if i + 1 < len(words) else None
+        if word in ("-X", "--request") and value:
+            result.method, i = value.upper(), i + 2
+        elif word in ("-H", "--header") and value:
+            name, _, content = value.partition(":")
+            result.headers.append((name.strip(), content.strip()))
+            i += 2
+        elif word in ("-d", "--data", "--data-raw", "--data-binary", "--data-ascii",
+                      "--json") and value is not None:
+            data.append(value)
+            if word == "--json":
+                result.headers.append(("Content-Type", "application/json"))
+            i += 2
+        elif word in ("-G", "--get"):
+            get, i = True, i + 1
+        elif word.startswith("-"):
+            # Flags without a value we care about (-s, -L, -k, -v, --compressed, ...); those
+            # taking a value we do not use are skipped with it.
+            i += 2 if word in ("-o", "-u", "--user", "-A", "--user-agent", "-e", "-m",
+                               "--max-time", "--connect-timeout") else 1
+        else:
+            url, i = word, i + 1
+    if not url:
+        raise CurlError("no URL in the command")
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    result.path = parts.path or "/"
+    for name, content in parse_qsl(parts.query, keep_blank_values=True):
+        if name.lower() in MANAGED_QUERY:
+            result.warnings.append(f"query '{name}' is managed by Zhongkong and was dropped")
+        elif name.lower() in SECRET_KEYS:
+            result.warnings.append(f"secret query '{name}' was dropped (never stored)")
+        else:
+            result.query.append((name, content))
+    kept = []
+    for name, content in result.headers:
+        if name.lower() in MANAGED_HEADERS:
+            result.warnings.append(f"header '{name}' is managed by Zhongkong and was dropped")
+        else:
+            kept.append((name, content))
+    result.headers = kept
+    body = "&".join(data)
+    if data and result.method == "GET" and not get:
+        result.method = "POST"
+    if body:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            result.body = body
+        else:
+            result.body = json.dumps(_drop_secrets(parsed, result.warnings),
+                                     ensure_ascii=False, indent=2)
+    return result
+
+
+def placeholders(provider: Provider, request: OutboundRequest) -> OutboundRequest:
+    """The request with auth applied from placeholders instead of live values."""
+    creds = {f.name: (f.default or f"<{f.name}>") for f in provider.fields}
+    token = f"<{provider.token_type}>" if provider.token_type else None
+    return provider.apply_auth(request, creds, token)
+
+
+def as_curl(request: OutboundRequest) -> str:
+    query = "&".join(f"{k}={v}" for k, v in request.params)
+    url = request.url + (f"?{query}" if query else "")
+    lines = [f"curl -X {request.method} {shlex.quote(url)}"]
+    lines += [f"  -H {shlex.quote(f'{k}: {v}')}" for k, v in request.headers.items()]
+    if request.json is not None:
+        lines.append(f"  -d {shlex.quote(json.dumps(request.json, ensure_ascii=False))}")
+    return " \\\n".join(lines)
+
+
+def as_python(request: OutboundRequest) -> str:
+    args = [repr(request.method), repr(request.url)]
+    if request.params:
+        args.append(f"params={request.params!r}")
+    if request.headers:
+        args.append(f"headers={request.headers!r}")
+    if request.json is not None:
+        args.append(f"json={request.json!r}")
+    joined = ",\n    ".join(args)
+    return f"import requests\n\nresponse = requests.request(\n    {joined},\n    timeout=10,\n)\n" \
+           "print(response.status_code, response.text)\n"
