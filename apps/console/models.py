@@ -31,6 +31,8 @@ class ConsoleCall(models.Model):
     trace_source = models.CharField(max_length=64, blank=True)
     retried = models.BooleanField(default=False)
     error = models.CharField(max_length=300, blank=True)
+    # The request as built, before auth was injected (redacted too): what a replay re-sends.
+    request_spec = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-id"]

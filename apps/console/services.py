@@ -71,7 +71,9 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
             decoded = platform.decode(sent.status, sent.headers, sent.body, authed) \
                 if not sent.error else None
             retried = True
-    call = _store(user, credential, authed, sent, decoded, retried)
+    call = _store(user, credential, authed, sent, decoded, retried,
+                  spec={"method": method, "path": path, "query": [list(p) for p in query],
+                        "headers": [list(h) for h in headers], "body": body})
     with transaction.atomic():
         record(action="console.send", actor=actor, request=request, target_type="credential",
                target_id=credential.slug,
@@ -84,8 +86,10 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
     return Outcome(call, decoded)
 
 
-def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retried) -> ConsoleCall:
+def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retried,
+           spec: dict) -> ConsoleCall:
     values = live_values()
+    spec = json.loads(redact(json.dumps(spec, ensure_ascii=False), values))
     query = "&".join(f"{k}={v}" for k, v in authed.params)
     url = authed.url + (f"?{query}" if query else "")
     body = json.dumps(authed.json, ensure_ascii=False) if authed.json is not None else ""
@@ -101,4 +105,13 @@ def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retri
         classification=str(decoded.classification) if decoded else "",
         trace_id=decoded.trace_id if decoded else "",
         trace_source=decoded.trace_id_source if decoded else "", retried=retried,
-        error=sent.error[:300])
+        error=sent.error[:300], request_spec=spec)
+
+
+def console_replay(*, user, call: ConsoleCall, request=None) -> Outcome:
+    """Send a stored request again, with the credential's current token."""
+    spec = call.request_spec
+    return console_send(user=user, credential=call.credential, method=spec["method"],
+                        path=spec["path"], query=[tuple(p) for p in spec["query"]],
+                        headers=[tuple(h) for h in spec["headers"]], body=spec["body"],
+                        request=request)

@@ -11,4 +11,6 @@ urlpatterns = [
     path("send/", views.console_send_view, name="send"),
     path("import/", views.console_import, name="import"),
     path("export/", views.console_export, name="export"),
+    path("history/", views.history, name="history"),
+    path("history/<int:pk>/replay/", views.replay, name="replay"),
 ]

@@ -2,18 +2,21 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
 from apps.providers.base import OutboundRequest, join_url
+from apps.providers.registry import PROVIDERS
+from apps.vault.models import Credential
 
 from . import curl
 from .forms import ConsoleForm
 from .models import ConsoleCall
-from .services import console_send
+from .selectors import calls_for, history_page
+from .services import console_replay, console_send
 
 USERS = (Role.ADMIN, Role.DEVELOPER)
 
@@ -37,6 +40,37 @@ def console_page(request: HttpRequest) -> HttpResponse:
     initial = {k: request.GET[k] for k in ("credential", "method", "path") if k in request.GET}
     form = ConsoleForm(initial=initial, user=request.user)
     return render(request, "console/page.html", {"form": form, "history": _history(request.user)})
+
+
+@require_GET
+@role_required(*USERS)
+def history(request: HttpRequest) -> HttpResponse:
+    filters = {k: request.GET.get(k, "").strip()[:200] for k in
+               ("credential", "platform", "outcome", "code", "trace")}
+    before = request.GET.get("before", "")
+    calls, next_before = history_page(request.user, before=int(before) if before.isdigit()
+                                      else None, **filters)
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    return render(request, "console/history.html", {
+        "calls": calls, "next_before": next_before, "filters": filters, "query": query,
+        "platforms": PROVIDERS.values()})
+
+
+@require_POST
+@role_required(*USERS)
+def replay(request: HttpRequest, pk: int) -> HttpResponse:
+    call = get_object_or_404(calls_for(request.user), pk=pk, credential__isnull=False)
+    if not Credential.objects.visible_to(request.user).filter(pk=call.credential_id).exists():
+        raise Http404
+    outcome = console_replay(user=request.user, call=call, request=request)
+    context = {"form": ConsoleForm(initial={"credential": call.credential.slug,
+                                            "method": call.method,
+                                            "path": call.request_spec.get("path", "")},
+                                   user=request.user),
+               "outcome": outcome, "history": _history(request.user)}
+    if outcome.call is not None:
+        context["pretty_body"] = _pretty(outcome.call.response_body)
+    return render(request, "console/page.html", context)
 
 
 @require_POST

@@ -86,6 +86,8 @@ ACTS = {
         reverse("api-token-refresh", args=["fs"]), "", content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {w['raw']}"),
     "audit:verify": lambda c, w, u: c.post(reverse("audit:verify")),
+    "console:replay": lambda c, w, u: c.post(reverse("console:replay", args=[
+        _a_call(c).pk])),
     "console:send": lambda c, w, u: c.post(reverse("console:send"), {
         "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users"}),
     "audit:lookup": lambda c, w, u: c.post(reverse("audit:lookup"), {"value": "x"}),
@@ -96,6 +98,16 @@ AUDITED_READS = {
                                              .streaming_content),
     "api-token": lambda c, w, u: _handout(w),
 }
+
+
+def _a_call(client):
+    from apps.console.models import ConsoleCall
+    from apps.vault.models import Credential
+
+    return ConsoleCall.objects.create(
+        credential=Credential.objects.get(slug="fs"), method="GET", url="x",
+        request_spec={"method": "GET", "path": "/open-apis/contact/v3/users", "query": [],
+                      "headers": [], "body": None})
 
 
 def _handout(world):

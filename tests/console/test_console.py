@@ -129,3 +129,46 @@ def test_import_fills_the_builder_and_export_hides_secrets(client_as, feishu):
     text = exported.content.decode()
     assert "&lt;tenant_access_token&gt;" in text and secret not in text
     assert not ConsoleCall.objects.exists()
+
+
+def test_history_filters_pages_and_replays_with_the_current_token(client_as, feishu, users):
+    from apps.console.selectors import PAGE_SIZE
+
+    client = client_as("developer")
+    client.post("/console/send/", _message(), HTTP_HX_REQUEST="true")
+    bad = json.dumps({"receive_id": "ou_1", "msg_type": "nonsense", "content": "{}"})
+    client.post("/console/send/", _message(body=bad), HTTP_HX_REQUEST="true")
+    failed = client.get("/console/history/?outcome=failed&code=99992402")
+    assert [c.code for c in failed.context["calls"]] == ["99992402"]
+    ok_call = ConsoleCall.objects.get(ok=True)
+    by_trace = client.get(f"/console/history/?trace={ok_call.trace_id}")
+    assert [c.pk for c in by_trace.context["calls"]] == [ok_call.pk]
+    # Replay after the token changed: it goes out with the new token and succeeds.
+    invalidate_tokens(SandboxApp.objects.get(app_id="cli_console_01"), "tenant_access_token")
+    AccessToken.objects.all().delete()
+    replayed = client.post(f"/console/history/{ok_call.pk}/replay/")
+    assert 'data-testid="result-ok"' in replayed.content.decode()
+    assert ConsoleCall.objects.filter(ok=True).count() == 2
+    # Pages: exactly one page, then one more row makes a second.
+    for _ in range(PAGE_SIZE - 3):
+        ConsoleCall.objects.create(user=users.developer, credential=feishu[0], method="GET",
+                                   url="x", request_spec={})
+    page = client.get("/console/history/")
+    assert len(page.context["calls"]) == PAGE_SIZE and page.context["next_before"] is None
+    ConsoleCall.objects.create(user=users.developer, method="GET", url="x")
+    page = client.get("/console/history/")
+    assert page.context["next_before"] is not None
+    rest = client.get(f"/console/history/?before={page.context['next_before']}")
+    assert len(rest.context["calls"]) == 1
+
+
+def test_developers_see_and_replay_only_their_own_sends(client_as, feishu, users, make_user):
+    other = make_user("dev-two", "developer")
+    call = ConsoleCall.objects.create(user=other, credential=feishu[0], method="GET", url="x",
+                                      request_spec={"method": "GET", "path": "/", "query": [],
+                                                    "headers": [], "body": None})
+    client = client_as("developer")
+    assert client.get("/console/history/").context["calls"] == []
+    assert client.post(f"/console/history/{call.pk}/replay/").status_code == 404
+    assert [c.pk for c in client_as("admin").get("/console/history/").context["calls"]] == [
+        call.pk]

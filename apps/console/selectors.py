@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import ConsoleCall
+
+PAGE_SIZE = 50
+
+
+def calls_for(user) -> QuerySet:
+    """Admins see every send; developers their own."""
+    calls = ConsoleCall.objects.select_related("credential", "user")
+    return calls if user.role == "admin" else calls.filter(user=user)
+
+
+def history_page(user, *, credential: str = "", platform: str = "", outcome: str = "",
+                 code: str = "", trace: str = "", before: int | None = None):
+    calls = calls_for(user)
+    if credential:
+        calls = calls.filter(credential__slug=credential)
+    if platform:
+        calls = calls.filter(credential__provider=platform)
+    if outcome in ("ok", "failed"):
+        calls = calls.filter(ok=outcome == "ok")
+    if code:
+        calls = calls.filter(code=code)
+    if trace:
+        calls = calls.filter(trace_id=trace)
+    if before:
+        calls = calls.filter(id__lt=before)
+    page = list(calls.order_by("-id")[:PAGE_SIZE + 1])
+    more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    return page, (page[-1].id if more and page else None)
