@@ -38,8 +38,40 @@ def _pretty(text: str) -> str:
 @role_required(*USERS)
 def console_page(request: HttpRequest) -> HttpResponse:
     initial = {k: request.GET[k] for k in ("credential", "method", "path") if k in request.GET}
+    credential = Credential.objects.visible_to(request.user).filter(
+        slug=request.GET.get("credential", "")).first()
+    endpoints = credential.platform.endpoints if credential else ()
+    chosen = request.GET.get("endpoint", "")
+    if chosen.isdigit() and int(chosen) < len(endpoints):
+        endpoint = endpoints[int(chosen)]
+        initial.update(method=endpoint.method, path=endpoint.path,
+                       query="\n".join(f"{k}={v}" for k, v in endpoint.query),
+                       body=json.dumps(endpoint.body, ensure_ascii=False, indent=2)
+                       if endpoint.body is not None else "")
     form = ConsoleForm(initial=initial, user=request.user)
-    return render(request, "console/page.html", {"form": form, "history": _history(request.user)})
+    return render(request, "console/page.html", {
+        "form": form, "history": _history(request.user), "credential": credential,
+        "endpoints": endpoints,
+        "credentials": Credential.objects.visible_to(request.user).filter(enabled=True)})
+
+
+def _next_page(outcome) -> dict | None:
+    """The builder's fields for the next page, when the platform's envelope says there is one."""
+    decoded, call = outcome.decoded, outcome.call
+    if decoded is None or not decoded.next_page or call is None or not call.request_spec:
+        return None
+    spec = call.request_spec
+    query = dict(spec.get("query") or [])
+    body = spec.get("body")
+    if decoded.next_page_in == "query":
+        query.update({k: str(v) for k, v in decoded.next_page.items()})
+    else:
+        body = {**(body if isinstance(body, dict) else {}), **decoded.next_page}
+    return {"credential": call.credential.slug if call.credential else "",
+            "method": spec.get("method", "GET"), "path": spec.get("path", "/"),
+            "query": "\n".join(f"{k}={v}" for k, v in query.items()),
+            "headers": "\n".join(f"{k}: {v}" for k, v in spec.get("headers") or []),
+            "body": json.dumps(body, ensure_ascii=False) if body is not None else ""}
 
 
 @require_GET
@@ -129,6 +161,7 @@ def console_send_view(request: HttpRequest) -> HttpResponse:
         context["outcome"] = outcome
         if outcome.call is not None:
             context["pretty_body"] = _pretty(outcome.call.response_body)
+            context["next_page"] = _next_page(outcome)
     else:
         status = 422
     template = "console/page.html#result" if request.htmx else "console/page.html"

@@ -73,6 +73,19 @@ class RefreshPolicy:
     daily_cap: int | None = None
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """A documented API, for the console's catalogue."""
+
+    method: str
+    path: str
+    title_zh: str
+    title_en: str
+    query: tuple[tuple[str, str], ...] = ()
+    body: Any = None
+    limit: str = ""  # the documented rate limit, as the docs state it
+
+
 @dataclass
 class OutboundRequest:
     method: str
@@ -282,6 +295,7 @@ class Provider:
     refresh_policy: RefreshPolicy | None = None
     catalog: Mapping[str, CatalogEntry] = {}
     default_rate_limits: tuple[RateLimit, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
 
     # -- credentials ---------------------------------------------------------------------
     @property

@@ -7,6 +7,7 @@ from .base import (
     Body,
     Classification,
     Decoded,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -69,6 +70,10 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     # Repeated fetches within validity return the same token and extend it.
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
+    endpoints = (
+        Endpoint("GET", "/v1.0/contact/users/union-id", "获取用户信息（新版 API）",
+                 "Get a user (new API)"),
+    )
 
     @staticmethod
     def _old(creds) -> bool:

@@ -8,6 +8,7 @@ from .base import (
     Body,
     Classification,
     Decoded,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -121,6 +122,16 @@ class Feishu(Provider):
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=1500,
                                    reissue_window=1800)
     catalog = CATALOG
+    endpoints = (
+        Endpoint("POST", "/open-apis/im/v1/messages", "发送消息", "Send a message",
+                 query=(("receive_id_type", "open_id"),),
+                 body={"receive_id": "ou_xxx", "msg_type": "text",
+                       "content": "{\"text\":\"hello\"}"}, limit="1000/min, 50/s"),
+        Endpoint("GET", "/open-apis/contact/v3/users", "获取用户列表（分页）", "List users (paged)",
+                 query=(("page_size", "20"),), limit="1000/min, 50/s"),
+        Endpoint("GET", "/open-apis/contact/v3/users/ou_xxx", "获取单个用户", "Get a user",
+                 query=(("user_id_type", "open_id"),)),
+    )
 
     def token_request(self, base_url: str, creds: Mapping[str, str]) -> OutboundRequest:
         kind = creds.get("token_kind") or "tenant_access_token"

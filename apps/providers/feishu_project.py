@@ -9,6 +9,7 @@ from .base import (
     Body,
     Classification,
     Decoded,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -120,6 +121,15 @@ class FeishuProject(Provider):
     token_type = "plugin_access_token"
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
+    endpoints = (
+        Endpoint("POST", "/open_api/demo/work_item/filter", "筛选工作项（分页）",
+                 "Filter work items (paged)", body={"work_item_type_keys": ["story"],
+                                                    "page_num": 1, "page_size": 10},
+                 limit="15 QPS + 450 QPM per token"),
+        Endpoint("POST", "/open_api/demo/work_item/create", "创建工作项（幂等 X-IDEM-UUID）",
+                 "Create a work item (X-IDEM-UUID)",
+                 body={"work_item_type_key": "story", "name": "demo"}, limit="15 QPS per token"),
+    )
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         return OutboundRequest(

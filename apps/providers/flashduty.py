@@ -8,6 +8,7 @@ from .base import (
     Body,
     Classification,
     Decoded,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -69,6 +70,12 @@ class Flashduty(Provider):
                       "member who created it."),
     )
     catalog = CATALOG
+    endpoints = (
+        Endpoint("POST", "/incident/list", "故障列表（分页）", "List incidents (paged)",
+                 body={"p": 1, "limit": 20}),
+        Endpoint("POST", "/incident/create", "创建故障", "Create an incident",
+                 body={"title": "CPU usage high", "incident_severity": "Warning"}),
+    )
 
     def probe_request(self, base_url, creds) -> OutboundRequest:
         return OutboundRequest("POST", join_url(base_url, "/incident/list"),

@@ -15,6 +15,7 @@ from .base import (
     Body,
     Classification,
     Decoded,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -88,6 +89,10 @@ class Freelog(Provider):
     token_endpoint_credential_codes = frozenset({"30", "4", "10"})
     refresh_policy = RefreshPolicy(default_lifetime=JWT_LIFETIME, refresh_before=86_400)
     catalog = CATALOG
+    endpoints = (
+        Endpoint("GET", "/v2/resources", "资源列表（skip/limit 分页）", "List resources (skip/limit)",
+                 query=(("skip", "0"), ("limit", "10"))),
+    )
 
     def uses_token_for(self, creds) -> bool:
         return (creds.get("auth_mode") or "jwt") == "jwt"

@@ -8,6 +8,7 @@ from .base import (
     Body,
     Classification,
     Decoded,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -71,6 +72,14 @@ class ITrigger(Provider):
     # per tenant per day (number unpublished; 40004 when reached).
     refresh_policy = RefreshPolicy(default_lifetime=LIFETIME, refresh_before=600)
     catalog = CATALOG
+    endpoints = (
+        Endpoint("GET", "/itrigger-tenant/v1/basic/openAPItest/test/get", "GET 测试接口",
+                 "GET test API", query=(("name", "zhongkong"),)),
+        Endpoint("POST", "/itrigger-tenant/v1/basic/openAPItest/test/post", "POST 测试接口",
+                 "POST test API", body={"name": "zhongkong"}),
+        Endpoint("GET", "/itrigger-bff/v2/open/api/member/points/list", "会员积分流水（分页）",
+                 "Member points (paged)", query=(("pageNum", "1"), ("pageSize", "10"))),
+    )
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         path = TOKEN_PATHS.get(creds.get("token_path") or "refresh", TOKEN_PATHS["refresh"])

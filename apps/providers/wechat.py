@@ -8,6 +8,7 @@ from .base import (
     Body,
     Classification,
     Decoded,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -113,6 +114,10 @@ class WeChat(ErrcodeDecoderMixin, Provider):
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=240, old_token_grace=300,
                                    daily_cap=2000)
     catalog = CATALOG
+    endpoints = (
+        Endpoint("GET", "/cgi-bin/get_api_domain_ip", "获取微信 API 服务器 IP",
+                 "WeChat API server IPs"),
+    )
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         if (creds.get("token_endpoint") or "stable") == "classic":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import (
     Classification,
+    Endpoint,
     Field,
     OutboundRequest,
     Provider,
@@ -52,6 +53,10 @@ class WeCom(ErrcodeDecoderMixin, Provider):
     token_type = "access_token"
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
+    endpoints = (
+        Endpoint("GET", "/cgi-bin/user/get", "读取成员", "Get a member",
+                 query=(("userid", "zhangsan"),)),
+    )
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         return OutboundRequest("GET", join_url(base_url, "/cgi-bin/gettoken"), params=[

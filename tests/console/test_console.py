@@ -172,3 +172,25 @@ def test_developers_see_and_replay_only_their_own_sends(client_as, feishu, users
     assert client.post(f"/console/history/{call.pk}/replay/").status_code == 404
     assert [c.pk for c in client_as("admin").get("/console/history/").context["calls"]] == [
         call.pk]
+
+
+def test_the_catalogue_fills_the_builder(client_as, feishu):
+    page = client_as("developer").get("/console/?credential=fs&endpoint=0").content.decode()
+    assert 'value="/open-apis/im/v1/messages"' in page and "receive_id_type=open_id" in page
+    assert "1000/min, 50/s" in page
+
+
+def test_next_page_follows_the_platforms_own_paging(client_as, feishu):
+    client = client_as("developer")
+    first = client.post("/console/send/", _message(method="GET", path="/open-apis/contact/v3/users",
+                                                   query="page_size=10", body=""),
+                        HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="next-page"' in first
+    token = re.search(r'name="query" value="([^"]*)"', first).group(1)
+    assert "page_token=10" in token
+    second = client.post("/console/send/", _message(method="GET",
+                                                    path="/open-apis/contact/v3/users",
+                                                    query=token.replace("&#x0A;", "\n")
+                                                    .replace("\\n", "\n"), body=""),
+                         HTTP_HX_REQUEST="true").content.decode()
+    assert "u0011" in second and "u0001" not in second

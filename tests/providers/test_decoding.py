@@ -182,3 +182,13 @@ def test_deeply_nested_json_does_not_crash():
     body = b"[" * 100_000 + b"]" * 100_000
     decoded = get_provider("wechat").decode(200, {}, body)
     assert not decoded.ok and decoded.problem in {"too_deep", "unexpected_shape"}
+
+
+def test_every_platform_has_a_well_formed_endpoint_catalogue():
+    from apps.providers.registry import PROVIDERS
+
+    for provider in PROVIDERS.values():
+        assert provider.endpoints, provider.key
+        for endpoint in provider.endpoints:
+            assert endpoint.method in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+            assert endpoint.path.startswith("/") and endpoint.title_zh and endpoint.title_en
