@@ -251,27 +251,12 @@ def endpoint(provider: str, methods: tuple[str, ...] = ("GET", "POST")):
                 if response is not None:
                     return response
             if request.method not in methods:
-                return method_not_allowed(provider, request)
+                return HttpResponse(status=405)
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorator
-
-
-_NOT_ALLOWED: dict[str, Callable[[HttpRequest], HttpResponse]] = {}
-
-
-def method_not_allowed(provider: str, request: HttpRequest) -> HttpResponse:
-    handler = _NOT_ALLOWED.get(provider)
-    return handler(request) if handler else HttpResponse(status=405)
-
-
-def on_method_not_allowed(provider: str):
-    def register(handler):
-        _NOT_ALLOWED[provider] = handler
-        return handler
-    return register
 
 
 def bearer(request: HttpRequest) -> str | None:

@@ -55,7 +55,7 @@ def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
                       allowed_users=None, request=None) -> list[str]:
     """Apply changes; a secret is replaced only when a new value is given. Returns the names
     of the changed fields (the audit keeps those names, never values)."""
-    credential._slug_before = credential.slug
+    old_slug = credential.slug
     changed = [name for name, value in changes.items() if getattr(credential, name) != value]
     for name in changed:
         setattr(credential, name, changes[name])
@@ -77,7 +77,7 @@ def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
         credential.save()
         _audit("credential.update", credential, by, request, secrets=replaced,
                details={"changed": changed})
-        _changed(credential, credential._slug_before)
+        _changed(credential, old_slug)
     return changed
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from apps.providers.registry import get_provider
 from apps.sandbox.services import sandbox_app_register
 from apps.tokens.services import client_key_create, token_current
 from apps.vault.services import credential_create
+from tests.helpers import free_port
 from tests.integration.conftest import ROOT, test_database_url
 
 from .conftest import save, wrk
@@ -25,14 +25,9 @@ from .conftest import save, wrk
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_token_api_against_a_bare_view():
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     app, secret = sandbox_app_register(provider="feishu", app_id="bench-app")
     values = get_provider("feishu").sample_values(app.app_id, secret)

@@ -6,7 +6,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
 
 from apps.audit.models import AuditEvent
 from apps.console.models import ConsoleCall
@@ -16,6 +15,7 @@ from apps.sandbox.models import SandboxApp
 from apps.sandbox.services import sandbox_app_register
 from apps.tokens.models import AccessToken
 from apps.vault.services import credential_create
+from tests.helpers import all_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,13 +43,6 @@ def _message(**overrides):
     return data
 
 
-def _all_rows() -> str:
-    with connection.cursor() as cursor:
-        dump = []
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
-            dump.append(repr(cursor.fetchall()))
-    return "\n".join(dump)
 
 
 def test_a_developer_sends_a_message_and_sees_the_logid(client_as, feishu, caplog):
@@ -64,7 +57,7 @@ def test_a_developer_sends_a_message_and_sees_the_logid(client_as, feishu, caplo
     call = ConsoleCall.objects.get()
     assert call.ok and call.trace_id == logid and call.trace_source == "header:x-tt-logid"
     token = AccessToken.objects.get().value()
-    for place in (html, _all_rows(), caplog.text):
+    for place in (html, all_rows(), caplog.text):
         assert secret not in place and token not in place
     assert "«redacted»" in call.request_headers["Authorization"]
     event = AuditEvent.objects.get(action="console.send")

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
+from tests.helpers import free_port
+
 from .conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.integration
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str):
@@ -44,7 +40,7 @@ def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
     boot = subprocess.run([*manage, "bootstrap"], cwd=ROOT, env=env, check=True,
                           capture_output=True, text=True)
     assert "one-time password" in boot.stdout
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "runall.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([*manage, "runall", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -12,19 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.helpers import free_port
+
 from .conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.integration
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
-    port = _port()
+    port = free_port()
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
            "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"),
            "SITE_URL": f"http://127.0.0.1:{port}", "ALLOWED_HOSTS": "127.0.0.1",

@@ -4,7 +4,6 @@ import logging
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import fingerprint
@@ -12,6 +11,7 @@ from apps.vault import crypto
 from apps.vault.checks import key_canary_check
 from apps.vault.models import Credential
 from apps.vault.services import credential_create, ensure_key_canary
+from tests.helpers import all_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +26,6 @@ def _form(**overrides):
     return data
 
 
-def _all_rows() -> str:
-    dump = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
-            dump.append(repr(cursor.fetchall()))
-    return "\n".join(dump)
 
 
 def test_canary_secret_saved_through_the_ui_is_nowhere_in_plain_text(client_as, users, caplog):
@@ -54,7 +47,7 @@ def test_canary_secret_saved_through_the_ui_is_nowhere_in_plain_text(client_as, 
         seen.append(client_as("developer").get("/credentials/").content.decode())
     assert all(CANARY not in page for page in seen)
     assert CANARY + "-new" not in seen[-2]
-    assert CANARY not in _all_rows()
+    assert CANARY not in all_rows()
     assert CANARY not in caplog.text
     event = AuditEvent.objects.get(action="credential.create")
     assert event.secret_fingerprints == {"app_secret": fingerprint(CANARY)}
