@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.vault.models import Credential
 
+from .services import request_spec
+
 METHODS = [(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")]
 
 
@@ -36,6 +38,12 @@ class ConsoleForm(forms.Form):
         attrs={"rows": 2, "placeholder": "X-USER-KEY: 7000000000000000001"}))
     body = forms.CharField(label=_("JSON body"), required=False, strip=False,
                            widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+    idem_uuid = forms.UUIDField(
+        label=_("Pinned X-IDEM-UUID"), required=False,
+        help_text=_("Feishu Project writes: empty sends a new key each time; pin one to "
+                    "test idempotency."),
+        widget=forms.TextInput(attrs={"placeholder": "00000000-0000-4000-8000-000000000000",
+                                      "autocomplete": "off", "spellcheck": "false"}))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +66,22 @@ class ConsoleForm(forms.Form):
                                           "Zhongkong."))
         return pairs
 
+    def clean(self):
+        data = super().clean()
+        pinned = data.get("idem_uuid")
+        if pinned and "headers" in data:
+            if any(name.lower() == "x-idem-uuid" for name, _ in data["headers"]):
+                self.add_error("idem_uuid", _("X-IDEM-UUID is already among the headers."))
+            else:
+                data["headers"] = [*data["headers"], ("X-IDEM-UUID", str(pinned))]
+        return data
+
+    def spec(self) -> dict:
+        """The built request (valid form only), as history and saved requests keep it."""
+        data = self.cleaned_data
+        return request_spec(method=data["method"], path=data["path"], query=data["query"],
+                            headers=data["headers"], body=data["body"])
+
     def clean_body(self):
         text = self.cleaned_data["body"]
         if not text.strip():
@@ -68,3 +92,29 @@ class ConsoleForm(forms.Form):
             raise forms.ValidationError(
                 _("Invalid JSON at line %(line)s, column %(col)s: %(msg)s")
                 % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from None
+
+
+class SaveForm(forms.Form):
+    """Name and folder for keeping the builder's request (prefixed `save-` in the page)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    folder = forms.CharField(label=_("Folder"), max_length=100, required=False,
+                             widget=forms.TextInput(attrs={"list": "saved-folders"}))
+    shared = forms.BooleanField(label=_("Share with the team"), required=False)
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_folder(self) -> str:
+        return "/".join(part.strip() for part in self.cleaned_data["folder"].split("/")
+                        if part.strip())
+
+
+def builder_initial(credential: str, spec: dict) -> dict:
+    """The builder's fields from a stored request spec (history, saved, next page)."""
+    body = spec.get("body")
+    return {"credential": credential, "method": spec.get("method", "GET"),
+            "path": spec.get("path", "/"),
+            "query": "\n".join(f"{k}={v}" for k, v in spec.get("query") or []),
+            "headers": "\n".join(f"{k}: {v}" for k, v in spec.get("headers") or []),
+            "body": json.dumps(body, ensure_ascii=False, indent=2) if body is not None else ""}

@@ -41,3 +41,28 @@ class ConsoleCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.url} → {self.status}"
+
+
+class SavedRequest(models.Model):
+    """A request kept by name for later: the builder's fields, redacted by value like the
+    history. Private to its owner unless shared with the team."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    name = models.CharField(max_length=100)
+    folder = models.CharField(max_length=100, blank=True)
+    shared = models.BooleanField(default=False)
+    credential = models.ForeignKey(Credential, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    request_spec = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["folder", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "folder", "name"],
+                                               name="console_saved_unique_name")]
+        indexes = [models.Index(fields=["shared", "folder", "name"], name="console_saved_shared")]
+
+    def __str__(self) -> str:
+        return f"{self.folder}/{self.name}" if self.folder else self.name

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import ConsoleCall
+from .models import ConsoleCall, SavedRequest
 
 PAGE_SIZE = 50
 
@@ -32,3 +32,19 @@ def history_page(user, *, credential: str = "", platform: str = "", outcome: str
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     return page, (page[-1].id if more and page else None)
+
+
+def saved_for(user) -> QuerySet:
+    """A user's own saved requests and those shared with the team."""
+    return SavedRequest.objects.filter(Q(owner=user) | Q(shared=True)).select_related(
+        "owner", "credential")
+
+
+def saved_by_folder(user, *, search: str = "") -> list[tuple[str, list[SavedRequest]]]:
+    saved = saved_for(user)
+    if search:
+        saved = saved.filter(Q(name__icontains=search) | Q(folder__icontains=search))
+    folders: dict[str, list[SavedRequest]] = {}
+    for item in saved.order_by("folder", "name", "id")[:500]:
+        folders.setdefault(item.folder, []).append(item)
+    return list(folders.items())

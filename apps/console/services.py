@@ -11,11 +11,12 @@ from django.db import transaction
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record
 from apps.providers.base import Decoded, OutboundRequest, join_url
+from apps.tokens.models import AccessToken
 from apps.tokens.services import TokenUnavailable, token_current, token_refresh
 from apps.vault.models import Credential
 
 from . import ratelimit
-from .models import ConsoleCall
+from .models import ConsoleCall, SavedRequest
 from .redaction import live_values, redact
 from .sender import Sent, send
 
@@ -34,6 +35,39 @@ def _token(credential: Credential, actor: Actor) -> str | None:
     if not credential.platform.uses_token_for(credential.public_values):
         return None
     return token_current(credential=credential, actor=actor).token
+
+
+def request_spec(*, method: str, path: str, query, headers, body) -> dict:
+    """The request as built, before auth: what history replays and saved requests keep."""
+    return {"method": method, "path": path, "query": [list(p) for p in query],
+            "headers": [list(h) for h in headers], "body": body}
+
+
+def redacted_spec(spec: dict) -> dict:
+    return json.loads(redact(json.dumps(spec, ensure_ascii=False), live_values()))
+
+
+def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[OutboundRequest, set]:
+    """The request as it will be sent, with every secret and the token shown as a named
+    placeholder; nothing is fetched. Returns it and the names Zhongkong adds."""
+    platform = credential.platform
+    creds = {f.name: f"<{f.name}>" for f in platform.fields if f.secret}
+    creds.update(credential.public_values)
+    token = None
+    if platform.uses_token_for(credential.public_values):
+        held = AccessToken.objects.filter(credential=credential).only(
+            "fingerprint", "version", "token_type").first()
+        name = (held and held.token_type) or platform.token_type or "token"
+        token = f"<{name} {held.fingerprint} v{held.version}>" if held and held.fingerprint \
+            else f"<{name}>"
+    authed = platform.apply_auth(raw, creds, token)
+    idem = platform.idempotency_header(raw.method, raw.path)
+    if idem and not raw.header(idem):
+        authed.headers[idem] = "<new UUID for each send>"
+    mine = {k.lower() for k in raw.headers} | {k for k, _ in raw.params}
+    added = {k for k in authed.headers if k.lower() not in mine}
+    added |= {k for k, _ in authed.params if k not in mine}
+    return authed, added
 
 
 def console_send(*, user, credential: Credential, method: str, path: str, query, headers,
@@ -72,8 +106,8 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
                 if not sent.error else None
             retried = True
     call = _store(user, credential, authed, sent, decoded, retried,
-                  spec={"method": method, "path": path, "query": [list(p) for p in query],
-                        "headers": [list(h) for h in headers], "body": body})
+                  spec=request_spec(method=method, path=path, query=query, headers=headers,
+                                    body=body))
     with transaction.atomic():
         record(action="console.send", actor=actor, request=request, target_type="credential",
                target_id=credential.slug,
@@ -115,3 +149,29 @@ def console_replay(*, user, call: ConsoleCall, request=None) -> Outcome:
                         path=spec["path"], query=[tuple(p) for p in spec["query"]],
                         headers=[tuple(h) for h in spec["headers"]], body=spec["body"],
                         request=request)
+
+
+def saved_request_save(*, user, credential: Credential | None, spec: dict, name: str,
+                       folder: str, shared: bool, request=None) -> tuple[SavedRequest, bool]:
+    """Keep the builder's request under a name (same owner, folder and name: replaced).
+    Secrets and tokens in it are redacted by value before it is stored."""
+    with transaction.atomic():
+        saved, created = SavedRequest.objects.update_or_create(
+            owner=user, folder=folder, name=name,
+            defaults={"credential": credential, "shared": shared,
+                      "request_spec": redacted_spec(spec)})
+        record(action="console.saved", actor=Actor.user(user), request=request,
+               target_type="saved_request", target_id=saved.pk,
+               details={"name": name, "folder": folder, "shared": shared, "created": created,
+                        "credential": credential.slug if credential else "",
+                        "method": spec["method"], "path": spec["path"]})
+    return saved, created
+
+
+def saved_request_delete(*, user, saved: SavedRequest, request=None) -> None:
+    with transaction.atomic():
+        record(action="console.saved_delete", actor=Actor.user(user), request=request,
+               target_type="saved_request", target_id=saved.pk,
+               details={"name": saved.name, "folder": saved.folder,
+                        "owner": saved.owner.username})
+        saved.delete()

@@ -13,4 +13,8 @@ urlpatterns = [
     path("export/", views.console_export, name="export"),
     path("history/", views.history, name="history"),
     path("history/<int:pk>/replay/", views.replay, name="replay"),
+    path("preview/", views.console_preview, name="preview"),
+    path("saved/", views.saved_list, name="saved"),
+    path("saved/save/", views.saved_save, name="saved_save"),
+    path("saved/<int:pk>/delete/", views.saved_delete, name="saved_delete"),
 ]

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
@@ -13,10 +16,16 @@ from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
 
 from . import curl
-from .forms import ConsoleForm
+from .forms import ConsoleForm, SaveForm, builder_initial
 from .models import ConsoleCall
-from .selectors import calls_for, history_page
-from .services import console_replay, console_send
+from .selectors import calls_for, history_page, saved_by_folder, saved_for
+from .services import (
+    auth_preview,
+    console_replay,
+    console_send,
+    saved_request_delete,
+    saved_request_save,
+)
 
 USERS = (Role.ADMIN, Role.DEVELOPER)
 
@@ -34,12 +43,30 @@ def _pretty(text: str) -> str:
         return text
 
 
+def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
+    """What every full console page shows beside the builder."""
+    saved = saved_for(request.user)
+    return {"form": form, "save_form": extra.pop("save_form", None) or SaveForm(prefix="save"),
+            "history": _history(request.user),
+            "saved": saved.order_by("-updated_at")[:10],
+            "folders": sorted({f for f in saved.values_list("folder", flat=True) if f}),
+            **extra}
+
+
 @require_GET
 @role_required(*USERS)
 def console_page(request: HttpRequest) -> HttpResponse:
     initial = {k: request.GET[k] for k in ("credential", "method", "path") if k in request.GET}
-    credential = Credential.objects.visible_to(request.user).filter(
-        slug=request.GET.get("credential", "")).first()
+    visible = Credential.objects.visible_to(request.user)
+    save_initial = {}
+    if request.GET.get("saved", "").isdigit():
+        saved = get_object_or_404(saved_for(request.user), pk=int(request.GET["saved"]))
+        slug = saved.credential.slug if saved.credential and visible.filter(
+            pk=saved.credential_id).exists() else ""
+        initial = builder_initial(slug, saved.request_spec)
+        if saved.owner_id == request.user.pk:
+            save_initial = {"name": saved.name, "folder": saved.folder, "shared": saved.shared}
+    credential = visible.filter(slug=initial.get("credential", "")).first()
     endpoints = credential.platform.endpoints if credential else ()
     chosen = request.GET.get("endpoint", "")
     if chosen.isdigit() and int(chosen) < len(endpoints):
@@ -49,10 +76,10 @@ def console_page(request: HttpRequest) -> HttpResponse:
                        body=json.dumps(endpoint.body, ensure_ascii=False, indent=2)
                        if endpoint.body is not None else "")
     form = ConsoleForm(initial=initial, user=request.user)
-    return render(request, "console/page.html", {
-        "form": form, "history": _history(request.user), "credential": credential,
-        "endpoints": endpoints,
-        "credentials": Credential.objects.visible_to(request.user).filter(enabled=True)})
+    return render(request, "console/page.html", _page_context(
+        request, form, credential=credential, endpoints=endpoints,
+        save_form=SaveForm(prefix="save", initial=save_initial),
+        credentials=visible.filter(enabled=True)))
 
 
 def _next_page(outcome) -> dict | None:
@@ -60,18 +87,15 @@ def _next_page(outcome) -> dict | None:
     decoded, call = outcome.decoded, outcome.call
     if decoded is None or not decoded.next_page or call is None or not call.request_spec:
         return None
-    spec = call.request_spec
+    spec = dict(call.request_spec)
     query = dict(spec.get("query") or [])
-    body = spec.get("body")
     if decoded.next_page_in == "query":
         query.update({k: str(v) for k, v in decoded.next_page.items()})
     else:
-        body = {**(body if isinstance(body, dict) else {}), **decoded.next_page}
-    return {"credential": call.credential.slug if call.credential else "",
-            "method": spec.get("method", "GET"), "path": spec.get("path", "/"),
-            "query": "\n".join(f"{k}={v}" for k, v in query.items()),
-            "headers": "\n".join(f"{k}: {v}" for k, v in spec.get("headers") or []),
-            "body": json.dumps(body, ensure_ascii=False) if body is not None else ""}
+        body = spec.get("body")
+        spec["body"] = {**(body if isinstance(body, dict) else {}), **decoded.next_page}
+    spec["query"] = list(query.items())
+    return builder_initial(call.credential.slug if call.credential else "", spec)
 
 
 @require_GET
@@ -95,13 +119,12 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
     if not Credential.objects.visible_to(request.user).filter(pk=call.credential_id).exists():
         raise Http404
     outcome = console_replay(user=request.user, call=call, request=request)
-    context = {"form": ConsoleForm(initial={"credential": call.credential.slug,
-                                            "method": call.method,
-                                            "path": call.request_spec.get("path", "")},
-                                   user=request.user),
-               "outcome": outcome, "history": _history(request.user)}
+    form = ConsoleForm(initial=builder_initial(call.credential.slug, call.request_spec),
+                       user=request.user)
+    context = _page_context(request, form, outcome=outcome, replayed=call)
     if outcome.call is not None:
         context["pretty_body"] = _pretty(outcome.call.response_body)
+        context["next_page"] = _next_page(outcome)
     return render(request, "console/page.html", context)
 
 
@@ -120,9 +143,9 @@ def console_import(request: HttpRequest) -> HttpResponse:
                        query="\n".join(f"{k}={v}" for k, v in imported.query),
                        headers="\n".join(f"{k}: {v}" for k, v in imported.headers))
     form = ConsoleForm(initial=initial, user=request.user)
-    return render(request, "console/page.html", {
-        "form": form, "history": _history(request.user), "import_error": error,
-        "import_warnings": imported.warnings if imported else []},
+    return render(request, "console/page.html", _page_context(
+        request, form, import_error=error,
+        import_warnings=imported.warnings if imported else []),
         status=200 if imported else 422)
 
 
@@ -141,10 +164,7 @@ def console_export(request: HttpRequest) -> HttpResponse:
                                 json=data["body"])
         shown = curl.placeholders(credential.platform, built)
         context["export"] = {"curl": curl.as_curl(shown), "python": curl.as_python(shown)}
-    template = "console/page.html#result" if request.htmx else "console/page.html"
-    if not request.htmx:
-        context["history"] = _history(request.user)
-    return render(request, template, context, status=200 if form.is_valid() else 422)
+    return _result(request, context, status=200 if form.is_valid() else 422)
 
 
 @require_POST
@@ -164,7 +184,68 @@ def console_send_view(request: HttpRequest) -> HttpResponse:
             context["next_page"] = _next_page(outcome)
     else:
         status = 422
-    template = "console/page.html#result" if request.htmx else "console/page.html"
+    return _result(request, context, status=status)
+
+
+def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The result panel for htmx, the whole page otherwise."""
+    if request.htmx:
+        return render(request, "console/page.html#result", context, status=status)
+    return render(request, "console/page.html", _page_context(request, **context), status=status)
+
+
+@require_POST
+@role_required(*USERS)
+def console_preview(request: HttpRequest) -> HttpResponse:
+    """The request as it will go out: auth injected, secrets and token as placeholders."""
+    form = ConsoleForm(request.POST, user=request.user)
+    context = {"form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        credential = data["credential"]
+        raw = OutboundRequest(data["method"], join_url(credential.effective_base_url,
+                                                       data["path"]),
+                              params=list(data["query"]), headers=dict(data["headers"]),
+                              json=data["body"])
+        authed, added = auth_preview(credential, raw)
+        context.update(preview=authed, added=added, body_text=_pretty(
+            json.dumps(authed.json, ensure_ascii=False)) if authed.json is not None else "")
+    return render(request, "console/preview.html", context)
+
+
+@require_POST
+@role_required(*USERS)
+def saved_save(request: HttpRequest) -> HttpResponse:
+    form = ConsoleForm(request.POST, user=request.user)
+    save_form = SaveForm(request.POST, prefix="save")
+    if not (form.is_valid() and save_form.is_valid()):
+        return _result(request, {"form": form, "save_form": save_form}, status=422)
+    data = save_form.cleaned_data
+    saved, created = saved_request_save(
+        user=request.user, credential=form.cleaned_data["credential"], spec=form.spec(),
+        name=data["name"], folder=data["folder"], shared=data["shared"], request=request)
     if not request.htmx:
-        context["history"] = _history(request.user)
-    return render(request, template, context, status=status)
+        messages.success(request, _("Saved “%(name)s”.") % {"name": saved})
+        return redirect(f"{reverse('console:page')}?saved={saved.pk}")
+    return render(request, "console/saved_done.html", {
+        "saved_item": saved, "created": created, "form": form, **_page_context(request, form)})
+
+
+@require_GET
+@role_required(*USERS)
+def saved_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()[:100]
+    return render(request, "console/saved.html", {
+        "folders": saved_by_folder(request.user, search=search), "search": search})
+
+
+@require_POST
+@role_required(*USERS)
+def saved_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = get_object_or_404(saved_for(request.user), pk=pk)
+    if saved.owner_id != request.user.pk and request.user.role != Role.ADMIN:
+        return HttpResponse(_("Only its owner or an admin may delete a saved request."),
+                            status=403)
+    saved_request_delete(user=request.user, saved=saved, request=request)
+    messages.success(request, _("Deleted “%(name)s”.") % {"name": saved})
+    return redirect("console:saved")

@@ -28,6 +28,23 @@
     if (source && navigator.clipboard) navigator.clipboard.writeText(source.textContent.trim());
   });
 
+  // "New UUID" buttons: <button data-uuid-for="#input"> fills the input with a random v4 UUID.
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-uuid-for]");
+    if (!button) return;
+    var input = document.querySelector(button.getAttribute("data-uuid-for"));
+    if (!input) return;
+    input.value = uuid4();
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
   var lang = document.documentElement.lang || "zh-hans";
   var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };

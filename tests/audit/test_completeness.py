@@ -18,8 +18,8 @@ from tests.conftest import CsrfClient
 pytestmark = pytest.mark.django_db
 
 # Routes that take a POST but store nothing: the language cookie, and the console's curl
-# import/export, which only transform the text they are given.
-NOT_AUDITED = {"set_language", "console:import", "console:export"}
+# import/export and auth preview, which only transform the text they are given.
+NOT_AUDITED = {"set_language", "console:import", "console:export", "console:preview"}
 DUMMY = {"pk": 999999, "slug": "zz-none", "seq": 1, "provider": "feishu", "fmt": "csv"}
 
 
@@ -91,6 +91,11 @@ ACTS = {
     "console:send": lambda c, w, u: c.post(reverse("console:send"), {
         "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users"}),
     "audit:lookup": lambda c, w, u: c.post(reverse("audit:lookup"), {"value": "x"}),
+    "console:saved_save": lambda c, w, u: c.post(reverse("console:saved_save"), {
+        "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users",
+        "save-name": "Users", "save-folder": "contact"}),
+    "console:saved_delete": lambda c, w, u: c.post(reverse("console:saved_delete", args=[
+        _a_saved(u).pk])),
 }
 # Read routes whose act is sensitive all the same.
 AUDITED_READS = {
@@ -108,6 +113,13 @@ def _a_call(client):
         credential=Credential.objects.get(slug="fs"), method="GET", url="x",
         request_spec={"method": "GET", "path": "/open-apis/contact/v3/users", "query": [],
                       "headers": [], "body": None})
+
+
+def _a_saved(users):
+    from apps.console.models import SavedRequest
+
+    return SavedRequest.objects.create(owner=users.admin, name="to delete", request_spec={
+        "method": "GET", "path": "/", "query": [], "headers": [], "body": None})
 
 
 def _handout(world):

@@ -3,35 +3,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
 from apps.audit.models import AuditEvent
 from apps.console.models import ConsoleCall
-from apps.providers.registry import get_provider
 from apps.sandbox.core import invalidate_tokens
 from apps.sandbox.models import SandboxApp
-from apps.sandbox.services import sandbox_app_register
 from apps.tokens.models import AccessToken
 from apps.vault.services import credential_create
 from tests.helpers import all_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def feishu(live_server, settings, users):
-    parts = urlsplit(live_server.url)
-    settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
-    app, secret = sandbox_app_register(provider="feishu", app_id="cli_console_01")
-    values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential = credential_create(
-        by=users.admin, provider="feishu", name="Feishu sandbox", slug="fs",
-        environment="test", base_url=f"{live_server.url}/sandbox/feishu",
-        public={"app_id": values["app_id"]}, secrets={"app_secret": values["app_secret"]},
-        allowed_users=[users.developer])
-    return credential, secret
 
 
 def _message(**overrides):
