@@ -8,12 +8,16 @@ import shlex
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from django.utils.translation import gettext, gettext_noop
+
 from apps.providers.base import OutboundRequest, Provider
 
 # Auth the console injects itself: dropped from an import, shown as placeholders on export.
 MANAGED_HEADERS = {"authorization", "x-plugin-token", "x-acs-dingtalk-access-token", "cookie",
                    "host", "content-length"}
 MANAGED_QUERY = {"access_token", "accesstoken", "app_key"}
+MANAGED = gettext_noop("%(what)s “%(name)s” is managed by Zhongkong (auth is injected when "
+                       "sending) and was dropped")
 SECRET_KEYS = {"app_secret", "appsecret", "plugin_secret", "secret", "corpsecret", "password",
                "client_secret", "client_private_key"}
 
@@ -37,7 +41,8 @@ def _drop_secrets(value, warnings: list[str]):
         kept = {}
         for key, item in value.items():
             if str(key).lower() in SECRET_KEYS:
-                warnings.append(f"secret field '{key}' was dropped (never stored)")
+                warnings.append(gettext("secret field “%(name)s” was dropped (never stored)")
+                                % {"name": key})
                 continue
             kept[key] = _drop_secrets(item, warnings)
         return kept
@@ -53,9 +58,9 @@ def parse(text: str) -> Imported:
     try:
         words = shlex.split(joined)
     except ValueError as exc:
-        raise CurlError(f"cannot read the command: {exc}") from None
+        raise CurlError(gettext("cannot read the command: %(error)s") % {"error": exc}) from None
     if not words or words[0] != "curl":
-        raise CurlError("paste a command that starts with curl")
+        raise CurlError(gettext("paste a command that starts with curl"))
     result, url, data, get = Imported(), "", [], False
     i = 1
     while i < len(words):
@@ -83,20 +88,21 @@ def parse(text: str) -> Imported:
         else:
             url, i = word, i + 1
     if not url:
-        raise CurlError("no URL in the command")
+        raise CurlError(gettext("no URL in the command"))
     parts = urlsplit(url if "://" in url else f"https://{url}")
     result.path = parts.path or "/"
     for name, content in parse_qsl(parts.query, keep_blank_values=True):
         if name.lower() in MANAGED_QUERY:
-            result.warnings.append(f"query '{name}' is managed by Zhongkong and was dropped")
+            result.warnings.append(gettext(MANAGED) % {"what": gettext("query"), "name": name})
         elif name.lower() in SECRET_KEYS:
-            result.warnings.append(f"secret query '{name}' was dropped (never stored)")
+            result.warnings.append(gettext("secret query “%(name)s” was dropped (never stored)")
+                                   % {"name": name})
         else:
             result.query.append((name, content))
     kept = []
     for name, content in result.headers:
         if name.lower() in MANAGED_HEADERS:
-            result.warnings.append(f"header '{name}' is managed by Zhongkong and was dropped")
+            result.warnings.append(gettext(MANAGED) % {"what": gettext("header"), "name": name})
         else:
             kept.append((name, content))
     result.headers = kept

@@ -45,6 +45,15 @@
     input.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // <input data-mirror="#other"> takes the other field's value when its form is submitted
+  // (the curl import keeps the credential chosen in the builder).
+  document.addEventListener("submit", function (event) {
+    event.target.querySelectorAll("input[data-mirror]").forEach(function (input) {
+      var source = document.querySelector(input.getAttribute("data-mirror"));
+      if (source && source.value) input.value = source.value;
+    });
+  });
+
   // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
   var lang = document.documentElement.lang || "zh-hans";
   var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };

@@ -51,3 +51,76 @@ def test_developer_sends_a_feishu_message_then_a_bad_call(page, make_user, live_
     screenshot(page, "console-error-zh")
     assert secret not in page.content()
     assert page.console_errors == []
+
+
+# The send-message example as Feishu's documentation prints it (token elided by the docs).
+FEISHU_DOCS_CURL = """curl -i -X POST 'https://open.feishu.cn/open-apis/im/v1/messages?receive_id_type=open_id' \\
+-H 'Authorization: Bearer t-g1044ghJRUIJJ5ELPPYDULVZUCIWGLBKHGAFOTO3' \\
+-H 'Content-Type: application/json' \\
+-d '{
+	"content": "{\\"text\\":\\"test content\\"}",
+	"msg_type": "text",
+	"receive_id": "ou_7d8a6e6df7621556ce0d21922b676706ccs"
+}'"""
+
+
+def test_developer_imports_a_docs_example_saves_it_and_replays_from_history(
+        page, make_user, live_server, settings):
+    parts = urlsplit(live_server.url)
+    settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
+    dev = make_user("lin", "developer", password="a long developer passphrase")
+    app, secret = sandbox_app_register(provider="feishu", app_id="cli_e2e_import")
+    values = get_provider("feishu").sample_values(app.app_id, secret)
+    credential_create(by=None, provider="feishu", name="飞书沙箱", slug="feishu-docs",
+                      environment="test", base_url=f"{live_server.url}/sandbox/feishu",
+                      public={"app_id": values["app_id"]},
+                      secrets={"app_secret": values["app_secret"]}, allowed_users=[dev])
+    sign_in(page, "lin", "a long developer passphrase")
+    page.goto("/console/")
+    page.get_by_test_id("saved-panel-empty").wait_for()
+    page.select_option("#id_credential", "feishu-docs")
+
+    # Import the docs' example: the pasted token becomes managed auth, with a warning.
+    page.locator("details.import summary").click()
+    page.fill("textarea[name=curl]", FEISHU_DOCS_CURL)
+    page.locator("details.import").get_by_role("button").click()
+    page.get_by_test_id("import-warnings").wait_for()
+    assert page.input_value("#id_credential") == "feishu-docs"
+    assert page.input_value("#id_path") == "/open-apis/im/v1/messages"
+    assert json.loads(page.input_value("#id_body"))["msg_type"] == "text"
+    preview = page.get_by_test_id("preview-request")
+    preview.wait_for()
+    assert "Authorization: Bearer <tenant_access_token>" in preview.inner_text()
+    assert "t-g1044ghJ" not in page.content()
+    screenshot(page, "console-import-zh")
+
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    first_logid = page.get_by_test_id("trace-id").inner_text()
+    assert re.fullmatch(r"\d{14}[0-9A-F]{20}", first_logid)
+
+    # Keep it for the team.
+    page.locator("details.save summary").click()
+    page.fill("#id_save-name", "发送文本消息")
+    page.fill("#id_save-folder", "im")
+    page.check("#id_save-shared")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("saved-notice").wait_for()
+    assert "发送文本消息" in page.locator("#saved-panel").inner_text()
+
+    # Replay from the history: a new send with a new logid.
+    page.goto("/console/history/")
+    page.locator("[data-testid^=replay-]").first.click()
+    page.get_by_test_id("replayed").wait_for()
+    page.get_by_test_id("result-ok").wait_for()
+    assert page.get_by_test_id("trace-id").inner_text() != first_logid
+    screenshot(page, "console-replay-zh")
+
+    # The saved list, in English.
+    page.goto("/console/saved/")
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Saved requests").wait_for()
+    assert "发送文本消息" in page.inner_text("main") and "shared" in page.inner_text("main")
+    screenshot(page, "console-saved-en")
+    assert secret not in page.content()
+    assert page.console_errors == []
