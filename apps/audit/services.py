@@ -95,6 +95,10 @@ def compute_hash(event: AuditEvent) -> str:
     return hmac.new(_key(b"chain"), _canonical(fields), hashlib.sha256).hexdigest()
 
 
+_HEAD_SQL = (f"SELECT seq, hash FROM {AuditEvent._meta.db_table} "  # noqa: S608 (table name)
+             "ORDER BY seq DESC LIMIT 1")
+
+
 def _lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -122,9 +126,12 @@ def record(
     if actor is None:
         user = getattr(request, "user", None)
         actor = Actor.user(user) if user is not None and user.is_authenticated else Actor.system()
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed: a failure here fails the act.
+    with transaction.atomic(savepoint=False):
         _lock_chain()
-        head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        with connection.cursor() as cursor:
+            cursor.execute(_HEAD_SQL)
+            head = cursor.fetchone()
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
         event = AuditEvent(
             seq=seq,
@@ -144,7 +151,7 @@ def record(
             prev_hash=prev_hash,
         )
         event.hash = compute_hash(event)
-        event.save()
+        event.save(force_insert=True)
     return event
 
 

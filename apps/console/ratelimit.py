@@ -9,22 +9,47 @@ import time
 from django.core.cache import cache
 
 from apps.providers.base import RateLimit
+from apps.tokens.cache import pipelines
 
 
 def acquire(*, token: str, api: str, limits: tuple[RateLimit, ...]) -> float:
-    """Take one call from every window; 0 when allowed, else seconds to wait (nothing taken
-    from windows after the first that is full)."""
+    """Take one call from every window; 0 when allowed, else seconds to wait (and nothing is
+    taken from any window)."""
     subject = hashlib.sha256(f"{token}|{api}".encode()).hexdigest()[:24]
     now = time.time()
-    for limit in limits:
-        window = int(now // limit.per)
-        key = f"zk:console:rl:{subject}:{limit.per}:{window}"
-        cache.add(key, 0, int(limit.per) + 1)
+    windows = [(limit, int(now // limit.per)) for limit in limits]
+    keys = [f"zk:console:rl:{subject}:{limit.per}:{window}" for limit, window in windows]
+    used = _count(keys, [int(limit.per) + 1 for limit, _ in windows])
+    full = [(limit, window) for (limit, window), n in zip(windows, used, strict=True)
+            if n > limit.limit]
+    if not full:
+        return 0.0
+    for key in keys:
         try:
-            used = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, int(limit.per) + 1)
-            used = 1
-        if used > limit.limit:
-            return round((window + 1) * limit.per - now, 3)
-    return 0.0
+            cache.decr(key)
+        except ValueError:  # the window just expired: nothing to give back
+            pass
+    return round(max((window + 1) * limit.per - now for limit, window in full), 3)
+
+
+def _count(keys: list[str], ttls: list[int]) -> list[int]:
+    """Increment every window's counter: one round trip on Redis."""
+    if not keys:
+        return []
+    if pipelines():
+        names = [cache.make_and_validate_key(key) for key in keys]
+        client = cache._cache.get_client(names[0], write=True)
+        with client.pipeline(transaction=False) as pipe:
+            for name, ttl in zip(names, ttls, strict=True):
+                pipe.incr(name)
+                pipe.expire(name, ttl)
+            return [int(n) for n in pipe.execute()[::2]]
+    counts = []
+    for key, ttl in zip(keys, ttls, strict=True):
+        cache.add(key, 0, ttl)
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, ttl)
+            counts.append(1)
+    return counts

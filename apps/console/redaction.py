@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+
+from django.db import connection
+
+from apps.tokens.models import AccessToken
+from apps.vault.models import Credential
 
 MARK = "«redacted»"
 MIN_LENGTH = 6  # shorter values would redact ordinary words
 
+_lock = threading.Lock()
+_known: tuple[tuple, list[str]] | None = None  # (stamp, values) of this process
+
+
+def _stamp() -> tuple:
+    """Changes whenever a credential's secrets or a token may have changed: any save bumps
+    a credential's updated_at; a new token its row's version and obtained_at; a new row the
+    count and the largest id."""
+    credentials, tokens = Credential._meta.db_table, AccessToken._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {credentials}), "  # noqa: S608 (table names)
+            f"(SELECT MAX(updated_at) FROM {credentials}), "
+            f"(SELECT COUNT(*) FROM {tokens}), (SELECT MAX(id) FROM {tokens}), "
+            f"(SELECT SUM(version) FROM {tokens}), (SELECT MAX(obtained_at) FROM {tokens})")
+        return (connection.alias, *cursor.fetchone())
+
 
 def live_values() -> list[str]:
-    """Every live secret and token of every credential (longest first)."""
-    from apps.tokens.models import AccessToken
-    from apps.vault.models import Credential
+    """Every live secret and token of every credential (longest first). Decrypted once per
+    change (see `_stamp`) and kept in this process only: never in a cache or the broker."""
+    global _known
+    stamp = _stamp()
+    known = _known
+    if known is not None and known[0] == stamp:
+        return known[1]
+    values = _decrypt_all()
+    with _lock:
+        _known = (stamp, values)
+    return values
 
+
+def _decrypt_all() -> list[str]:
     values: set[str] = set()
     for credential in Credential.objects.alive():
         values.update(credential.secret_values().values())

@@ -12,7 +12,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record
 from apps.providers.base import Decoded, OutboundRequest, join_url
 from apps.tokens.models import AccessToken
-from apps.tokens.services import TokenUnavailable, token_current, token_refresh
+from apps.tokens.services import TokenUnavailable, token_for_use, token_refresh
 from apps.vault.models import Credential
 
 from . import ratelimit
@@ -34,7 +34,7 @@ class Outcome:
 def _token(credential: Credential, actor: Actor) -> str | None:
     if not credential.platform.uses_token_for(credential.public_values):
         return None
-    return token_current(credential=credential, actor=actor).token
+    return token_for_use(credential=credential, actor=actor)
 
 
 def request_spec(*, method: str, path: str, query, headers, body) -> dict:
@@ -105,10 +105,10 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
             decoded = platform.decode(sent.status, sent.headers, sent.body, authed) \
                 if not sent.error else None
             retried = True
-    call = _store(user, credential, authed, sent, decoded, retried,
-                  spec=request_spec(method=method, path=path, query=query, headers=headers,
-                                    body=body))
     with transaction.atomic():
+        call = _store(user, credential, authed, sent, decoded, retried,
+                      spec=request_spec(method=method, path=path, query=query,
+                                        headers=headers, body=body))
         record(action="console.send", actor=actor, request=request, target_type="credential",
                target_id=credential.slug,
                outcome=AuditEvent.Outcome.SUCCESS if decoded and decoded.ok else

@@ -16,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.audit.services import Actor
-from apps.vault import crypto
 from apps.vault.models import Credential
 
 from . import cache as token_cache
@@ -138,16 +137,11 @@ def token_get(request: HttpRequest, slug: str) -> JsonResponse:
     if denied:
         return denied
     key, entry = auth
-    body = None
-    if entry["blob"] and entry["expires_at"] > time.time() + services.SAFETY.total_seconds():
-        try:
-            token = crypto.decrypt(entry["blob"],
-                                   aad=AccessToken.aad_for(entry["uid"], "current"))
-            body = _body(slug, entry, token, token_cache.expires(entry), entry["version"],
-                         entry["token_type"])
-        except crypto.DecryptionError:  # a stale entry (keys rotated): ask the database
-            token_cache.forget_token(slug)
-    if body is None:
+    token = token_cache.usable_token(slug, entry, services.SAFETY.total_seconds())
+    if token is not None:
+        body = _body(slug, entry, token, token_cache.expires(entry), entry["version"],
+                     entry["token_type"])
+    else:
         try:
             served = services.token_current(
                 credential=Credential.objects.get(pk=entry["credential_id"]), actor=_actor(key))

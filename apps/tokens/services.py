@@ -338,6 +338,14 @@ def token_current(*, credential: Credential, actor: Actor | None = None) -> Serv
     return Served(row.value(), row)
 
 
+def token_for_use(*, credential: Credential, actor: Actor | None = None) -> str:
+    """`token_current`'s token, read from the shared cache when it is there (the hot path
+    of the console); the database and a refresh otherwise."""
+    cached = token_cache.cached_token(credential.slug, SAFETY.total_seconds())
+    return cached if cached is not None else token_current(credential=credential,
+                                                           actor=actor).token
+
+
 def client_key_create(*, name: str, credentials, by=None, expires_at: datetime | None = None,
                       request=None) -> tuple[ClientKey, str]:
     """Create a client key; the raw key is returned once and only its hash is kept."""

@@ -3,12 +3,6 @@ bare Django JSON view served by the same server in the same run.  `make bench`."
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
 from django.conf import settings
@@ -18,9 +12,8 @@ from apps.sandbox.services import sandbox_app_register
 from apps.tokens.services import client_key_create, token_current
 from apps.vault.services import credential_create
 from tests.helpers import free_port
-from tests.integration.conftest import ROOT, test_database_url
 
-from .conftest import save, wrk
+from .conftest import procfile_web, save, wrk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,25 +29,7 @@ def test_token_api_against_a_bare_view():
                                    public={"app_id": values["app_id"]},
                                    secrets={"app_secret": values["app_secret"]})
     _, key = client_key_create(name="bench", credentials=[credential])
-    procfile = (ROOT / "Procfile").read_text().splitlines()
-    web = next(line for line in procfile if line.startswith("web:"))[4:].strip()
-    command = shlex.split(web.replace("${PORT:-8000}", str(port))
-                          .replace("${WEB_CONCURRENCY:-4}", os.environ.get("WEB_CONCURRENCY",
-                                                                           "4"))
-                          .replace('"${FORWARDED_ALLOW_IPS:-127.0.0.1}"', "127.0.0.1")
-                          .replace("--access-logfile -", ""))
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
-           "DATABASE_URL": test_database_url(), "CONN_MAX_AGE": "600",
-           "TOKEN_API_RATE_LIMIT": "100000000", "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/bench/bare", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+    with procfile_web(port, TOKEN_API_RATE_LIMIT="100000000") as command:
         token_current(credential=credential)  # the token exists: the API only reads
         headers = {"Authorization": f"Bearer {key}"}
         assert requests.get(f"{base}/api/v1/tokens/bench", headers=headers, timeout=10).ok
@@ -62,9 +37,6 @@ def test_token_api_against_a_bare_view():
         wrk(f"{base}/api/v1/tokens/bench", seconds=3, headers=headers)
         bare = wrk(f"{base}/bench/bare")
         api = wrk(f"{base}/api/v1/tokens/bench", headers=headers)
-    finally:
-        server.terminate()
-        server.wait(30)
     ratio = api["requests_per_s"] / bare["requests_per_s"]
     result = {"server": " ".join(command), "database": settings.DATABASES["default"]["ENGINE"],
               "bare": {k: v for k, v in bare.items() if k != "raw"},

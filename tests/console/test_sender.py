@@ -82,3 +82,20 @@ def test_rate_limiter_holds_the_documented_limits():
     # Another token or another API has its own budget.
     assert ratelimit.acquire(token="p-other", api="filter", limits=limits) == 0
     assert ratelimit.acquire(token="p-token", api="other", limits=limits) == 0
+
+
+@pytest.mark.parametrize("backend", ["redis", "locmem"])
+def test_a_refused_call_takes_nothing_from_any_window(backend, settings):
+    if backend == "locmem":
+        settings.CACHES = {"default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The day window comes first: a call the per-second window refuses must not use it up.
+    limits = (RateLimit(5, 86400), RateLimit(2, 1))
+    allowed = 0
+    for _ in range(4):
+        waits = [ratelimit.acquire(token=f"t-{backend}", api="a", limits=limits)
+                 for _ in range(6)]
+        allowed += waits.count(0)
+        assert any(w > 0 for w in waits)
+        time.sleep(min(1.05, max(waits)))
+    assert allowed == 5
