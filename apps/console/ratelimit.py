@@ -9,7 +9,7 @@ import time
 from django.core.cache import cache
 
 from apps.providers.base import RateLimit
-from apps.tokens.cache import pipelines
+from apps.tokens.cache import pipelines, redis_client
 
 
 def acquire(*, token: str, api: str, limits: tuple[RateLimit, ...]) -> float:
@@ -38,8 +38,7 @@ def _count(keys: list[str], ttls: list[int]) -> list[int]:
         return []
     if pipelines():
         names = [cache.make_and_validate_key(key) for key in keys]
-        client = cache._cache.get_client(names[0], write=True)
-        with client.pipeline(transaction=False) as pipe:
+        with redis_client().pipeline(transaction=False) as pipe:
             for name, ttl in zip(names, ttls, strict=True):
                 pipe.incr(name)
                 pipe.expire(name, ttl)
