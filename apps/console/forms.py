@@ -5,6 +5,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.providers.base import OutboundRequest, join_url
 from apps.vault.models import Credential
 
 from .services import request_spec
@@ -81,6 +82,14 @@ class ConsoleForm(forms.Form):
         data = self.cleaned_data
         return request_spec(method=data["method"], path=data["path"], query=data["query"],
                             headers=data["headers"], body=data["body"])
+
+    def built(self) -> OutboundRequest:
+        """The request on the credential's base URL, before auth (valid form only)."""
+        data = self.cleaned_data
+        return OutboundRequest(data["method"], join_url(data["credential"].effective_base_url,
+                                                        data["path"]),
+                               params=list(data["query"]), headers=dict(data["headers"]),
+                               json=data["body"])
 
     def clean_body(self):
         text = self.cleaned_data["body"]

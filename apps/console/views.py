@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
-from apps.providers.base import OutboundRequest, join_url
 from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
 
@@ -156,13 +155,7 @@ def console_export(request: HttpRequest) -> HttpResponse:
     form = ConsoleForm(request.POST, user=request.user)
     context = {"form": form}
     if form.is_valid():
-        data = form.cleaned_data
-        credential = data["credential"]
-        built = OutboundRequest(data["method"], join_url(credential.effective_base_url,
-                                                         data["path"]),
-                                params=list(data["query"]), headers=dict(data["headers"]),
-                                json=data["body"])
-        shown = curl.placeholders(credential.platform, built)
+        shown = curl.placeholders(form.cleaned_data["credential"].platform, form.built())
         context["export"] = {"curl": curl.as_curl(shown), "python": curl.as_python(shown)}
     return _result(request, context, status=200 if form.is_valid() else 422)
 
@@ -201,13 +194,7 @@ def console_preview(request: HttpRequest) -> HttpResponse:
     form = ConsoleForm(request.POST, user=request.user)
     context = {"form": form}
     if form.is_valid():
-        data = form.cleaned_data
-        credential = data["credential"]
-        raw = OutboundRequest(data["method"], join_url(credential.effective_base_url,
-                                                       data["path"]),
-                              params=list(data["query"]), headers=dict(data["headers"]),
-                              json=data["body"])
-        authed, added = auth_preview(credential, raw)
+        authed, added = auth_preview(form.cleaned_data["credential"], form.built())
         context.update(preview=authed, added=added, body_text=_pretty(
             json.dumps(authed.json, ensure_ascii=False)) if authed.json is not None else "")
     return render(request, "console/preview.html", context)

@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -68,6 +69,20 @@ def wrk(url: str, *, seconds: int = 10, connections: int = 16, threads: int = 2,
     return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50_ms": latency("50"), "p99_ms": latency("99"),
             "errors": int(non_2xx.group(1)) if non_2xx else 0, "raw": out}
+
+
+def page_p95(client, url: str, runs: int = 20) -> dict:
+    """Median and p95 of `runs` GETs of a page (after one warm-up), in ms."""
+    assert client.get(url).status_code == 200
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
 
 
 def save(name: str, data: dict) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import statistics
 import time
 
 import pytest
@@ -16,24 +15,12 @@ from django.db.models.fields.json import KT
 
 from apps.audit.models import AuditEvent
 
-from .conftest import save
+from .conftest import page_p95, save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EVENTS = int(os.environ.get("AUDIT_BENCH_EVENTS", "1000000"))
-RUNS = 20
 
 
-def _p95(client, url: str) -> dict:
-    client.get(url)  # warm
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    times.sort()
-    return {"p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the target is for PostgreSQL")
@@ -65,7 +52,8 @@ def test_first_pages_at_a_million_events(client, make_user):
     }
     results = {"events": AuditEvent.objects.count(), "seeded_in_s": round(seeded_in, 1)}
     for name, (ours, theirs) in queries.items():
-        results[name] = {"review_page": _p95(client, ours), "django_admin": _p95(client, theirs)}
+        results[name] = {"review_page": page_p95(client, ours),
+                         "django_admin": page_p95(client, theirs)}
         print(f"\n{name:11s} review page p95 {results[name]['review_page']['p95_ms']:7.1f} ms"
               f" | django admin p95 {results[name]['django_admin']['p95_ms']:8.1f} ms")
     save("audit_queries", results)

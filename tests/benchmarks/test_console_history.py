@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import time
 from datetime import timedelta
 
@@ -17,26 +16,14 @@ from django.utils import timezone
 from apps.console.models import ConsoleCall
 from apps.vault.services import credential_create
 
-from .conftest import save
+from .conftest import page_p95, save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CALLS = int(os.environ.get("CONSOLE_BENCH_CALLS", "100000"))
-RUNS = 20
 PROVIDERS = ["feishu", "feishu_project", "wechat", "wecom", "dingtalk", "flashduty"]
 CODES = ["99992402", "99991663", "40001", "10211", "4001", "500"]
 
 
-def _p95(client, url: str) -> dict:
-    assert client.get(url).status_code == 200  # warm
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    times.sort()
-    return {"p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
 
 
 def _seed(users, credentials) -> None:
@@ -91,7 +78,7 @@ def test_history_pages_at_a_hundred_thousand_sends(client, make_user):
     for role, user in (("developer", developers[0]), ("admin", admin)):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         for name, query in queries.items():
-            results[f"{role}.{name}"] = _p95(client, f"/console/history/?{query}")
+            results[f"{role}.{name}"] = page_p95(client, f"/console/history/?{query}")
             print(f"\n{role:9s} {name:15s} p95 {results[f'{role}.{name}']['p95_ms']:6.1f} ms",
                   end="")
     save("console_history", results)

@@ -15,17 +15,25 @@ from .conftest import screenshot, sign_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_developer_sends_a_feishu_message_then_a_bad_call(page, make_user, live_server,
-                                                          settings):
+def _developer_with_feishu(make_user, live_server, settings, username, app_id, slug) -> str:
+    """A developer (password "a long developer passphrase") allowed a Feishu sandbox
+    credential; returns the app secret."""
     parts = urlsplit(live_server.url)
     settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
-    dev = make_user("dan", "developer", password="a long developer passphrase")
-    app, secret = sandbox_app_register(provider="feishu", app_id="cli_e2e_console")
+    dev = make_user(username, "developer", password="a long developer passphrase")
+    app, secret = sandbox_app_register(provider="feishu", app_id=app_id)
     values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential_create(by=None, provider="feishu", name="飞书沙箱", slug="feishu-sandbox",
+    credential_create(by=None, provider="feishu", name="飞书沙箱", slug=slug,
                       environment="test", base_url=f"{live_server.url}/sandbox/feishu",
                       public={"app_id": values["app_id"]},
                       secrets={"app_secret": values["app_secret"]}, allowed_users=[dev])
+    return secret
+
+
+def test_developer_sends_a_feishu_message_then_a_bad_call(page, make_user, live_server,
+                                                          settings):
+    secret = _developer_with_feishu(make_user, live_server, settings, "dan", "cli_e2e_console",
+                                    "feishu-sandbox")
     sign_in(page, "dan", "a long developer passphrase")
     page.locator("header nav").get_by_role("link", name="控制台").click()
     page.select_option("#id_credential", "feishu-sandbox")
@@ -61,20 +69,13 @@ FEISHU_DOCS_CURL = """curl -i -X POST 'https://open.feishu.cn/open-apis/im/v1/me
 	"content": "{\\"text\\":\\"test content\\"}",
 	"msg_type": "text",
 	"receive_id": "ou_7d8a6e6df7621556ce0d21922b676706ccs"
-}'"""
+}'"""  # noqa: E501 (verbatim from the docs)
 
 
 def test_developer_imports_a_docs_example_saves_it_and_replays_from_history(
         page, make_user, live_server, settings):
-    parts = urlsplit(live_server.url)
-    settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
-    dev = make_user("lin", "developer", password="a long developer passphrase")
-    app, secret = sandbox_app_register(provider="feishu", app_id="cli_e2e_import")
-    values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential_create(by=None, provider="feishu", name="飞书沙箱", slug="feishu-docs",
-                      environment="test", base_url=f"{live_server.url}/sandbox/feishu",
-                      public={"app_id": values["app_id"]},
-                      secrets={"app_secret": values["app_secret"]}, allowed_users=[dev])
+    secret = _developer_with_feishu(make_user, live_server, settings, "lin", "cli_e2e_import",
+                                    "feishu-docs")
     sign_in(page, "lin", "a long developer passphrase")
     page.goto("/console/")
     page.get_by_test_id("saved-panel-empty").wait_for()
