@@ -43,8 +43,9 @@ def request_spec(*, method: str, path: str, query, headers, body) -> dict:
             "headers": [list(h) for h in headers], "body": body}
 
 
-def redacted_spec(spec: dict) -> dict:
-    return json.loads(redact(json.dumps(spec, ensure_ascii=False), live_values()))
+def redacted_spec(spec: dict, values: list[str] | None = None) -> dict:
+    values = live_values() if values is None else values
+    return json.loads(redact(json.dumps(spec, ensure_ascii=False), values))
 
 
 def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[OutboundRequest, set]:
@@ -123,7 +124,7 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
 def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retried,
            spec: dict) -> ConsoleCall:
     values = live_values()
-    spec = json.loads(redact(json.dumps(spec, ensure_ascii=False), values))
+    spec = redacted_spec(spec, values)
     query = "&".join(f"{k}={v}" for k, v in authed.params)
     url = authed.url + (f"?{query}" if query else "")
     body = json.dumps(authed.json, ensure_ascii=False) if authed.json is not None else ""
