@@ -7,6 +7,7 @@ secret may also be given as `<NAME>_FILE` (a path whose content is the value).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -253,6 +254,12 @@ TOKEN_WAIT_POLL = env.float("TOKEN_WAIT_POLL", default=0.05)
 TOKEN_BACKOFF_BASE = env.float("TOKEN_BACKOFF_BASE", default=5.0)
 TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
 TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute
+# Each web process counts its token hand-outs in a small memory-mapped file here
+# (apps/tokens/ledger.py); in memory (/dev/shm) when the host has it.
+_SHM = Path("/dev/shm")
+TOKEN_LEDGER_DIR = env.path("TOKEN_LEDGER_DIR", default=str(
+    _SHM / f"zhongkong-{hashlib.sha256(str(VAR_DIR).encode()).hexdigest()[:8]}"
+    if _SHM.is_dir() else VAR_DIR / "ledger"))
 
 # Heartbeats older than this make /healthz answer 503.
 HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)

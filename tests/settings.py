@@ -5,6 +5,7 @@ PostgreSQL and Redis this machine runs. A developer's `.env` is never read here.
 from __future__ import annotations
 
 import os
+import tempfile
 
 _TEST_ENV = {
     "ENV_FILE": "/dev/null/not-a-file",
@@ -24,6 +25,8 @@ _TEST_ENV = {
     "SANDBOX_ENABLED": "true",
     "CONN_MAX_AGE": "0",
 }
+if "TOKEN_LEDGER_DIR" not in os.environ:  # this run's own (the servers it starts inherit it)
+    _TEST_ENV["TOKEN_LEDGER_DIR"] = tempfile.mkdtemp(prefix="zk-ledger-")
 for _name, _value in _TEST_ENV.items():
     os.environ.setdefault(_name, _value)
 

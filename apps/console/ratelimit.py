@@ -9,7 +9,7 @@ import time
 from django.core.cache import cache
 
 from apps.providers.base import RateLimit
-from apps.tokens.cache import pipelines, redis_client
+from apps.tokens.cache import on_redis, redis_client
 
 
 def acquire(*, token: str, api: str, limits: tuple[RateLimit, ...]) -> float:
@@ -36,7 +36,7 @@ def _count(keys: list[str], ttls: list[int]) -> list[int]:
     """Increment every window's counter: one round trip on Redis."""
     if not keys:
         return []
-    if pipelines():
+    if on_redis():
         names = [cache.make_and_validate_key(key) for key in keys]
         with redis_client().pipeline(transaction=False) as pipe:
             for name, ttl in zip(names, ttls, strict=True):

@@ -10,7 +10,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,15 +23,20 @@ from . import services
 from .models import AccessToken, ClientKey
 from .openapi import DOCUMENT
 
+SAFETY = services.SAFETY.total_seconds()
 STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "rate_limited": 429,
           "upstream_failed": 502, "credential_invalid": 502, "quota_exhausted": 503,
           "backing_off": 503, "blocked": 503, "quota": 503, "refresh_timeout": 503,
           "disabled": 503, "bad_request": 400}
 
 
-def _no_store(response: JsonResponse) -> JsonResponse:
+def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _token_response(body: dict) -> HttpResponse:
+    return _no_store(HttpResponse(json.dumps(body), content_type="application/json"))
 
 
 def _error(request: HttpRequest, code: str, message: str, *, retry_after: float | None = None):
@@ -46,7 +51,7 @@ def _error(request: HttpRequest, code: str, message: str, *, retry_after: float 
 def _over_rate(key_id: int) -> float | None:
     """Seconds until the window resets when the key is over its per-minute limit."""
     now = time.time()
-    counter = f"zk:api:rl:{key_id}:{int(now // 60)}"
+    counter = token_cache.rate_key(key_id, int(now // 60))
     cache.add(counter, 0, 61)
     try:
         used = cache.incr(counter)
@@ -79,34 +84,38 @@ def _authorise(request: HttpRequest, slug: str):
         return None, _error(request, "unauthorized", "a valid client key is required "
                                                      "(Authorization: Bearer <client key>)")
     refused = _refusal(request, slug, entry, key)
-    if refused is None and token_cache.pipelines():
-        # The common case: rate window, hand-out count and "last used" in one round trip.
-        request.handout_key = services.handout_key_now(key["id"], entry["credential_id"])
-        used, mark_used = token_cache.count_request(client_key_id=key["id"],
-                                                    credential_id=entry["credential_id"],
-                                                    handout_key=request.handout_key)
-        wait = 60 - time.time() % 60 if used > settings.TOKEN_API_RATE_LIMIT else None
+    if refused is None and token_cache.on_redis():
+        wait = _count(request, key, entry)
+        if wait is None:
+            return (key, entry), None  # "last used" comes from the hand-out counts
     else:
-        wait, mark_used = _over_rate(key["id"]), True
+        wait = _over_rate(key["id"])
     if wait is not None:
-        _uncount(request)
         return None, _error(request, "rate_limited", "too many requests for this client key",
                             retry_after=wait)
-    if mark_used:
-        services.client_key_used(client_key_id=key["id"], checked=refused is None and
-                                 token_cache.pipelines())
+    services.client_key_used(client_key_id=key["id"])
     return (None, refused) if refused is not None else ((key, entry), None)
 
 
+def _count(request: HttpRequest, key: dict, entry: dict) -> float | None:
+    """Count the request in the ledger (rate window and hand-out at once), or the seconds
+    until the window resets when the key is over its limit (nothing counted)."""
+    now = time.time()
+    minute = int(now // 60)
+    ledger = token_cache.ledger()
+    if ledger.requests(key["id"], minute) >= settings.TOKEN_API_RATE_LIMIT:
+        return 60 - now % 60
+    request.counted = (key["id"], entry["credential_id"], minute)
+    ledger.count(*request.counted)
+    return None
+
+
 def _uncount(request: HttpRequest) -> None:
-    """Take back a hand-out counted up front when no token went out after all."""
-    handout_key = getattr(request, "handout_key", None)
-    if handout_key:
-        try:
-            cache.decr(handout_key)
-        except ValueError:
-            pass
-        request.handout_key = None
+    """Take back a request counted up front when no token went out after all."""
+    counted = getattr(request, "counted", None)
+    if counted:
+        token_cache.ledger().count(*counted, by=-1)
+        request.counted = None
 
 
 def _body(slug: str, entry: dict, token: str, expires_at, version: int, token_type: str):
@@ -121,8 +130,8 @@ def _from_row(slug: str, entry: dict, row: AccessToken) -> dict:
                  row.token_type or entry["token_type"])
 
 
-def _count(request: HttpRequest, key: dict, entry: dict) -> None:
-    if not getattr(request, "handout_key", None):
+def _counted(request: HttpRequest, key: dict, entry: dict) -> None:
+    if not getattr(request, "counted", None):
         services.handout_count(client_key_id=key["id"], credential_id=entry["credential_id"])
 
 
@@ -132,15 +141,18 @@ def _actor(key: dict) -> Actor:
 
 @csrf_exempt
 @require_GET
-def token_get(request: HttpRequest, slug: str) -> JsonResponse:
+def token_get(request: HttpRequest, slug: str) -> HttpResponse:
     auth, denied = _authorise(request, slug)
     if denied:
         return denied
     key, entry = auth
-    token = token_cache.usable_token(slug, entry, services.SAFETY.total_seconds())
-    if token is not None:
-        body = _body(slug, entry, token, token_cache.expires(entry), entry["version"],
-                     entry["token_type"])
+    token = token_cache.usable_token(slug, entry, SAFETY)
+    if token is not None:  # the common case, answered from the entry alone
+        body = {"credential": slug, "provider": entry["provider"],
+                "token_type": entry["token_type"], "access_token": token,
+                "expires_at": entry["expires_iso"],
+                "expires_in": max(0, int(entry["expires_at"] - time.time())),
+                "version": entry["version"]}
     else:
         try:
             served = services.token_current(
@@ -149,13 +161,13 @@ def token_get(request: HttpRequest, slug: str) -> JsonResponse:
             _uncount(request)
             return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
         body = _from_row(slug, entry, served.row)
-    _count(request, key, entry)
-    return _no_store(JsonResponse(body))
+    _counted(request, key, entry)
+    return _token_response(body)
 
 
 @csrf_exempt
 @require_http_methods(["POST"])
-def token_refresh(request: HttpRequest, slug: str) -> JsonResponse:
+def token_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     auth, denied = _authorise(request, slug)
     if denied:
         return denied
@@ -180,8 +192,8 @@ def token_refresh(request: HttpRequest, slug: str) -> JsonResponse:
     except services.TokenUnavailable as exc:
         _uncount(request)
         return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
-    _count(request, key, entry)
-    return _no_store(JsonResponse(_from_row(slug, entry, row)))
+    _counted(request, key, entry)
+    return _token_response(_from_row(slug, entry, row))
 
 
 @require_GET

@@ -5,18 +5,22 @@ only as the same ciphertext the database holds. Writers forget entries when thin
 
 from __future__ import annotations
 
+import functools
 import time
-from datetime import datetime
+from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.dispatch import receiver
 
 from apps.vault import crypto
 from apps.vault.models import Credential
 from apps.vault.signals import credential_changed
 
+from .ledger import Ledger
 from .models import AccessToken, ClientKey
+from .nearcache import NearCache
 
 KEY_TTL = 60
 TOKEN_TTL = 30
@@ -33,7 +37,7 @@ def _key_key(key_hash: str) -> str:
 
 
 def _token_key(slug: str) -> str:
-    return f"zk:tok:{slug}"
+    return f"zk:token:{slug}"
 
 
 def client_key_entry(key_hash: str, entry=None) -> dict | None:
@@ -62,6 +66,7 @@ def token_entry(slug: str, entry=None) -> dict | None:
                      (credential.platform.token_type or ""),
                      "blob": token.value_blob if usable else "",
                      "expires_at": token.expires_at.timestamp() if usable else 0.0,
+                     "expires_iso": token.expires_at.isoformat() if usable else "",
                      "version": token.version if token else 0}
         cache.set(_token_key(slug), entry, TOKEN_TTL)
     return None if entry == MISSING else entry
@@ -72,10 +77,17 @@ def usable_token(slug: str, entry: dict, margin: float) -> str | None:
     if not entry["blob"] or entry["expires_at"] <= time.time() + margin:
         return None
     try:
-        return crypto.decrypt(entry["blob"], aad=AccessToken.aad_for(entry["uid"], "current"))
+        return _decrypt(entry["blob"], AccessToken.aad_for(entry["uid"], "current"))
     except crypto.DecryptionError:  # a stale entry (keys rotated): ask the database
         forget_token(slug)
         return None
+
+
+@functools.lru_cache(maxsize=512)
+def _decrypt(blob: str, aad: str) -> str:
+    """Decrypted once per process and token (in process memory only, like any value the
+    process handles; a new token is a new blob)."""
+    return crypto.decrypt(blob, aad=aad)
 
 
 def cached_token(slug: str, margin: float) -> str | None:
@@ -89,10 +101,11 @@ def cached_token(slug: str, margin: float) -> str | None:
 def lookup(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
     """Both entries with one round trip when they are cached."""
     keys = [_key_key(key_hash), _token_key(slug)]
-    if pipelines():
-        raw = redis_client().mget([cache.make_and_validate_key(k) for k in keys])
-        loads = cache._cache._serializer.loads
-        found = {k: loads(v) for k, v in zip(keys, raw, strict=True) if v is not None}
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        make_key = backend.make_key  # the keys are ours: no validation needed
+        found = dict(zip(keys, near_cache().get_many([make_key(k) for k in keys]),
+                         strict=True))
     else:
         found = cache.get_many(keys)
     return (client_key_entry(key_hash, found.get(keys[0])),
@@ -107,33 +120,55 @@ def forget_token(slug: str) -> None:
     cache.delete(_token_key(slug))
 
 
-def expires(entry: dict) -> datetime:
-    from datetime import UTC
-
-    return datetime.fromtimestamp(entry["expires_at"], tz=UTC)
-
-
 @receiver(credential_changed)
 def _credential_changed(sender, slug: str, **kwargs) -> None:
     forget_token(slug)
 
 
-def count_request(*, client_key_id: int, credential_id: int,
-                  handout_key: str) -> tuple[int, bool]:
-    """One round trip for the per-request counters: the key's requests this minute (for the
-    rate limit), the hand-out count, and whether "last used" is due its once-a-minute write."""
-    now = time.time()
-    window = int(now // 60)
-    rate_key = cache.make_and_validate_key(f"zk:api:rl:{client_key_id}:{window}")
-    handout = cache.make_and_validate_key(handout_key)
-    with redis_client().pipeline(transaction=False) as pipe:
-        pipe.incr(rate_key)
-        pipe.expire(rate_key, 61)
-        pipe.incr(handout)
-        pipe.expire(handout, 7200)
-        pipe.set(cache.make_and_validate_key(f"zk:ck:used:{client_key_id}"), 1, nx=True, ex=60)
-        replies = pipe.execute()
-    return int(replies[0]), bool(replies[4])
+_PER_PROCESS: dict[tuple[str, str], object] = {}
+
+
+def _per_process(name: str, make):
+    """One object per process and cache location (Django makes a cache backend per
+    thread; these hold a connection, a thread or a file and are thread-safe)."""
+    place = (name, str(settings.CACHES["default"].get("LOCATION")))
+    found = _PER_PROCESS.get(place)
+    if found is None:
+        found = _PER_PROCESS.setdefault(place, make(caches["default"]))
+    return found
+
+
+def near_cache() -> NearCache:
+    """This process's copy of the entries, kept exact by Redis (see nearcache.py)."""
+    def make(backend):
+        pool = backend._cache._get_connection_pool(True)
+        return NearCache(
+            lambda: pool.connection_class(**{**pool.connection_kwargs, "protocol": 3}),
+            loads=backend._cache._serializer.loads)
+
+    return _per_process("near", make)
+
+
+def handout_key(minute: int, client_key_id: int, credential_id: int) -> str:
+    return f"zk:ho:{minute}:{client_key_id}:{credential_id}"
+
+
+def rate_key(client_key_id: int, minute: int) -> str:
+    return f"zk:api:rl:{client_key_id}:{minute}"
+
+
+def ledger() -> Ledger:
+    """This process's hand-out ledger (see ledger.py), flushing into the cache's Redis."""
+    def make(backend):
+        def keys(name: str, client_key_id: int, credential_id: int, minute: int):
+            return (backend.make_key(f"zk:ledger:{name}:{client_key_id}:{credential_id}:"
+                                     f"{minute}"),
+                    backend.make_key(handout_key(minute, client_key_id, credential_id)),
+                    backend.make_key(rate_key(client_key_id, minute)))
+
+        return Ledger(Path(settings.TOKEN_LEDGER_DIR), client=redis_client, keys=keys)
+
+    return _per_process("ledger", make)
 
 
 def redis_client():
@@ -146,7 +181,6 @@ def redis_client():
     return client
 
 
-def pipelines() -> bool:
-    """Whether the cache is Django's Redis backend (the counters can share a round trip)."""
-    return type(cache._cache).__name__ == "RedisCacheClient" if hasattr(cache, "_cache") \
-        else False
+def on_redis() -> bool:
+    """Whether the cache is Django's Redis backend (near cache, ledger, pipelines)."""
+    return isinstance(caches["default"], RedisCache)

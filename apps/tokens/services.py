@@ -255,19 +255,11 @@ def _failed(row: AccessToken, owner: str, exc: ProviderError, reason: str,
         str(classification), "the platform refused or failed the token fetch")
 
 
-def _handout_key(minute: int, client_key_id: int, credential_id: int) -> str:
-    return f"zk:ho:{minute}:{client_key_id}:{credential_id}"
-
-
-def handout_key_now(client_key_id: int, credential_id: int) -> str:
-    return _handout_key(int(time.time() // 60), client_key_id, credential_id)
-
-
 def handout_count(*, client_key_id: int, credential_id: int) -> None:
     """Count one hand-out in its minute: in the shared cache when there is one (no database
     write on the hot path), else with one UPDATE on the minute's row."""
     if token_cache.shared():
-        key = _handout_key(int(time.time() // 60), client_key_id, credential_id)
+        key = token_cache.handout_key(int(time.time() // 60), client_key_id, credential_id)
         cache.add(key, 0, 7200)
         try:
             cache.incr(key)
@@ -292,23 +284,32 @@ def _handouts_from_cache(before: datetime) -> None:
     pairs = list(ClientKey.credentials.through.objects.values_list("clientkey_id",
                                                                     "credential_id"))
     for minute in range(last - 120, last):
-        keys = {_handout_key(minute, k, c): (k, c) for k, c in pairs}
+        keys = {token_cache.handout_key(minute, k, c): (k, c) for k, c in pairs}
         counts = cache.get_many(list(keys)) if keys else {}
         for cache_key, count in counts.items():
             if count:
                 client_key_id, credential_id = keys[cache_key]
+                start = datetime.fromtimestamp(minute * 60, tz=UTC)
                 try:
                     with transaction.atomic():
-                        HandoutCount.objects.create(
-                            client_key_id=client_key_id, credential_id=credential_id,
-                            minute=datetime.fromtimestamp(minute * 60, tz=UTC), count=count)
+                        HandoutCount.objects.create(client_key_id=client_key_id,
+                                                    credential_id=credential_id,
+                                                    minute=start, count=count)
                 except IntegrityError:
                     pass  # moved by an earlier run that stopped before deleting
+                used = min(start + timedelta(seconds=59), before)
+                ClientKey.objects.filter(pk=client_key_id).filter(
+                    Q(last_used_at__isnull=True) | Q(last_used_at__lt=used)).update(
+                    last_used_at=used)
             cache.delete(cache_key)
 
 
 def handouts_audit(*, before: datetime) -> int:
     """One audit event per client key, credential and finished minute, with its count."""
+    if token_cache.on_redis():
+        ledger = token_cache.ledger()
+        ledger.flush()  # this process's own counts (a web process in tests and `runall`)
+        ledger.adopt()  # and those of web processes on this host that died
     if token_cache.shared():
         _handouts_from_cache(before)
     cutoff = before.replace(second=0, microsecond=0)
@@ -373,8 +374,8 @@ def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
                    target_type="client_key", target_id=key.pk, details={"name": key.name})
 
 
-def client_key_used(*, client_key_id: int, checked: bool = False) -> None:
-    """Record "last used" at most once a minute per key (`checked`: the caller already
-    claimed this minute's mark in the cache)."""
-    if checked or cache.add(f"zk:ck:used:{client_key_id}", 1, 60):
+def client_key_used(*, client_key_id: int) -> None:
+    """Record "last used" at most once a minute per key. (Hand-outs counted in the cache
+    set it when their minute is moved into the database.)"""
+    if cache.add(f"zk:ck:used:{client_key_id}", 1, 60):
         ClientKey.objects.filter(pk=client_key_id).update(last_used_at=timezone.now())

@@ -45,6 +45,8 @@ def test_get_returns_the_contract_and_fetches_once(live_server, token_credential
     second = _get(live_server, "feishu-main", key).json()
     assert second["access_token"] == body["access_token"]
     assert fetches("feishu", app.app_id) == 1
+    assert ClientKey.objects.get().last_used_at is None  # until its minute is moved
+    handouts_audit(before=timezone.now() + timedelta(minutes=2))
     assert ClientKey.objects.get().last_used_at is not None
 
 
