@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 SLOT = struct.Struct("<IIII")  # client key id, credential id, minute, count
 SLOTS = 16384  # distinct (client key, credential, minute) a process counts in ~2 minutes
-FLUSH_INTERVAL = 0.1  # seconds
+FLUSH_INTERVAL = float(os.environ.get("TOKEN_LEDGER_FLUSH_SECONDS", "0.1"))
 ADOPT_INTERVAL = 5.0
 MARKER_TTL = 7200
 

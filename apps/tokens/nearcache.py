@@ -15,6 +15,8 @@ import os
 import threading
 from collections.abc import Callable
 
+from redis.exceptions import ConnectionError
+
 
 class NearCache:
     def __init__(self, connect: Callable[[], object], loads: Callable[[bytes], object]):
@@ -51,24 +53,27 @@ class NearCache:
 
     def _catch_up(self, conn) -> None:
         """Apply every invalidation received so far (the parser calls _invalidate)."""
-        try:
-            while conn.can_read(timeout=0):
-                conn.read_response(push_request=True)
-        except Exception:
-            conn.disconnect()  # the next use reconnects, which forgets every entry
-            self._entries.clear()
-            raise
+        while conn.can_read(timeout=0):
+            conn.read_response(push_request=True)
 
     # -- entries ----------------------------------------------------------------------------
     def get_many(self, keys: list[str]) -> list[object | None]:
         """The cache's values for `keys` (None when absent), as shared read-only objects."""
         with self._lock:
-            conn = self._connection()
-            self._catch_up(conn)
-            missing = [k for k in keys if k not in self._entries]
-            if missing:
-                conn.send_command("MGET", *missing)
-                for key, value in zip(missing, conn.read_response(), strict=True):
-                    if value is not None:
-                        self._entries[key] = self._loads(value)
-            return [self._entries.get(k) for k in keys]
+            try:
+                return self._get_many(keys)
+            except ConnectionError:  # pushes may be lost: forget all, reconnect, once more
+                self._conn.disconnect()
+                self._entries.clear()
+                return self._get_many(keys)
+
+    def _get_many(self, keys: list[str]) -> list[object | None]:
+        conn = self._connection()
+        self._catch_up(conn)
+        missing = [k for k in keys if k not in self._entries]
+        if missing:
+            conn.send_command("MGET", *missing)
+            for key, value in zip(missing, conn.read_response(), strict=True):
+                if value is not None:
+                    self._entries[key] = self._loads(value)
+        return [self._entries.get(k) for k in keys]

@@ -1,53 +1,16 @@
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shlex
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
-
-from tests.integration.conftest import ROOT, test_database_url
 
 RESULTS = Path(__file__).resolve().parents[2] / "var" / "bench"
-
-
-@contextlib.contextmanager
-def procfile_web(port: int, **env: str):
-    """The Procfile's production web command (gunicorn) on `port`, against the test
-    database, with the benchmark URL conf (adds /bench/bare). Yields the command."""
-    procfile = (ROOT / "Procfile").read_text().splitlines()
-    web = next(line for line in procfile if line.startswith("web:"))[4:].strip()
-    command = shlex.split(web.replace("${PORT:-8000}", str(port))
-                          .replace("${WEB_CONCURRENCY:-4}", os.environ.get("WEB_CONCURRENCY",
-                                                                           "4"))
-                          .replace('"${FORWARDED_ALLOW_IPS:-127.0.0.1}"', "127.0.0.1")
-                          .replace("--access-logfile -", ""))
-    server = subprocess.Popen(
-        [sys.executable, "-m", *command], cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
-             "DATABASE_URL": test_database_url(), "CONN_MAX_AGE": "600",
-             "PYTHONPATH": str(ROOT), **env})
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/bench/bare", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        yield command
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def wrk(url: str, *, seconds: int = 10, connections: int = 16, threads: int = 2,

@@ -19,8 +19,9 @@ from apps.sandbox.services import sandbox_app_register
 from apps.tokens.services import token_current
 from apps.vault.services import credential_create
 from tests.helpers import free_port
+from tests.integration.conftest import procfile_web
 
-from .conftest import procfile_web, save
+from .conftest import save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SENDS = 300
@@ -41,7 +42,7 @@ def test_console_overhead_against_a_direct_call(settings, make_user):
     user = make_user("bench-dev", "developer")
     url = f"{base}/sandbox/feishu/open-apis/im/v1/messages"
     direct_times, console_times = [], []
-    with procfile_web(port) as command:
+    with procfile_web(port) as (_, command):
         token = token_current(credential=credential).token
 
         def direct() -> None:

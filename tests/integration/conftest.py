@@ -5,7 +5,9 @@ Outside CI a missing service skips them with the reason; in CI a skip is a failu
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import requests
 from django.conf import settings
 from django.db import connection
 
@@ -47,6 +50,37 @@ def test_database_url() -> str:
 
 
 test_database_url.__test__ = False
+
+
+@contextlib.contextmanager
+def procfile_web(port: int, **env: str):
+    """The Procfile's production web command (gunicorn) on `port`, against the test
+    database, with the benchmark settings (their URL conf adds /bench/bare). Yields the
+    server process and its command."""
+    procfile = (ROOT / "Procfile").read_text().splitlines()
+    web = next(line for line in procfile if line.startswith("web:"))[4:].strip()
+    command = shlex.split(web.replace("${PORT:-8000}", str(port))
+                          .replace("${WEB_CONCURRENCY:-4}", os.environ.get("WEB_CONCURRENCY",
+                                                                           "4"))
+                          .replace('"${FORWARDED_ALLOW_IPS:-127.0.0.1}"', "127.0.0.1")
+                          .replace("--access-logfile -", ""))
+    server = subprocess.Popen(
+        [sys.executable, "-m", *command], cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
+             "DATABASE_URL": test_database_url(), "CONN_MAX_AGE": "600",
+             "PYTHONPATH": str(ROOT), **env})
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/bench/bare", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        yield server, command
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 def child_env(**extra: str) -> dict[str, str]:
