@@ -256,7 +256,7 @@ TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
 TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute
 # Each web process counts its token hand-outs in a small memory-mapped file here
 # (apps/tokens/ledger.py); in memory (/dev/shm) when the host has it.
-_SHM = Path("/dev/shm")
+_SHM = Path("/dev/shm")  # noqa: S108 (a memory file system; a directory per deployment)
 TOKEN_LEDGER_DIR = env.path("TOKEN_LEDGER_DIR", default=str(
     _SHM / f"zhongkong-{hashlib.sha256(str(VAR_DIR).encode()).hexdigest()[:8]}"
     if _SHM.is_dir() else VAR_DIR / "ledger"))

@@ -1,7 +1,9 @@
 """The token API for business servers (DESIGN.md): JSON, `Authorization: Bearer <client key>`.
 
-The hot path answers from the shared cache (token_cache) without touching the database;
-the token is kept there as ciphertext and decrypted per response."""
+The hot path answers from the entries of cache.py, held in process memory (nearcache.py),
+and counts the hand-out in this process's ledger (ledger.py): no database, no network
+round trip while the token is valid. The token is kept in the shared cache only as the same
+ciphertext the database holds."""
 
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ def cached_token(slug: str, margin: float) -> str | None:
 
 
 def lookup(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
-    """Both entries with one round trip when they are cached."""
+    """Both entries: from process memory on Redis (nearcache.py), else one cache read."""
     keys = [_key_key(key_hash), _token_key(slug)]
     backend = caches["default"]
     if isinstance(backend, RedisCache):

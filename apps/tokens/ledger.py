@@ -70,7 +70,7 @@ class Ledger:
     # -- the process's own file -------------------------------------------------------------
     def _start(self) -> None:
         """First use in this process (or in a forked child): a file, a lock, a thread."""
-        self._dir.mkdir(parents=True, exist_ok=True)
+        self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._name = f"{os.getpid()}-{secrets.token_hex(4)}.ledger"
         self._file = open(self._dir / self._name, "w+b")  # noqa: SIM115 (kept open)
         fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
