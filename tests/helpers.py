@@ -21,3 +21,17 @@ def all_rows() -> str:
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
             dump.append(repr(cursor.fetchall()))
     return "\n".join(dump)
+
+
+def feishu_sandbox_credential(base: str, slug: str):
+    """A Feishu credential (slug `slug`) on the sandbox of the server at `base`."""
+    from apps.providers.registry import get_provider
+    from apps.sandbox.services import sandbox_app_register
+    from apps.vault.services import credential_create
+
+    app, secret = sandbox_app_register(provider="feishu", app_id=f"{slug}-app")
+    values = get_provider("feishu").sample_values(app.app_id, secret)
+    return credential_create(by=None, provider="feishu", name=slug, slug=slug,
+                             environment="test", base_url=f"{base}/sandbox/feishu",
+                             public={"app_id": values["app_id"]},
+                             secrets={"app_secret": values["app_secret"]})

@@ -101,9 +101,8 @@ def cached_token(slug: str, margin: float) -> str | None:
 def lookup(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
     """Both entries: from process memory on Redis (nearcache.py), else one cache read."""
     keys = [_key_key(key_hash), _token_key(slug)]
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        make_key = backend.make_key  # the keys are ours: no validation needed
+    if on_redis():
+        make_key = caches["default"].make_key  # the keys are ours: no validation needed
         found = dict(zip(keys, near_cache().get_many([make_key(k) for k in keys]),
                          strict=True))
     else:

@@ -14,11 +14,8 @@ import requests
 
 from apps.console.models import ConsoleCall
 from apps.console.services import console_send
-from apps.providers.registry import get_provider
-from apps.sandbox.services import sandbox_app_register
 from apps.tokens.services import token_current
-from apps.vault.services import credential_create
-from tests.helpers import free_port
+from tests.helpers import feishu_sandbox_credential, free_port
 from tests.integration.conftest import procfile_web
 
 from .conftest import save
@@ -33,12 +30,7 @@ def test_console_overhead_against_a_direct_call(settings, make_user):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings.CONSOLE_INTERNAL_TARGETS = [f"127.0.0.1:{port}"]
-    app, secret = sandbox_app_register(provider="feishu", app_id="bench-console")
-    values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential = credential_create(by=None, provider="feishu", name="bench", slug="bench",
-                                   environment="test", base_url=f"{base}/sandbox/feishu",
-                                   public={"app_id": values["app_id"]},
-                                   secrets={"app_secret": values["app_secret"]})
+    credential = feishu_sandbox_credential(base, "bench")
     user = make_user("bench-dev", "developer")
     url = f"{base}/sandbox/feishu/open-apis/im/v1/messages"
     direct_times, console_times = [], []

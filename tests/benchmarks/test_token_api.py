@@ -7,11 +7,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from apps.providers.registry import get_provider
-from apps.sandbox.services import sandbox_app_register
 from apps.tokens.services import client_key_create, token_current
-from apps.vault.services import credential_create
-from tests.helpers import free_port
+from tests.helpers import feishu_sandbox_credential, free_port
 from tests.integration.conftest import procfile_web
 
 from .conftest import save, wrk
@@ -31,12 +28,7 @@ def _total(runs: list[dict]) -> dict:
 def test_token_api_against_a_bare_view():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    app, secret = sandbox_app_register(provider="feishu", app_id="bench-app")
-    values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential = credential_create(by=None, provider="feishu", name="bench", slug="bench",
-                                   environment="test", base_url=f"{base}/sandbox/feishu",
-                                   public={"app_id": values["app_id"]},
-                                   secrets={"app_secret": values["app_secret"]})
+    credential = feishu_sandbox_credential(base, "bench")
     _, key = client_key_create(name="bench", credentials=[credential])
     with procfile_web(port, TOKEN_API_RATE_LIMIT="100000000") as (_, command):
         token_current(credential=credential)  # the token exists: the API only reads

@@ -14,11 +14,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.providers.registry import get_provider
-from apps.sandbox.services import sandbox_app_register
 from apps.tokens.services import client_key_create, handouts_audit, token_current
-from apps.vault.services import credential_create
-from tests.helpers import free_port
+from tests.helpers import feishu_sandbox_credential, free_port
 
 from .conftest import procfile_web, wait_for
 
@@ -33,12 +30,7 @@ def _workers(master: subprocess.Popen) -> list[int]:
 def test_counts_survive_killed_workers_and_a_graceful_stop():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    app, secret = sandbox_app_register(provider="feishu", app_id="ledger-app")
-    values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential = credential_create(by=None, provider="feishu", name="ledger", slug="ledger",
-                                   environment="test", base_url=f"{base}/sandbox/feishu",
-                                   public={"app_id": values["app_id"]},
-                                   secrets={"app_secret": values["app_secret"]})
+    credential = feishu_sandbox_credential(base, "ledger")
     _, key = client_key_create(name="ledger", credentials=[credential])
     headers = {"Authorization": f"Bearer {key}"}
     ledgers = Path(settings.TOKEN_LEDGER_DIR)
