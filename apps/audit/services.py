@@ -99,10 +99,17 @@ _HEAD_SQL = (f"SELECT seq, hash FROM {AuditEvent._meta.db_table} "  # noqa: S608
              "ORDER BY seq DESC LIMIT 1")
 
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+def _chain_head() -> tuple[int, str] | None:
+    """The newest event's (seq, hash), read under the chain's lock. On PostgreSQL the
+    transaction-scoped advisory lock and the read go in one round trip: the statements run
+    in order, so the head is read once the lock is held."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY}); {_HEAD_SQL}")
+            cursor.nextset()
+        else:  # SQLite: the write transaction (BEGIN IMMEDIATE) already serialises appends
+            cursor.execute(_HEAD_SQL)
+        return cursor.fetchone()
 
 
 def record(
@@ -128,10 +135,7 @@ def record(
         actor = Actor.user(user) if user is not None and user.is_authenticated else Actor.system()
     # Inside the caller's transaction no savepoint is needed: a failure here fails the act.
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        with connection.cursor() as cursor:
-            cursor.execute(_HEAD_SQL)
-            head = cursor.fetchone()
+        head = _chain_head()
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
         event = AuditEvent(
             seq=seq,

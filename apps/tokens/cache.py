@@ -91,24 +91,26 @@ def _decrypt(blob: str, aad: str) -> str:
 
 
 def cached_token(slug: str, margin: float) -> str | None:
-    """The current token from the shared cache (one round trip when it is there)."""
+    """The current token from the shared cache (from process memory on Redis)."""
     if not shared():
         return None
-    entry = token_entry(slug, cache.get(_token_key(slug)))
+    entry = token_entry(slug, _read([_token_key(slug)])[0])
     return usable_token(slug, entry, margin) if entry else None
 
 
 def lookup(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
-    """Both entries: from process memory on Redis (nearcache.py), else one cache read."""
-    keys = [_key_key(key_hash), _token_key(slug)]
+    """Both entries (None for what the database does not hold either)."""
+    key_entry, token = _read([_key_key(key_hash), _token_key(slug)])
+    return client_key_entry(key_hash, key_entry), token_entry(slug, token)
+
+
+def _read(keys: list[str]) -> list:
+    """Cached entries: from process memory on Redis (nearcache.py), else one cache read."""
     if on_redis():
         make_key = caches["default"].make_key  # the keys are ours: no validation needed
-        found = dict(zip(keys, near_cache().get_many([make_key(k) for k in keys]),
-                         strict=True))
-    else:
-        found = cache.get_many(keys)
-    return (client_key_entry(key_hash, found.get(keys[0])),
-            token_entry(slug, found.get(keys[1])))
+        return near_cache().get_many([make_key(k) for k in keys])
+    found = cache.get_many(keys)
+    return [found.get(k) for k in keys]
 
 
 def forget_client_key(key_hash: str) -> None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.audit.services import GENESIS_HASH, _lock_chain, compute_hash, fingerprint
+from apps.audit.services import GENESIS_HASH, _chain_head, compute_hash, fingerprint
 
 PROVIDERS = ["feishu", "feishu_project", "flashduty", "freelog", "itrigger", "wechat", "wecom",
              "dingtalk"]
@@ -51,8 +51,7 @@ class Command(BaseCommand):
         while written < events:
             size = min(batch, events - written)
             with transaction.atomic():
-                _lock_chain()
-                head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+                head = _chain_head()
                 seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
                 rows = []
                 for i in range(size):
