@@ -48,3 +48,14 @@ def test_nothing_outside_the_adapters_branches_on_a_platform_name():
             if pattern.search(path.read_text()):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_no_template_filter_argument_looks_up_a_key():
+    """A filter argument that names a missing key raises (Django resolves filter arguments
+    strictly), so `{{ v.subject|default:v.scope }}` is a 500 whenever a platform leaves
+    `scope` out. Templates use `{% firstof %}`, which tolerates missing keys."""
+    root = Path(__file__).resolve().parent.parent
+    offending = [f"{path.relative_to(root)}: {m.group(0)}"
+                 for path in (root / "templates").rglob("*.html")
+                 for m in re.finditer(r"\|\w+:(?![\"'_\d-])[A-Za-z_][\w.]*", path.read_text())]
+    assert offending == []

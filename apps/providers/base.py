@@ -46,6 +46,7 @@ class CatalogEntry:
     zh: str
     en: str
     classification: Classification
+    source: str = ""  # the published table (or captured reply) this row comes from
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Decoded:
     permission_violations: list[dict[str, str]] = field(default_factory=list)
     helps: list[dict[str, str]] = field(default_factory=list)
     troubleshooter: str = ""
+    caller_ip: str = ""  # the address the platform saw the call come from (WeCom's "from ip")
     retry_after: float | None = None
     problem: str = ""  # what was wrong with the body itself, if anything
 
@@ -231,10 +233,26 @@ def to_float(value: Any) -> float | None:
 
 
 def dict_list(value: Any, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    """Items of a list of objects, each with every one of `keys` (an empty string where the
+    platform left a key out), so that no reader has to guess which keys are there."""
     if not isinstance(value, list):
         return []
-    return [{k: text(item.get(k), 500) for k in keys if k in item}
+    return [{k: text(item.get(k), 500) for k in keys}
             for item in value[:100] if isinstance(item, dict)]
+
+
+# Every permission violation carries these keys (Feishu's docs show {scope, url}, its replies
+# {type, subject}; DingTalk lists requiredScopes).
+PERMISSION_KEYS = ("type", "subject", "description", "scope", "url")
+
+_URL = re.compile(r"https?://[^\s<>\"'\]\[),，。]+", re.I)
+
+
+def web_url(value: Any) -> str:
+    """The first http(s) URL in a text (platforms wrap links in prose), or ''. Only such
+    URLs may become links: a reply's `javascript:` or `data:` value never does."""
+    match = _URL.search(value) if isinstance(value, str) else None
+    return match.group(0)[:1000] if match else ""
 
 
 def by_status(status: int) -> Classification:
@@ -391,7 +409,11 @@ class Provider:
 
     def grant(self, decoded: Decoded, token: Any, expires_in: int | None, token_type: str,
               problem: str = "unexpected_shape", **extra: Any) -> TokenGrant:
-        """The TokenGrant, or the ProviderError saying why the fetch failed."""
+        """The TokenGrant, or the ProviderError saying why the fetch failed. A reply that
+        leaves out the lifetime (DingTalk's `gettoken` as its docs print it) gets the
+        platform's documented one."""
+        if expires_in is None and self.refresh_policy is not None:
+            expires_in = self.refresh_policy.default_lifetime
         if decoded.ok and isinstance(token, str) and token and expires_in is not None:
             return TokenGrant(token, expires_in, token_type, extra=extra)
         if decoded.ok:
@@ -425,8 +447,14 @@ def first_header(headers: dict[str, str], *names: str) -> tuple[str, str]:
     return "", ""
 
 
-def catalog(entries: Mapping[Any, tuple[str, str, Classification]]) -> dict[str, CatalogEntry]:
-    return {str(code): CatalogEntry(zh, en, cls) for code, (zh, en, cls) in entries.items()}
+def catalog(*tables: tuple[str, Mapping[Any, tuple[str, str, Classification]]]
+            ) -> dict[str, CatalogEntry]:
+    """One catalogue from (source, rows) tables; a later table's row replaces an earlier one."""
+    out: dict[str, CatalogEntry] = {}
+    for source, rows in tables:
+        for code, (zh, en, cls) in rows.items():
+            out[str(code)] = CatalogEntry(zh, en, cls, source)
+    return out
 
 
 def join_url(base_url: str, path: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .base import (
+    PERMISSION_KEYS,
     Body,
     Classification,
     Decoded,
@@ -24,6 +25,7 @@ from .base import (
     text,
     to_float,
     to_int,
+    web_url,
 )
 
 C = Classification
@@ -32,14 +34,16 @@ TOKEN_PATHS = {
     "app_access_token": "/open-apis/auth/v3/app_access_token/internal",
 }
 
-CATALOG = catalog({
+GENERIC = "https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code"
+TOKEN = ("https://open.feishu.cn/document/server-docs/authentication-management/access-token/"
+         "tenant_access_token_internal")
+IM = "https://open.feishu.cn/document/server-docs/im-v1/message/create (错误码)"
+CONTACT = "https://open.feishu.cn/document/server-docs/contact-v3/department/patch (错误码)"
+
+CATALOG = catalog((GENERIC, {
     0: ("成功。", "Success.", C.OK),
-    10003: ("请求参数不合法。", "Invalid parameter.", C.CREDENTIAL_INVALID),
     10012: ("获取 app_access_token 失败。", "Failed to get app_access_token.", C.RETRYABLE),
     10013: ("获取 tenant_access_token 失败。", "Failed to get tenant_access_token.", C.RETRYABLE),
-    10014: ("应用未授权或已停用。", "The app is not authorised or is disabled.",
-            C.CREDENTIAL_INVALID),
-    10015: ("app_secret 错误。", "Wrong app_secret.", C.CREDENTIAL_INVALID),
     99991543: ("app_id 或 app_secret 不存在。", "app_id or app_secret does not exist.",
                C.CREDENTIAL_INVALID),
     20002: ("app_id 与 app_secret 不匹配。", "app_id and app_secret do not match.",
@@ -92,9 +96,52 @@ CATALOG = catalog({
     99991301: ("请求方法与接口不匹配。", "HTTP method does not match the API.", C.CLIENT_ERROR),
     99992402: ("请求参数校验失败，见 field_violations。", "Field validation failed; see field_violations.",
                C.CLIENT_ERROR),
+}), (TOKEN, {
+    10003: ("请求参数不合法：app_id 或 app_secret 为空、格式错误或应用不存在。",
+            "Invalid parameter: app_id or app_secret is empty, malformed, or the app does not exist.",
+            C.CREDENTIAL_INVALID),
+    10014: ("app_id 不存在或应用不可用（返回 \"app id not exists\"）。",
+            "The app_id does not exist or the app is unavailable (\"app id not exists\").",
+            C.CREDENTIAL_INVALID),
+    10015: ("app_secret 错误。", "Wrong app_secret.", C.CREDENTIAL_INVALID),
+    10016: ("应用未被企业安装或已被停用。", "The app is not installed by the tenant or was disabled.",
+            C.CREDENTIAL_INVALID),
+    10019: ("app_ticket 无效（商店应用）。", "Invalid app_ticket (store apps).", C.CLIENT_ERROR),
+}), (IM, {
     230001: ("消息参数错误，见错误详情。", "Invalid message parameter; see the error details.",
              C.CLIENT_ERROR),
-})
+    230002: ("机器人不在该群组中。", "The bot is not in this chat.", C.CLIENT_ERROR),
+    230006: ("应用未启用机器人能力。", "The app has no bot capability enabled.", C.CLIENT_ERROR),
+    230013: ("机器人对该用户没有可用性（用户不在应用的可用范围内）。",
+             "The bot is not available to this user (outside the app's availability).",
+             C.CLIENT_ERROR),
+    230017: ("机器人不是群主或无权限操作。", "The bot is not the chat owner or may not do this.",
+             C.CLIENT_ERROR),
+    230020: ("该群或用户触发了消息频率限制。", "The chat or user hit the message rate limit.",
+             C.RATE_LIMITED),
+    230025: ("消息内容超出长度限制。", "The message content is too long.", C.CLIENT_ERROR),
+    230027: ("缺少必要权限（Lack of necessary permissions）：机器人或用户无权对该消息或会话操作。",
+             "Lack of necessary permissions: the bot or user may not act on this message or chat.",
+             C.CLIENT_ERROR),
+    230028: ("消息被敏感词或风控拦截。", "The message was blocked by content moderation.",
+             C.CLIENT_ERROR),
+    230099: ("创建卡片或消息失败，见错误详情。", "Creating the card or message failed; see the details.",
+             C.CLIENT_ERROR),
+}), (CONTACT, {
+    40002: ("不能对根部门进行该操作。", "This operation is not allowed on the root department.",
+            C.CLIENT_ERROR),
+    40003: ("内部错误，请带上 X-Request-Id 联系客服。", "Internal error; report it with the X-Request-Id.",
+            C.RETRYABLE),
+    40004: ("无部门权限：操作的部门需在应用的通讯录权限范围内（no dept authority error）。",
+            "No department authority: the department must be inside the app's contacts scope.",
+            C.CLIENT_ERROR),
+    40014: ("没有父部门权限（组织架构可见范围）。", "No authority over the parent department.",
+            C.CLIENT_ERROR),
+    41050: ("无用户权限：用户需在应用的通讯录权限范围内（no user authority error）。",
+            "No user authority: the user must be inside the app's contacts scope.", C.CLIENT_ERROR),
+    42008: ("租户 ID 不合法。", "Invalid tenant id.", C.CLIENT_ERROR),
+    43005: ("部门 order 必须唯一。", "Department order must be unique.", C.CLIENT_ERROR),
+}))
 
 
 class Feishu(Provider):
@@ -163,7 +210,7 @@ class Feishu(Provider):
                 trace = (value[:200], f"body:error.{key}")
                 break
         if not trace[0]:
-            trace = first_header(headers, "x-tt-logid", "x-request-id", "request-id")
+            trace = first_header(headers, "x-tt-logid")
         code = to_int(dig(obj, "code")) if isinstance(obj, dict) else None
         if code is None:
             return self.malformed(status, body, trace)
@@ -182,11 +229,21 @@ class Feishu(Provider):
             field_violations=dict_list(dig(error, "field_violations"),
                                        ("field", "value", "description")),
             permission_violations=dict_list(dig(error, "permission_violations"),
-                                            ("type", "subject", "description", "scope", "url")),
-            helps=dict_list(dig(error, "helps"), ("url", "description")),
-            troubleshooter=text(dig(error, "troubleshooter"), 500),
+                                            PERMISSION_KEYS),
+            helps=self._helps(error),
+            troubleshooter=web_url(dig(error, "troubleshooter")),
             retry_after=retry_after,
         )
+
+    @staticmethod
+    def _helps(error) -> list[dict[str, str]]:
+        """`error.helps`, plus the documentation link Feishu puts in `error.message`
+        ("Refer to the documentation to fix the error: https://...")."""
+        helps = dict_list(dig(error, "helps"), ("url", "description"))
+        doc = web_url(dig(error, "message"))
+        if doc and all(h["url"] != doc for h in helps):
+            helps.append({"url": doc, "description": text(dig(error, "message"), 500)})
+        return helps
 
     def rate_limits(self, method: str, path: str) -> tuple[RateLimit, ...]:
         if path.rstrip("/").endswith("/im/v1/messages") and method.upper() == "POST":

@@ -27,7 +27,8 @@ from .base import (
 
 C = Classification
 
-CATALOG = catalog({
+CATALOG = catalog((
+    "https://project.feishu.cn/b/helpcenter/1p8d7djs/5aueo3jr (Open API 错误码)", {
     0: ("成功。", "Success.", C.OK),
     10021: ("请求未携带插件令牌（X-PLUGIN-TOKEN）。", "No plugin token (X-PLUGIN-TOKEN) was sent.",
             C.CLIENT_ERROR),
@@ -82,7 +83,8 @@ CATALOG = catalog({
     30011: ("节点不存在。", "Node not found.", C.CLIENT_ERROR),
     30012: ("状态不存在。", "State not found.", C.CLIENT_ERROR),
     30015: ("记录不存在。", "Record not found.", C.CLIENT_ERROR),
-})
+}),
+)
 
 # Documented exceptions to the general 15 QPS per token per API.
 _QPM_450 = [

@@ -23,7 +23,8 @@ from .base import (
 
 C = Classification
 
-CATALOG = catalog({
+CATALOG = catalog((
+    "flashcatcloud/flashduty-docs api-reference/openapi.zh.json ErrorCode (https://docs.flashcat.cloud/zh/openapi/introduction)", {
     "InvalidParameter": ("参数缺失或不合法。", "A parameter is missing or invalid.", C.CLIENT_ERROR),
     "BadRequest": ("请求不合法。", "Bad request.", C.CLIENT_ERROR),
     "InvalidContentType": ("Content-Type 必须是 application/json。",
@@ -54,7 +55,8 @@ CATALOG = catalog({
                       "Internal error; quote the request_id when reporting it.", C.RETRYABLE),
     "ServiceUnavailable": ("后端依赖不可用，请稍后重试。", "A backend dependency is down; retry later.",
                            C.RETRYABLE),
-})
+}),
+)
 
 
 class Flashduty(Provider):

@@ -32,7 +32,8 @@ C = Classification
 JWT_LIFETIME = 1_296_000  # 15 days (identity service)
 
 # Keyed by "ret/errCode" for the pairs that mean something on their own, then errCode alone.
-CATALOG = catalog({
+CATALOG = catalog((
+    "yuliang0912/freelog-dev-doc-master README.md and egg-freelog-base lib/enum.ts (RetCodeEnum, ErrCodeEnum)", {
     "0": ("成功。", "Success.", C.OK),
     "1": ("内部错误（已自动上报）。", "Internal error (captured automatically).", C.RETRYABLE),
     "2": ("应用错误。", "Application error.", C.CLIENT_ERROR),
@@ -51,7 +52,8 @@ CATALOG = catalog({
     "33": ("网关上游 API 错误。", "Gateway upstream API error.", C.RETRYABLE),
     "100": ("异常占位。", "Placeholder error.", C.CLIENT_ERROR),
     "ret:-10": ("服务器维护中。", "Server under maintenance.", C.RETRYABLE),
-})
+}),
+)
 
 
 def _jwt_lifetime(token: str, now: float) -> int:

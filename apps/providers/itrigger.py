@@ -28,7 +28,8 @@ TOKEN_PATHS = {
 }
 LIFETIME = 7200  # "currently 2 hours"; the response carries no expiry
 
-CATALOG = catalog({
+CATALOG = catalog((
+    "ItriggerOpenAPI/OpenAPIDoc quan-ju-fan-hui-zhuang-tai-ma-shuo-ming.md (全局返回状态码说明)", {
     200: ("成功。", "Success.", C.OK),
     40001: ("appId 或 appSecret 为空。", "appId or appSecret is empty.", C.CREDENTIAL_INVALID),
     40002: ("appId 或 appSecret 格式不正确。", "appId or appSecret is malformed.",
@@ -43,7 +44,8 @@ CATALOG = catalog({
     46004: ("用户不存在。", "User does not exist.", C.CLIENT_ERROR),
     80001: ("会员已存在。", "Member already exists.", C.CLIENT_ERROR),
     80002: ("会员不存在。", "Member does not exist.", C.CLIENT_ERROR),
-})
+}),
+)
 
 # Undocumented by the platform: treat these as "the token was rejected" (providers.md §C3).
 _TOKEN_WORDS = re.compile(r"token|过期|失效", re.I)

@@ -129,7 +129,8 @@ def test_recorded_response(provider, status, headers, body, expected):
 
 def test_feishu_error_object_is_fully_normalised():
     decoded = get_provider("feishu").decode(400, {}, FEISHU_FIELD_VIOLATION)
-    assert decoded.field_violations == [{"field": "receive_id_type", "description": "必填"}]
+    assert decoded.field_violations == [{"field": "receive_id_type", "value": "",
+                                         "description": "必填"}]
     assert decoded.permission_violations[0]["subject"] == "im:message"
     assert decoded.helps == [{"url": "https://open.feishu.cn/h", "description": "帮助"}]
 
