@@ -238,6 +238,12 @@ SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', defau
 # Platform emulators under /sandbox/<provider>/ (demo and tests). Off in production.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 
+# Each emulator also has an origin of its own: a port per platform from SANDBOX_ORIGIN_PORT
+# (feishu, feishu_project, flashduty, freelog, itrigger, wechat, wecom, dingtalk).
+SANDBOX_ORIGIN_HOST = env.str("SANDBOX_ORIGIN_HOST", default="127.0.0.1")
+SANDBOX_ORIGIN_PORT = env.int("SANDBOX_ORIGIN_PORT",
+                              default=int(env.str("PORT", default="8000")) + 1)
+
 # Console: hosts reachable although not public (host:port), e.g. this Zhongkong's sandbox.
 CONSOLE_INTERNAL_TARGETS = env.list("CONSOLE_INTERNAL_TARGETS", default=[])
 if SANDBOX_ENABLED:
@@ -245,6 +251,8 @@ if SANDBOX_ENABLED:
 
     _site = _urlsplit(SITE_URL)
     CONSOLE_INTERNAL_TARGETS.append(f"{_site.hostname}:{_site.port or 80}")
+    CONSOLE_INTERNAL_TARGETS += [f"{SANDBOX_ORIGIN_HOST}:{SANDBOX_ORIGIN_PORT + i}"
+                                 for i in range(8)]
 
 # Token centre.
 TOKEN_SCAN_INTERVAL = env.float("TOKEN_SCAN_INTERVAL", default=60.0)

@@ -53,7 +53,10 @@ def test_bootstrap_registers_the_sandbox_demo_apps_once(settings):
     slugs = set(Credential.objects.values_list("slug", flat=True))
     assert slugs == {f"demo-{p}" for p in DEMO_APP_IDS}
     feishu = Credential.objects.get(slug="demo-feishu")
-    assert feishu.base_url == f"{settings.SITE_URL}/sandbox/feishu"
+    origin = f"http://{settings.SANDBOX_ORIGIN_HOST}:{settings.SANDBOX_ORIGIN_PORT}"
+    assert feishu.base_url == origin  # the emulator's own origin, as an SDK would use it
+    assert Credential.objects.get(slug="demo-dingtalk").base_url == \
+        f"http://{settings.SANDBOX_ORIGIN_HOST}:{settings.SANDBOX_ORIGIN_PORT + 7}"
     assert feishu.adapter_values()["app_id"] == DEMO_APP_IDS["feishu"]
 
 

@@ -30,8 +30,10 @@ def _get(url: str):
 
 
 def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
+    port = free_port()
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VAR_DIR": str(tmp_path / "var"),
-           "ENV_FILE": str(tmp_path / ".env"), "PYTHONPATH": str(ROOT)}
+           "ENV_FILE": str(tmp_path / ".env"), "PYTHONPATH": str(ROOT), "PORT": str(port),
+           "SANDBOX_ORIGIN_PORT": str(free_port())}
     subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
                    env=env, check=True, capture_output=True)
     (tmp_path / "var").mkdir()
@@ -40,7 +42,6 @@ def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
     boot = subprocess.run([*manage, "bootstrap"], cwd=ROOT, env=env, check=True,
                           capture_output=True, text=True)
     assert "one-time password" in boot.stdout
-    port = free_port()
     log = open(tmp_path / "runall.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([*manage, "runall", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
@@ -54,6 +55,16 @@ def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
         report = wait_for(healthy, timeout=60, interval=2)
         assert report, (tmp_path / "runall.log").read_text()[-3000:]
         assert report["checks"]["worker"]["ok"] and report["checks"]["beat"]["ok"]
+        # The Feishu emulator at its own origin, as an SDK is pointed at it: Feishu's own
+        # answer to a bad app id, with none of Zhongkong's headers.
+        origin = f"http://127.0.0.1:{env['SANDBOX_ORIGIN_PORT']}"
+        request = urllib.request.Request(  # noqa: S310 - our own server
+            f"{origin}/open-apis/auth/v3/tenant_access_token/internal", method="POST",
+            data=b'{"app_id": "cli_nobody", "app_secret": "x"}',
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - our own
+            body, headers = json.loads(reply.read()), reply.headers
+        assert body["code"] in (10003, 10014) and "X-Request-ID" not in headers
     finally:
         proc.send_signal(signal.SIGINT)
         try:

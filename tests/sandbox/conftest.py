@@ -21,3 +21,22 @@ def sandbox_app(db):
 @pytest.fixture
 def sandbox_url(live_server):
     return lambda provider: f"{live_server.url}/sandbox/{provider}"
+
+
+@pytest.fixture
+def sandbox_origin(transactional_db):
+    """The origin of one emulated platform (its paths at the root, a port of its own), as an
+    official SDK is pointed at it; served from this process against the test database."""
+    from apps.sandbox.origins import start
+
+    servers = []
+
+    def serve(provider: str) -> str:
+        server = start("127.0.0.1", 0, (provider,))[provider]
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -4,12 +4,9 @@ on the paths it uses: token, send message, get and list users, and the real erro
 from __future__ import annotations
 
 import json
-import threading
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import lark_oapi as lark
 import pytest
-from django.db import connections
 from lark_oapi.api.contact.v3 import GetUserRequest, ListUserRequest
 from lark_oapi.api.im.v1 import CreateMessageRequest, CreateMessageRequestBody
 from lark_oapi.core.exception import ObtainAccessTokenException
@@ -17,37 +14,10 @@ from lark_oapi.core.exception import ObtainAccessTokenException
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def feishu_origin(live_server):
-    """The SDK takes an origin, not a path: serve the same Django app on its own port with
-    /sandbox/feishu in front of every path, so the SDK's own URLs land on the emulator."""
-    from django.core.wsgi import get_wsgi_application
-
-    django_app = get_wsgi_application()
-
-    def app(environ, start_response):
-        environ["PATH_INFO"] = "/sandbox/feishu" + environ.get("PATH_INFO", "")
-        return django_app(environ, start_response)
-
-    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
-
-    def serve() -> None:
-        try:
-            server.serve_forever()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+def feishu_origin(sandbox_origin):
+    """The SDK takes an origin, not a path: the Feishu emulator's own origin."""
+    return sandbox_origin("feishu")
 
 
 def _client(base: str, app_id: str, secret: str):

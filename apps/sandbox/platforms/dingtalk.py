@@ -50,7 +50,8 @@ def contact_user(request, union_id: str):
     token = request.headers.get("x-acs-dingtalk-access-token", "")
     state, _ = core.check_token(P, token, ("access_token",))
     if state != "valid":
-        return new_error("InvalidAuthentication", "不合法的access_token", 401)
+        # HTTP 400 as live captures show (satorijs/satori#240, alibabacloud-sdk-php/dingtalk#1)
+        return new_error("InvalidAuthentication", "不合法的access_token", 400)
     return core.jsonr({"unionId": union_id, "nick": "钉钉用户", "stateCode": "86"})
 
 

@@ -73,4 +73,5 @@ urlpatterns = [
     path("cgi-bin/token", classic_token),
     path("cgi-bin/stable_token", stable_token),
     path("cgi-bin/get_api_domain_ip", api_domain_ip),
+    path("cgi-bin/getcallbackip", api_domain_ip),
 ]

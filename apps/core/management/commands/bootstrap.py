@@ -9,6 +9,7 @@ from django.db import transaction
 from apps.accounts.models import Role, User
 from apps.accounts.roles import ensure_roles
 from apps.accounts.services import user_create
+from apps.sandbox.origins import origin_url
 from apps.sandbox.services import sandbox_demo_apps
 from apps.vault.services import credential_ensure_demo, ensure_key_canary
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             created = [provider for provider, (app, secret) in sorted(apps.items())
                        if credential_ensure_demo(
                            provider=provider, app_id=app.app_id, secret=secret,
-                           base_url=f"{settings.SITE_URL.rstrip('/')}/sandbox/{provider}")]
+                           base_url=origin_url(provider))]
             self.stdout.write(f"bootstrap: sandbox platforms ready; demo credentials created: "
                               f"{', '.join(f'demo-{p}' for p in created) or 'none (all exist)'}")
         with transaction.atomic():

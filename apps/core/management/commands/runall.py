@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
                        "-n", "embedded@%h"],
             "beat": [python, "-m", "celery", "-A", "project", "beat", "-l", "info"],
         }
+        if settings.SANDBOX_ENABLED:  # each emulated platform at an origin of its own
+            commands["sandbox"] = [python, "manage.py", "sandbox_origins"]
         children: dict[str, subprocess.Popen] = {}
         stopping = False
 
