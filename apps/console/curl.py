@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.utils.translation import gettext, gettext_noop
 
-from apps.providers.base import OutboundRequest, Provider
+from apps.providers.base import OutboundRequest, Provider, loads
 
 # Auth the console injects itself: dropped from an import, shown as placeholders on export.
 MANAGED_HEADERS = {"authorization", "x-plugin-token", "x-acs-dingtalk-access-token", "cookie",
@@ -111,8 +111,8 @@ def parse(text: str) -> Imported:
         result.method = "POST"
     if body:
         try:
-            parsed = json.loads(body)
-        except ValueError:
+            parsed = loads(body)
+        except ValueError:  # not JSON, or nested too deeply: kept as the text it was
             result.body = body
         else:
             result.body = json.dumps(_drop_secrets(parsed, result.warnings),

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import unquote
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.providers.base import OutboundRequest, join_url
+from apps.providers.base import MAX_JSON_DEPTH, JSONTooDeep, OutboundRequest, join_url, loads
 from apps.vault.models import Credential
 
 from .services import request_spec
 
 METHODS = [(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")]
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _pairs(text: str, separator: str, label: str) -> list[tuple[str, str]]:
@@ -55,6 +61,9 @@ class ConsoleForm(forms.Form):
         path = self.cleaned_data["path"].strip()
         if "://" in path or path.startswith("//") or "\\" in path:
             raise forms.ValidationError(_("Give a path on the platform, not a full URL."))
+        # A dot segment, written plainly or percent-encoded, would climb out of the base URL.
+        if any(unquote(segment) in (".", "..") for segment in path.split("?")[0].split("/")):
+            raise forms.ValidationError(_("The path may not contain . or .. segments."))
         return "/" + path.lstrip("/")
 
     def clean_query(self):
@@ -65,6 +74,20 @@ class ConsoleForm(forms.Form):
         if any(name.lower() in {"host", "authorization", "content-length"} for name, _ in pairs):
             raise forms.ValidationError(_("Host, Authorization and Content-Length are set by "
                                           "Zhongkong."))
+        for name, value in pairs:
+            if not _HEADER_NAME.fullmatch(name):
+                raise forms.ValidationError(
+                    _("Header name %(name)s may hold only letters, digits and !#$%%&'*+-.^_`|~.")
+                    % {"name": name[:100]})
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                raise forms.ValidationError(
+                    _("The value of header %(name)s has characters HTTP headers cannot carry "
+                      "(only Latin-1); percent-encode them.") % {"name": name}) from None
+            if _CONTROL.search(value):
+                raise forms.ValidationError(
+                    _("The value of header %(name)s has control characters.") % {"name": name})
         return pairs
 
     def clean(self):
@@ -96,7 +119,11 @@ class ConsoleForm(forms.Form):
         if not text.strip():
             return None
         try:
-            return json.loads(text)
+            return loads(text)
+        except JSONTooDeep:
+            raise forms.ValidationError(
+                _("The JSON is nested more than %(depth)s levels deep.")
+                % {"depth": MAX_JSON_DEPTH}) from None
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 _("Invalid JSON at line %(line)s, column %(col)s: %(msg)s")

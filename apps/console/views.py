@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
+from apps.providers.base import loads
 from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
 
@@ -37,8 +38,8 @@ def _history(user):
 
 def _pretty(text: str) -> str:
     try:
-        return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-    except ValueError:
+        return json.dumps(loads(text), ensure_ascii=False, indent=2)
+    except ValueError:  # not JSON, or nested too deeply: shown as it came
         return text
 
 

@@ -6,8 +6,12 @@ import uuid
 from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from apps.audit.context import RequestMeta, bind
 
@@ -75,3 +79,43 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+_TARGET_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+class BodyTooLargeMiddleware:
+    """A request body over DATA_UPLOAD_MAX_MEMORY_SIZE gets a clear answer before anything
+    reads it (Django would answer a bare 400 from the CSRF check): JSON with `no-store` on
+    the API, the message swapped into the region an htmx request targets (replacing what
+    was shown there), or a page saying so."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        # No page takes a file upload, so the whole body counts, whatever its encoding.
+        if limit is None or length <= limit:
+            return self.get_response(request)
+        message = gettext("The request is too large (%(size)s; at most %(limit)s).") % {
+            "size": filesizeformat(length), "limit": filesizeformat(limit)}
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"error": {"code": "too_large", "message": message},
+                                     "request_id": getattr(request, "request_id", "")},
+                                    status=413)
+            response["Cache-Control"] = "no-store"
+            return response
+        target = request.headers.get("HX-Target", "")
+        if request.headers.get("HX-Request") == "true" and _TARGET_ID.match(target):
+            response = HttpResponse(format_html(
+                '<div id="{}" aria-live="polite"><p class="flash flash-error" '
+                'data-testid="too-large">{}</p></div>', target, message), status=422)
+            response["HX-Retarget"] = f"#{target}"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+        return render(request, "413.html", {"message": message}, status=413)

@@ -157,6 +157,44 @@ class ProviderError(Exception):
 
 # --- body reading shared by every decoder --------------------------------------------------
 
+# Nesting deeper than this is refused wherever Zhongkong parses JSON it was given (form
+# bodies, curl pastes, API bodies, platform replies): Python's parser and encoder recurse, so
+# a body nested 100,000 levels deep would otherwise end in a RecursionError.
+MAX_JSON_DEPTH = 200
+
+
+class JSONTooDeep(ValueError):
+    """The JSON is nested more deeply than MAX_JSON_DEPTH."""
+
+    msg = "nested too deeply"
+    lineno = colno = 1
+
+
+def _too_deep(obj: Any) -> bool:
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+def loads(text: str | bytes) -> Any:
+    """json.loads that raises JSONTooDeep (a ValueError) instead of recursing without end, and
+    for anything nested deeper than MAX_JSON_DEPTH."""
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        raise JSONTooDeep(JSONTooDeep.msg) from None
+    if isinstance(obj, (dict, list)) and _too_deep(obj):
+        raise JSONTooDeep(JSONTooDeep.msg)
+    return obj
+
+
 @dataclass
 class Body:
     obj: Any = None
@@ -177,7 +215,9 @@ def read_json(body: bytes | None) -> Body:
     except UnicodeDecodeError:
         return Body(problem="not_utf8")
     try:
-        return Body(obj=json.loads(text))
+        return Body(obj=loads(text))
+    except JSONTooDeep:
+        return Body(problem="too_deep")
     except json.JSONDecodeError as exc:
         if _HTML.match(body):
             return Body(problem="html")
@@ -185,8 +225,6 @@ def read_json(body: bytes | None) -> Body:
         if stripped[:1] in "{[" and exc.pos >= len(stripped) - 1:
             return Body(problem="truncated")
         return Body(problem="not_json")
-    except RecursionError:
-        return Body(problem="too_deep")
 
 
 def lower_headers(headers: Mapping[str, str] | None) -> dict[str, str]:

@@ -228,6 +228,9 @@ def fault_response(fault: SandboxFault) -> HttpResponse | None:
     if kind == SandboxFault.Kind.TRUNCATED:
         return HttpResponse(b'{"code": 0, "msg": "success", "data": {"items": [{"id": 1}, {"i',
                             content_type="application/json")
+    if kind == SandboxFault.Kind.DEEP:
+        return HttpResponse(b'{"code": 0, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                            content_type="application/json")
     if kind == SandboxFault.Kind.NOT_JSON:
         return HttpResponse(b"upstream said: OK but not JSON", content_type="text/plain")
     if kind == SandboxFault.Kind.RESET:

@@ -62,6 +62,7 @@ class SandboxFault(models.Model):
         TRUNCATED = "truncated"  # valid JSON cut in the middle
         HUGE = "huge"  # value: megabytes of JSON
         NOT_JSON = "not_json"
+        DEEP = "deep"  # JSON nested 100,000 levels deep
 
     provider = models.CharField(max_length=32)
     path_prefix = models.CharField(max_length=200, blank=True)

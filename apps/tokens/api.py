@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.audit.services import Actor
+from apps.providers.base import loads
 from apps.vault.models import Credential
 
 from . import cache as token_cache
@@ -177,8 +178,8 @@ def token_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     rejected = None
     if request.body:
         try:
-            body = json.loads(request.body)
-        except ValueError:
+            body = loads(request.body)
+        except ValueError:  # not JSON, or nested too deeply
             _uncount(request)
             return _error(request, "bad_request", "the body must be JSON")
         if not isinstance(body, dict) or not isinstance(body.get("rejected_token", ""), str):

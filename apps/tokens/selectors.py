@@ -51,4 +51,5 @@ def token_health_summary(user) -> dict[str, int]:
     summary = {"ok": 0, "warning": 0, "failing": 0, "expired": 0, "none": 0}
     for row in token_rows(user):
         summary[row["health"]] += 1
+    summary["failing_or_expired"] = summary["failing"] + summary["expired"]
     return summary
