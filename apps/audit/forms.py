@@ -16,13 +16,24 @@ class EventFilterForm(forms.Form):
     family = forms.ChoiceField(label=_("Action"), required=False,
                                choices=[("", _("All actions"))] +
                                [(f, f"{f}.*") for f in ACTION_FAMILIES])
-    credential = forms.CharField(label=_("Credential"), required=False, max_length=80)
-    platform = forms.CharField(label=_("Platform"), required=False, max_length=32)
+    credential = forms.ChoiceField(label=_("Credential"), required=False, choices=())
+    platform = forms.ChoiceField(label=_("Platform"), required=False, choices=())
     outcome = forms.ChoiceField(label=_("Outcome"), required=False,
                                 choices=[("", _("All outcomes"))] + AuditEvent.Outcome.choices)
     trace = forms.CharField(label=_("Request / trace id"), required=False, max_length=200)
     text = forms.CharField(label=_("Text in details"), required=False, max_length=200)
     before = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, credentials=(), platforms=(), **kwargs):
+        """`credentials` and `platforms`: (value, label) pairs the review page offers."""
+        super().__init__(*args, **kwargs)
+        credentials = list(credentials)
+        asked = self.data.get("credential", "") if self.is_bound else ""
+        if asked and asked not in {value for value, _label in credentials}:
+            # Events outlive credentials: a slug the vault no longer holds can still be asked.
+            credentials.append((asked[:80], asked[:80]))
+        self.fields["credential"].choices = [("", _("All credentials")), *credentials]
+        self.fields["platform"].choices = [("", _("All platforms")), *platforms]
 
     def clean(self):
         data = super().clean()
@@ -30,8 +41,12 @@ class EventFilterForm(forms.Form):
             self.add_error("end", _("The end is before the start."))
         return data
 
-    def event_filter(self) -> EventFilter:
-        data = self.cleaned_data if self.is_valid() else {}
+    def event_filter(self) -> EventFilter | None:
+        """The filter, or None when the filters are invalid (then nothing is listed: an
+        error beside rows that ignore the filter would mislead)."""
+        if self.is_bound and not self.is_valid():
+            return None
+        data = self.cleaned_data if self.is_bound else {}
         return EventFilter(**{k: data.get(k) or ("" if k not in ("start", "end") else None)
                               for k in EventFilter.__dataclass_fields__})
 

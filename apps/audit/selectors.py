@@ -5,14 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from .models import AuditEvent
 
 # Families of dotted actions, as the README's table lists them.
-ACTION_FAMILIES = ("auth", "user", "credential", "vault", "token", "client_key", "audit")
+ACTION_FAMILIES = ("auth", "user", "credential", "vault", "token", "client_key", "console",
+                   "audit")
 PAGE_SIZE = 50
+
+
+def detail_text(key: str) -> Cast:
+    """A key of `details` as text, comparable with a plain string on every database. (A bare
+    KT compared with a string makes SQLite parse the string as JSON: "malformed JSON".) On
+    PostgreSQL the cast of text to text vanishes, so the expression indexes still apply."""
+    return Cast(KT(f"details__{key}"), TextField())
 
 
 # Events are numbered in the order they were written, and their times come from the writers'
@@ -58,11 +67,11 @@ class EventFilter:
         if self.credential:
             events = events.filter(target_type="credential", target_id=self.credential)
         if self.platform:
-            events = events.alias(provider=KT("details__provider")).filter(provider=self.platform)
+            events = events.alias(provider=detail_text("provider")).filter(provider=self.platform)
         if self.outcome:
             events = events.filter(outcome=self.outcome)
         if self.trace:
-            events = events.alias(trace_id=KT("details__trace_id")).filter(
+            events = events.alias(trace_id=detail_text("trace_id")).filter(
                 Q(request_id=self.trace) | Q(trace_id=self.trace))
         if self.text:
             events = events.filter(details__icontains=self.text)

@@ -7,13 +7,20 @@ import csv
 import json
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.roles import role_required
+from apps.providers.registry import PROVIDERS
+from apps.vault.models import Credential
 
 from .forms import EventFilterForm, SecretLookupForm
 from .models import AuditEvent
@@ -26,12 +33,21 @@ EXPORT_FIELDS = ["seq", "created_at", "actor_type", "actor_id", "actor_label", "
                  "details", "secret_fingerprints", "prev_hash", "hash"]
 
 
+def _filter_form(request: HttpRequest) -> EventFilterForm:
+    """The filter form, with the platforms and credentials (deleted ones too) as choices."""
+    return EventFilterForm(
+        request.GET or None,
+        platforms=[(key, f"{p.name_zh} / {p.name_en}") for key, p in PROVIDERS.items()],
+        credentials=list(Credential.objects.order_by("slug").values_list("slug", "slug")))
+
+
 @require_GET
 @role_required(*REVIEWERS)
 def event_list(request: HttpRequest) -> HttpResponse:
-    form = EventFilterForm(request.GET or None)
+    form = _filter_form(request)
     before = form.cleaned_data.get("before") if form.is_valid() else None
-    events, next_before = events_page(form.event_filter(), before=before)
+    event_filter = form.event_filter()
+    events, next_before = events_page(event_filter, before=before) if event_filter else ([], None)
     query = request.GET.copy()
     query.pop("before", None)
     context = {"form": form, "events": events, "next_before": next_before,
@@ -65,7 +81,10 @@ def _row(event: AuditEvent) -> dict:
 @role_required(*REVIEWERS)
 def event_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     """The filtered events, streamed (constant memory however many there are)."""
-    form = EventFilterForm(request.GET or None)
+    form = _filter_form(request)
+    if form.event_filter() is None:
+        return HttpResponseBadRequest(" ".join(str(e) for errors in form.errors.values()
+                                               for e in errors), content_type="text/plain")
     with transaction.atomic():
         record(action="audit.export", request=request, details={"format": fmt,
                                                                "filters": form.described()})

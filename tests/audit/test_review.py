@@ -9,9 +9,9 @@ import tracemalloc
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models.fields.json import KT
 
 from apps.audit.models import AuditEvent
+from apps.audit.selectors import detail_text
 from apps.audit.services import Actor, record
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ FILTERS = [
     ("family=credential", lambda q: q.filter(action__startswith="credential.")),
     ("credential=wechat-prod-2", lambda q: q.filter(target_type="credential",
                                                     target_id="wechat-prod-2")),
-    ("platform=feishu", lambda q: q.alias(p=KT("details__provider")).filter(p="feishu")),
+    ("platform=feishu", lambda q: q.alias(p=detail_text("provider")).filter(p="feishu")),
     ("outcome=failure", lambda q: q.filter(outcome="failure")),
     ("text=scheduled", lambda q: q.filter(details__icontains="scheduled")),
     ("family=token&outcome=failure",
@@ -67,7 +67,7 @@ def test_time_range_and_trace_id(client_as, seeded):
                         .replace(second=0, microsecond=0) for s in seqs[-5:])
     by_request = AuditEvent.objects.order_by("seq")[10]
     assert _all_pages(client, f"trace={by_request.request_id}") == [by_request.seq]
-    traced = AuditEvent.objects.alias(t=KT("details__trace_id")).exclude(t=None).first()
+    traced = AuditEvent.objects.alias(t=detail_text("trace_id")).exclude(t=None).first()
     assert _all_pages(client, f"trace={traced.details['trace_id']}") == [traced.seq]
 
 
@@ -166,3 +166,32 @@ def test_developers_cannot_reach_audit_pages(client_as, url, method):
                                  "/tokens/", "/tokens/keys/", "/accounts/users/"])
 def test_auditors_cannot_reach_admin_credential_or_token_pages(client_as, url):
     assert client_as("auditor").get(url).status_code == 403
+
+
+def test_the_platform_filter_exports_what_it_lists(client_as, seeded):
+    client = client_as("auditor")
+    listed = _all_pages(client, "platform=feishu")
+    exported = list(csv.reader(io.StringIO(b"".join(
+        client.get("/audit/export.csv?platform=feishu").streaming_content).decode())))
+    assert [int(row[0]) for row in exported[1:]] == listed and listed
+
+
+def test_a_reversed_date_range_lists_nothing_and_says_why(client_as, seeded):
+    client = client_as("auditor")
+    response = client.get("/audit/?start=2026-11-20T10:00&end=2026-11-01T10:00")
+    assert response.status_code == 200 and list(response.context["events"]) == []
+    assert 'data-testid="filter-errors"' in response.content.decode()
+    export = client.get("/audit/export.csv?start=2026-11-20T10:00&end=2026-11-01T10:00")
+    assert export.status_code == 400
+
+
+def test_console_sends_have_their_family_and_platforms_are_choices(client_as, db):
+    record(action="console.send", actor=Actor.system(), target_type="credential",
+           target_id="fs", details={"provider": "feishu", "trace_id": "t1"})
+    record(action="token.refresh", actor=Actor.system(), details={"provider": "wechat"})
+    client = client_as("auditor")
+    assert _all_pages(client, "family=console") == [1]
+    html = client.get("/audit/").content.decode()
+    assert '<option value="feishu">' in html and '<option value="console">' in html
+    unknown = client.get("/audit/?platform=not-a-platform")
+    assert list(unknown.context["events"]) == []
