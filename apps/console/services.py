@@ -92,7 +92,7 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
     sent = send(authed, allowed_hosts=hosts)
     decoded = platform.decode(sent.status, sent.headers, sent.body, authed) if not sent.error \
         else None
-    retried = False
+    retried, fresh = False, None
     if decoded is not None and decoded.token_rejected and token:
         # One passive refresh through the token centre, then one retry.
         try:
@@ -117,7 +117,10 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
                details={"provider": credential.provider, "method": method, "path": path,
                         "status": sent.status, "code": decoded.code if decoded else None,
                         "trace_id": decoded.trace_id if decoded else "", "call": call.pk,
-                        "error": sent.error})
+                        "error": sent.error},
+               # The fingerprint of each token sent, so that a secret look-up of a leaked
+               # token finds the sends that used it.
+               secrets={"access_token": token, "retried_with": fresh if retried else None})
     return Outcome(call, decoded)
 
 

@@ -47,7 +47,10 @@ CATALOG = catalog((
 }),
 )
 
-# Undocumented by the platform: treat these as "the token was rejected" (providers.md §C3).
+# Undocumented by the platform, so a guess (providers.md §C3): HTTP 401/403 or a message about
+# the token means "the token was rejected". If the real reply is otherwise, it decodes as a
+# client error: the caller sees it and nothing refreshes in a loop (one passive refresh and
+# one retry at most per call).
 _TOKEN_WORDS = re.compile(r"token|过期|失效", re.I)
 
 

@@ -170,3 +170,13 @@ def test_next_page_follows_the_platforms_own_paging(client_as, feishu):
                                                     .replace("\\n", "\n"), body=""),
                          HTTP_HX_REQUEST="true").content.decode()
     assert "u0011" in second and "u0001" not in second
+
+
+def test_a_leaked_token_leads_to_the_sends_that_used_it(client_as, feishu):
+    from apps.audit.selectors import events_with_fingerprint
+    from apps.audit.services import fingerprint
+
+    client_as("developer").post("/console/send/", _message(), HTTP_HX_REQUEST="true")
+    token = AccessToken.objects.get().value()
+    actions = [e.action for e in events_with_fingerprint(fingerprint(token))]
+    assert "console.send" in actions and "token.refresh" in actions

@@ -219,3 +219,19 @@ def test_sandbox_keeps_no_secret_or_token_in_its_tables(client, sandbox_app):
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
             dump = repr(cursor.fetchall())
             assert secret not in dump and token not in dump
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wecom_answers_a_wrong_secret_as_live_replies_do(sandbox_app, sandbox_origin):
+    import requests
+
+    from apps.providers.registry import get_provider
+
+    app, _, _ = sandbox_app("wecom", "ww-live-shape")
+    reply = requests.get(f"{sandbox_origin('wecom')}/cgi-bin/gettoken",
+                         params={"corpid": app.app_id, "corpsecret": "wrong"}, timeout=10)
+    decoded = get_provider("wecom").decode(reply.status_code, reply.headers, reply.content)
+    assert decoded.code == "40001" and decoded.message.startswith("invalid credential, hint: [")
+    assert decoded.trace_id.isdigit() and decoded.caller_ip == "127.0.0.1"
+    assert decoded.helps == [{"url": "https://open.work.weixin.qq.com/devtool/query?e=40001",
+                              "description": ""}]

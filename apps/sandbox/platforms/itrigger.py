@@ -40,7 +40,12 @@ def token(request):
 
 
 def _authorise(request):
-    # POST carries only accessToken in the URL, like GET.
+    """POST carries only accessToken in the URL, like GET.
+
+    A guess: iTrigger documents no reply for a missing or rejected token (providers.md §C3).
+    This answers HTTP 401 with a message naming the token; the adapter treats 401/403 or a
+    message about the token as "rejected", and if the real reply differs it is decoded as a
+    client error instead, so a send fails visibly rather than refreshing in a loop."""
     state, found = core.check_token(P, request.GET.get("accessToken", ""), ("accessToken",))
     if state == "missing":
         return None, reply(401, "accessToken不能为空", status=401)

@@ -9,18 +9,23 @@ from .. import core
 P = "wecom"
 
 
-def err(code: int, message: str):
-    return core.jsonr({"errcode": code, "errmsg": f"{message}, hint: [{core.wechat_rid()}]"})
+def err(request, code: int, message: str):
+    """WeCom's errmsg as live replies print it (AstrBotDevs/AstrBot#633, #3138): a numeric
+    hint, the caller's address and the error-code page."""
+    hint = f"{int(core.time.time())}{core.secrets.randbelow(10 ** 15):015d}"[:25]
+    return core.jsonr({"errcode": code, "errmsg": (
+        f"{message}, hint: [{hint}], from ip: {request.META.get('REMOTE_ADDR', '')}, "
+        f"more info at https://open.work.weixin.qq.com/devtool/query?e={code}")})
 
 
 @core.endpoint(P, ("GET",))
 def gettoken(request):
     app = core.find_app(P, request.GET.get("corpid", ""))
     if app is None:
-        return err(40013, "invalid corpid")
+        return err(request, 40013, "invalid corpid")
     core.count_fetch(app)
     if not core.secret_matches(app, request.GET.get("corpsecret", "")):
-        return err(40001, "invalid secret")
+        return err(request, 40001, "invalid credential")
     token, expires = core.issue_token(app, "access_token", mode=core.REUSE_WHILE_VALID,
                                       shape=lambda raw: (raw * 2)[:96])
     return core.jsonr({"errcode": 0, "errmsg": "ok", "access_token": token,
@@ -31,14 +36,14 @@ def gettoken(request):
 def user_get(request):
     state, _ = core.check_token(P, request.GET.get("access_token"), ("access_token",))
     if state == "missing":
-        return err(41001, "access_token missing")
+        return err(request, 41001, "access_token missing")
     if state == "expired":
-        return err(42001, "access_token expired")
+        return err(request, 42001, "access_token expired")
     if state != "valid":
-        return err(40014, "invalid access_token")
+        return err(request, 40014, "invalid access_token")
     userid = request.GET.get("userid", "")
     if not userid:
-        return err(41009, "missing userid")
+        return err(request, 41009, "missing userid")
     return core.jsonr({"errcode": 0, "errmsg": "ok", "userid": userid, "name": "张三",
                        "department": [1], "status": 1})
 
