@@ -235,3 +235,29 @@ def test_wecom_answers_a_wrong_secret_as_live_replies_do(sandbox_app, sandbox_or
     assert decoded.trace_id.isdigit() and decoded.caller_ip == "127.0.0.1"
     assert decoded.helps == [{"url": "https://open.work.weixin.qq.com/devtool/query?e=40001",
                               "description": ""}]
+
+
+def test_wechat_stable_token_forced_refreshes_are_30_seconds_apart(client, sandbox_app):
+    app, secret, _ = sandbox_app("wechat", "wx-force-limit")
+    body = {"grant_type": "client_credential", "appid": app.app_id, "secret": secret,
+            "force_refresh": True}
+    first = _post(client, "/sandbox/wechat/cgi-bin/stable_token", body).json()
+    too_soon = _post(client, "/sandbox/wechat/cgi-bin/stable_token", body).json()
+    assert "access_token" in first
+    assert too_soon["errcode"] == 45011
+    body["force_refresh"] = False  # a normal call is not limited and gets the forced token
+    assert _post(client, "/sandbox/wechat/cgi-bin/stable_token", body).json()[
+        "access_token"] == first["access_token"]
+
+
+def test_feishu_project_filter_allows_450_a_minute_per_token(client, sandbox_app):
+    app, secret, _ = sandbox_app("feishu_project", "fp-filter-minute", qps_limit=100_000)
+    token = _post(client, "/sandbox/feishu_project/open_api/authen/plugin_token",
+                  {"plugin_id": app.app_id, "plugin_secret": secret, "type": 0}).json()
+    headers = {"X-PLUGIN-TOKEN": token["data"]["token"], "X-USER-KEY": "7001"}
+    if time.time() % 60 > 45:  # the window is the clock's minute: start well inside one
+        time.sleep(61 - time.time() % 60)
+    codes = [_post(client, "/sandbox/feishu_project/open_api/demo/work_item/filter",
+                   {"page_num": 1, "page_size": 5}, **headers).json()["err_code"]
+             for _ in range(451)]
+    assert codes[:450] == [0] * 450 and codes[450] == 10429

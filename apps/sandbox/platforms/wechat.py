@@ -29,6 +29,11 @@ def _grant(app_id, secret, *, stable: bool, force: bool = False):
     if stable:
         kind = "stable_token"
         if force:
+            # Forced refreshes: at most 20 a day, at least 30 s apart (getStableAccessToken).
+            if not core.cache.add(f"sandbox:{P}:{app.pk}:force:last", 1, timeout=30):
+                return err(45011, "api minute-quota reach limit  mustslower  retry next minute")
+            if core.over_limit(f"{P}:{app.pk}:force:day", 20, per=86400)[0]:
+                return err(45009, "reach max api daily quota limit")
             core.invalidate_tokens(app, kind)
         # Same token on repeated calls; renewed when fewer than 300 s remain (5-min overlap).
         app.reissue_window = 300
