@@ -98,3 +98,32 @@ def events_for_export(event_filter: EventFilter):
 def events_with_fingerprint(fingerprint: str, *, size: int = 200) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(secret_fingerprints__icontains=fingerprint)
                 .order_by("-seq")[:size])
+
+
+def handouts_of_token(fingerprint: str, *, size: int = 200) -> list[AuditEvent]:
+    """The hand-outs of a token: hand-outs are counted per minute without the value, so they
+    are found through the token's life, from the first refresh that obtained it (its
+    fingerprint) to the next refresh of the same credential that obtained another one."""
+    obtained = (AuditEvent.objects.filter(action="token.refresh", outcome="success",
+                                          secret_fingerprints__icontains=fingerprint)
+                .order_by("seq").values_list("target_id", "created_at"))
+    lives: dict[str, tuple[datetime, datetime | None]] = {}
+    for credential, at in obtained:
+        first = lives.get(credential, (at, None))[0]
+        replaced = (AuditEvent.objects.filter(
+            action="token.refresh", outcome="success", target_type="credential",
+            target_id=credential, created_at__gt=at)
+            .exclude(secret_fingerprints__icontains=fingerprint)
+            .order_by("seq").values_list("created_at", flat=True).first())
+        lives[credential] = (first, replaced)
+    found: list[AuditEvent] = []
+    for credential, (start, end) in lives.items():
+        minute = detail_text("minute")
+        events = (AuditEvent.objects.filter(action="token.handout", target_type="credential",
+                                            target_id=credential)
+                  .alias(minute=minute)
+                  .filter(minute__gte=start.replace(second=0, microsecond=0).isoformat()))
+        if end is not None:
+            events = events.filter(minute__lt=end.isoformat())
+        found += list(events.order_by("-seq")[:size])
+    return sorted(found, key=lambda e: -e.seq)[:size]

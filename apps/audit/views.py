@@ -24,7 +24,12 @@ from apps.vault.models import Credential
 
 from .forms import EventFilterForm, SecretLookupForm
 from .models import AuditEvent
-from .selectors import events_for_export, events_page, events_with_fingerprint
+from .selectors import (
+    events_for_export,
+    events_page,
+    events_with_fingerprint,
+    handouts_of_token,
+)
 from .services import fingerprint, record, verify_chain
 
 REVIEWERS = ("auditor", "admin")
@@ -133,7 +138,10 @@ def secret_lookup(request: HttpRequest) -> HttpResponse:
     context = {"lookup_form": form}
     if form.is_valid():
         value = form.cleaned_data["value"]
-        matches = events_with_fingerprint(fingerprint(value))
+        digest = fingerprint(value)
+        matches = sorted({e.seq: e for e in [*events_with_fingerprint(digest),
+                                             *handouts_of_token(digest)]}.values(),
+                         key=lambda e: -e.seq)
         with transaction.atomic():
             record(action="audit.secret_lookup", request=request, secrets={"looked_up": value},
                    details={"matches": len(matches)})

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+import time
 import tracemalloc
 
 import pytest
@@ -195,3 +196,36 @@ def test_console_sends_have_their_family_and_platforms_are_choices(client_as, db
     assert '<option value="feishu">' in html and '<option value="console">' in html
     unknown = client.get("/audit/?platform=not-a-platform")
     assert list(unknown.context["events"]) == []
+
+
+def test_secret_look_up_finds_the_hand_outs_of_a_leaked_token(client_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    leaked, later = "t-leaked-token-71c2", "t-next-token-9a0b"
+    if timezone.now().second >= 57:  # keep the events inside one clock minute
+        time.sleep(4)
+    now = timezone.now().replace(second=0, microsecond=0)
+
+    def refresh(token):
+        return record(action="token.refresh", actor=Actor.system(), target_type="credential",
+                      target_id="fs", secrets={"token": token}, details={"reason": "scheduled"})
+
+    def handout(minute_offset, credential="fs"):
+        minute = now + timedelta(minutes=minute_offset)
+        return record(action="token.handout", actor=Actor.system(), target_type="credential",
+                      target_id=credential, details={"minute": minute.isoformat(), "count": 3})
+
+    refresh("t-before")
+    before = handout(-2)  # counted while the previous token was current
+    obtained = refresh(leaked)  # the leaked token's life starts this minute
+    during = [handout(0), handout(0, credential="fs")]
+    other = handout(0, credential="wx")  # another credential's hand-outs
+    refresh(later)  # ... and ends when another token is obtained
+    after = handout(1)
+    html = client_as("admin").post("/audit/lookup/search/", {"value": leaked},
+                                   HTTP_HX_REQUEST="true").content.decode()
+    shown = {int(s) for s in re.findall(r'href="/audit/events/(\d+)/"', html)}
+    assert shown == {obtained.seq, *(e.seq for e in during)}
+    assert not shown & {before.seq, other.seq, after.seq}
