@@ -88,3 +88,23 @@ def _empty_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def upstream(settings):
+    """A fake platform on loopback: the token path (`upstream.token_path`) answers
+    `upstream.token_body`, every other path `upstream.reply` (status, headers, body)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.helpers import FakeUpstream
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeUpstream)
+    server.token_path, server.token_body = None, b"{}"
+    server.reply = (200, {}, b"{}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.CONSOLE_INTERNAL_TARGETS = [f"127.0.0.1:{server.server_port}"]
+    yield server
+    server.shutdown()
+    server.server_close()

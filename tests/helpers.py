@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from http.server import BaseHTTPRequestHandler
 
 from django.db import connection
 
@@ -35,3 +36,31 @@ def feishu_sandbox_credential(base: str, slug: str):
                              environment="test", base_url=f"{base}/sandbox/feishu",
                              public={"app_id": values["app_id"]},
                              secrets={"app_secret": values["app_secret"]})
+
+
+class FakeUpstream(BaseHTTPRequestHandler):
+    """Answers the platform's token path with a token and every other path with the
+    capture the test set on the server."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        server = self.server
+        if self.path.split("?")[0] == server.token_path:
+            status, headers, body = 200, {}, server.token_body
+        else:
+            status, headers, body = server.reply
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if not any(k.lower() == "content-type" for k in headers):
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, *args) -> None:
+        pass

@@ -131,12 +131,14 @@ def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retri
     query = "&".join(f"{k}={v}" for k, v in authed.params)
     url = authed.url + (f"?{query}" if query else "")
     body = json.dumps(authed.json, ensure_ascii=False) if authed.json is not None else ""
-    response = sent.body[:STORED_BODY].decode("utf-8", "replace")
+    # PostgreSQL text and jsonb refuse NUL: a platform's NUL bytes are kept as U+FFFD.
+    response = sent.body[:STORED_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")
     return ConsoleCall.objects.create(
         user=user, credential=credential, method=authed.method, url=redact(url, values),
         request_headers={k: redact(v, values) for k, v in authed.headers.items()},
         request_body=redact(body, values), status=sent.status,
-        response_headers={k: redact(v, values) for k, v in sent.headers.items()},
+        response_headers={k.replace("\x00", "\ufffd"): redact(v, values).replace("\x00", "\ufffd")
+                          for k, v in sent.headers.items()},
         response_body=redact(response, values), truncated=sent.truncated or
         len(sent.body) > STORED_BODY, elapsed_ms=sent.elapsed_ms,
         ok=bool(decoded and decoded.ok), code=(decoded.code or "") if decoded else "",

@@ -408,6 +408,10 @@ class Provider:
             decoded = Decoded(ok=False, http_status=int(status) if isinstance(status, int) else 0,
                               classification=Classification.MALFORMED,
                               problem=f"decoder_error:{type(exc).__name__}")
+        for name in ("code", "message", "trace_id", "troubleshooter", "caller_ip"):
+            value = getattr(decoded, name)
+            if isinstance(value, str) and "\x00" in value:  # never storable in PostgreSQL
+                setattr(decoded, name, value.replace("\x00", "\ufffd"))
         if decoded.ok:
             decoded.classification = Classification.OK
         elif decoded.classification is Classification.OK:

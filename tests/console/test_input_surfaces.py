@@ -103,3 +103,43 @@ def test_an_upstream_body_nested_100000_levels_deep_is_shown_safely(developer, f
     response = developer.post("/console/send/", _form(), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "JSON 嵌套过深" in response.content.decode()
+
+
+@pytest.fixture
+def feishu_on_upstream(upstream, users):
+    from apps.vault.services import credential_create
+
+    base = f"http://127.0.0.1:{upstream.server_port}"
+    credential_create(by=users.admin, provider="feishu", name="up", slug="up",
+                      environment="test", base_url=base, public={"app_id": "cli_up"},
+                      secrets={"app_secret": "s"}, allowed_users=[users.developer])
+    upstream.token_path = "/open-apis/auth/v3/tenant_access_token/internal"
+    upstream.token_body = b'{"code":0,"msg":"ok","tenant_access_token":"t-up","expire":7200}'
+    return upstream
+
+
+header_names = st.sampled_from(["X-Tt-Logid", "x-ogw-ratelimit-reset", "Content-Type",
+                                "Retry-After", "X-Custom"]) | st.from_regex(
+    r"X-[A-Za-z0-9-]{1,20}", fullmatch=True)
+header_values = st.text(st.characters(min_codepoint=32, max_codepoint=255,
+                                      exclude_characters="\x7f"), max_size=80)
+upstream_bodies = st.binary(max_size=600) | st.sampled_from([
+    b"[" * 100_000 + b"]" * 100_000, b'{"code": 99991672, "error": {"permission_violations": '
+    b'[{"type": "x"}], "helps": [{"url": "javascript:alert(1)"}], "troubleshooter": 7}}',
+    b'{"code": "x", "error": []}', b"<html>502</html>", b"\xff\xfe"])
+
+
+@HYPOTHESIS
+@given(status=st.integers(100, 599).filter(lambda s: s not in (101, 204, 304) and s >= 200),
+       headers=st.dictionaries(header_names, header_values, max_size=4), body=upstream_bodies)
+def test_any_upstream_reply_renders_on_the_console(client_as, feishu_on_upstream, status,
+                                                   headers, body):
+    import uuid
+
+    feishu_on_upstream.reply = (status, headers, body)
+    # A path of its own each time: the console's rate limiter counts per token and API.
+    response = client_as("developer").post("/console/send/", _form(
+        credential="up", path=f"/open-apis/probe/{uuid.uuid4().hex}"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.content[:500]
+    html = response.content.decode()
+    assert 'href="javascript:' not in html and 'data-testid="result-' in html

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -69,34 +67,6 @@ def test_each_real_reply_decodes_as_the_platform_meant_it(provider, case):
         assert (grant.access_token, grant.expires_in) == (expect["token"], expect["expires_in"])
 
 
-class _Upstream(BaseHTTPRequestHandler):
-    """Answers the platform's token path with a token and every other path with the
-    capture the test set on the server."""
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        server = self.server
-        if self.path.split("?")[0] == server.token_path:
-            status, headers, body = 200, {}, server.token_body
-        else:
-            status, headers, body = server.reply
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if not any(k.lower() == "content-type" for k in headers):
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 TOKEN_REPLIES = {
     "feishu": b'{"code":0,"msg":"ok","tenant_access_token":"t-capture","expire":7200}',
     "wechat": b'{"access_token":"wx-capture","expires_in":7200}',
@@ -110,17 +80,6 @@ PROBE_PATHS = {"feishu": "/open-apis/contact/v3/users", "wechat": "/cgi-bin/get_
                "wecom": "/cgi-bin/user/get", "dingtalk": "/v1.0/contact/users/me",
                "itrigger": "/api/member/get", "feishu_project": "/open_api/projects/detail",
                "flashduty": "/member/list", "freelog": "/v2/resources"}
-
-
-@pytest.fixture
-def upstream(settings):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.CONSOLE_INTERNAL_TARGETS = [f"127.0.0.1:{server.server_port}"]
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.mark.django_db(transaction=True)
