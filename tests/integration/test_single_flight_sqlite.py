@@ -24,7 +24,7 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
            "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"),
            "SITE_URL": f"http://127.0.0.1:{port}", "ALLOWED_HOSTS": "127.0.0.1",
-           "TOKEN_WAIT_POLL": "0.05"}
+           "TOKEN_WAIT_POLL": "0.05", "SANDBOX_ORIGIN_PORT": str(free_port())}
     (tmp_path / "var").mkdir()
 
     def manage(*args: str) -> str:
@@ -43,6 +43,9 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
         [sys.executable, "-m", "gunicorn", "project.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
          "-k", "gthread", "--threads", "32", "--timeout", "60"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The demo credentials point at the emulators' own origins, as `make run` serves them.
+    origins = subprocess.Popen([sys.executable, "manage.py", "sandbox_origins"], cwd=ROOT,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {key}"}
@@ -74,5 +77,6 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
                                         "print(fetches('feishu', 'cli_demo0000000001'))")
         assert counted.strip().splitlines()[-1] == "2"
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
+        for process in (server, origins):
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
