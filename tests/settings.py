@@ -24,6 +24,9 @@ _TEST_ENV = {
     "LOG_FORMAT": "text",
     "SANDBOX_ENABLED": "true",
     "CONN_MAX_AGE": "0",
+    # The live servers the tests start listen on loopback ports chosen at random; the SSRF
+    # tests empty this list to prove loopback is refused.
+    "CONSOLE_INTERNAL_TARGETS": "127.0.0.1:*,localhost:*",
 }
 if "TOKEN_LEDGER_DIR" not in os.environ:  # this run's own (the servers it starts inherit it)
     _TEST_ENV["TOKEN_LEDGER_DIR"] = tempfile.mkdtemp(prefix="zk-ledger-")

@@ -6,11 +6,13 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record
 from apps.providers.base import Decoded, OutboundRequest, join_url
+from apps.providers.sender import Sent, send
 from apps.tokens.models import AccessToken
 from apps.tokens.services import TokenUnavailable, token_for_use, token_refresh
 from apps.vault.models import Credential
@@ -18,7 +20,6 @@ from apps.vault.models import Credential
 from . import ratelimit
 from .models import ConsoleCall, SavedRequest
 from .redaction import live_values, redact
-from .sender import Sent, send
 
 STORED_BODY = 256 * 1024
 
@@ -89,7 +90,7 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
         return Outcome(None, None, wait=wait)
     authed = platform.apply_auth(raw, values, token)
     hosts = {urlsplit(base).hostname or ""}
-    sent = send(authed, allowed_hosts=hosts)
+    sent = send(authed, allowed_hosts=hosts, internal=settings.CONSOLE_INTERNAL_TARGETS)
     decoded = platform.decode(sent.status, sent.headers, sent.body, authed) if not sent.error \
         else None
     retried, fresh = False, None
@@ -102,7 +103,7 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
             fresh = None
         if fresh and fresh != token:
             authed = platform.apply_auth(raw, values, fresh)
-            sent = send(authed, allowed_hosts=hosts)
+            sent = send(authed, allowed_hosts=hosts, internal=settings.CONSOLE_INTERNAL_TARGETS)
             decoded = platform.decode(sent.status, sent.headers, sent.body, authed) \
                 if not sent.error else None
             retried = True

@@ -181,7 +181,8 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
     try:
         grant = fetch_token(provider, base_url=credential.effective_base_url,
                             creds=credential.adapter_values(),
-                            timeout=(3.05, settings.TOKEN_FETCH_TIMEOUT))
+                            internal=settings.CONSOLE_INTERNAL_TARGETS,
+                            deadline=settings.TOKEN_FETCH_TIMEOUT)
     except ProviderError as exc:
         return _failed(row, owner, exc, reason, actor)
     except Exception as exc:  # a bug or a broken secret: never leave the lease dangling

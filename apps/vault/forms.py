@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import get_language
@@ -9,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Role, User
 from apps.providers.base import Provider
+from apps.providers.guard import Refused, validate_base_url
 
 from .models import Credential, Environment
 
@@ -96,15 +95,12 @@ class CredentialForm(forms.Form):
         url = self.cleaned_data.get("base_url", "").rstrip("/")
         if not url:
             return ""
-        parts = urlsplit(url)
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise forms.ValidationError(_("A base URL has no query, fragment or user info."))
-        # Plain http only for this Zhongkong's own sandbox (its own host, or loopback).
-        own_hosts = {urlsplit(settings.SITE_URL).hostname, "localhost", "127.0.0.1", "::1"}
-        sandbox = getattr(settings, "SANDBOX_ENABLED", False) and \
-            parts.path == f"/sandbox/{self.provider.key}" and parts.hostname in own_hosts
-        if parts.scheme != "https" and not sandbox:
-            raise forms.ValidationError(_("The platform must be reached over https."))
+        try:
+            validate_base_url(url, internal=settings.CONSOLE_INTERNAL_TARGETS)
+        except Refused as exc:
+            raise forms.ValidationError(
+                _("This base URL cannot be used: %(why)s. Give https to the platform's public "
+                  "host (or one of CONSOLE_INTERNAL_TARGETS).") % {"why": exc}) from None
         return url
 
     def split(self) -> tuple[dict, dict[str, str], dict[str, str]]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,6 +17,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
 from apps.providers.base import Decoded, ProviderError
 from apps.providers.client import probe
+from apps.providers.guard import Refused, validate_base_url
 from apps.providers.registry import get_provider
 
 from . import crypto
@@ -29,11 +31,21 @@ def _audit(action: str, credential: Credential, by, request=None, **kwargs) -> N
            details={"provider": credential.provider, **kwargs.pop("details", {})}, **kwargs)
 
 
+def _check_base_url(base_url: str) -> None:
+    """Every way of saving a base URL checks it (the form shows the same reason)."""
+    if base_url:
+        try:
+            validate_base_url(base_url, internal=settings.CONSOLE_INTERNAL_TARGETS)
+        except Refused as exc:
+            raise ValueError(f"base URL refused: {exc}") from None
+
+
 @transaction.atomic
 def credential_create(*, by, provider: str, name: str, slug: str, environment: str,
                       base_url: str = "", public: Mapping[str, str], secrets: Mapping[str, str],
                       notes: str = "", enabled: bool = True, shared_with_developers: bool = False,
                       allowed_users=(), request=None) -> Credential:
+    _check_base_url(base_url)
     credential = Credential(provider=provider, name=name, slug=slug, environment=environment,
                             base_url=base_url, public_values=dict(public), notes=notes,
                             enabled=enabled, shared_with_developers=shared_with_developers,
@@ -56,6 +68,7 @@ def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
     """Apply changes; a secret is replaced only when a new value is given. Returns the names
     of the changed fields (the audit keeps those names, never values)."""
     old_slug = credential.slug
+    _check_base_url(changes.get("base_url", ""))
     changed = [name for name, value in changes.items() if getattr(credential, name) != value]
     for name in changed:
         setattr(credential, name, changes[name])
@@ -144,7 +157,7 @@ def credential_test(*, credential: Credential, by, request=None) -> ConnectionTe
     values = credential.adapter_values()
     try:
         decoded, grant = probe(credential.platform, base_url=credential.effective_base_url,
-                               creds=values)
+                               creds=values, internal=settings.CONSOLE_INTERNAL_TARGETS)
         result = ConnectionTest(decoded.ok, decoded, grant.expires_in if grant else None,
                                 fingerprint(grant.access_token)[:16] if grant else "")
     except ProviderError as exc:

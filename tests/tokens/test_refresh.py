@@ -76,7 +76,7 @@ def test_timeout_is_a_retryable_failure(live_server, token_credential, settings)
     assert time.monotonic() - started < 3
     assert excinfo.value.code == "upstream_failed"
     row = AccessToken.objects.get(credential=credential)
-    assert row.last_error["problem"] == "network:ReadTimeout" and row.retry_at is not None
+    assert row.last_error["problem"] == "network:timeout" and row.retry_at is not None
     # The emulator is still serving the abandoned request: let it finish inside this test,
     # or it would count a fetch against the next test's app.
     time.sleep(1.2)

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from apps.console.guard import is_public
-from apps.console.sender import send
 from apps.providers.base import OutboundRequest
+from apps.providers.guard import is_public
+from apps.providers.sender import send
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_a_redirect_to_loopback_is_shown_not_followed(listener, settings):
     try:
         settings.CONSOLE_INTERNAL_TARGETS = [f"127.0.0.1:{platform.server_port}"]
         sent = send(OutboundRequest("GET", f"http://127.0.0.1:{platform.server_port}/x"),
-                    allowed_hosts={"127.0.0.1"})
+                    allowed_hosts={"127.0.0.1"}, internal=settings.CONSOLE_INTERNAL_TARGETS)
     finally:
         platform.shutdown()
         platform.server_close()
@@ -114,3 +114,80 @@ def test_plain_http_only_for_internal_targets():
     sent = send(OutboundRequest("GET", "http://open.feishu.cn/x"),
                 allowed_hosts={"open.feishu.cn"})
     assert "https" in sent.error
+
+
+# --- the same matrix for token fetches and "test connection" --------------------------------
+
+LITERAL_MATRIX = ["127.0.0.1", "0x7f.1", "2130706433", "[::1]", "[::ffff:127.0.0.1]",
+                  "[64:ff9b::7f00:1]", "0.0.0.0", "[::ffff:10.1.2.3]"]
+NEVER_CONNECTED = ["169.254.169.254", "100.64.0.1", "10.0.0.1", "192.168.1.1", "[fd00::1]"]
+
+
+@pytest.fixture
+def stale_credential(db, settings):
+    """A credential whose base URL was saved before base URLs were checked."""
+    from apps.vault.models import Credential
+    from apps.vault.services import credential_create
+
+    settings.CONSOLE_INTERNAL_TARGETS = []  # not even this machine's own sandbox
+
+    def make(base_url: str):
+        credential = credential_create(by=None, provider="feishu", name="x", slug="x",
+                                       environment="test", public={"app_id": "cli_x"},
+                                       secrets={"app_secret": "s3cr3t-value"})
+        Credential.objects.filter(pk=credential.pk).update(base_url=base_url)
+        return Credential.objects.get(pk=credential.pk)
+
+    return make
+
+
+@pytest.mark.parametrize("host", LITERAL_MATRIX + NEVER_CONNECTED)
+def test_token_fetch_and_test_connection_never_reach_a_non_public_address(
+        listener, stale_credential, host):
+    from apps.tokens.services import TokenUnavailable, token_refresh
+    from apps.vault.services import credential_test
+
+    port = listener.getsockname()[1]
+    credential = stale_credential(f"https://{host}:{port}")
+    with pytest.raises(TokenUnavailable):
+        token_refresh(credential_id=credential.pk, reason="on_demand")
+    result = credential_test(credential=credential, by=None)
+    assert not result.ok and "refused" in result.error
+    assert _connections(listener) == 0
+
+
+def test_a_token_fetch_to_a_name_resolving_to_loopback_is_refused(listener, stale_credential,
+                                                                 monkeypatch):
+    from apps.tokens.models import AccessToken
+    from apps.tokens.services import TokenUnavailable, token_refresh
+
+    port = listener.getsockname()[1]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))])
+    credential = stale_credential(f"https://open.feishu.cn:{port}")
+    with pytest.raises(TokenUnavailable):
+        token_refresh(credential_id=credential.pk, reason="on_demand")
+    assert "non-public" in AccessToken.objects.get(credential=credential).last_error["problem"]
+    assert _connections(listener) == 0
+
+
+@pytest.mark.parametrize("url", [
+    "http://open.feishu.cn", "https://10.0.0.1", "https://169.254.169.254/latest",
+    "https://[::ffff:10.0.0.1]", "https://0.0.0.0", "https://localhost:8443",
+    "https://user:pw@open.feishu.cn", "http://127.0.0.1:6379", "ftp://open.feishu.cn"])
+def test_a_base_url_to_a_non_public_target_cannot_be_saved(db, settings, url):
+    from apps.vault.services import credential_create
+
+    settings.CONSOLE_INTERNAL_TARGETS = ["127.0.0.1:8001"]  # the sandbox's own origin only
+    with pytest.raises(ValueError, match="base URL refused"):
+        credential_create(by=None, provider="feishu", name="x", slug="x", environment="test",
+                          base_url=url, public={"app_id": "a"}, secrets={"app_secret": "s"})
+
+
+def test_the_sandbox_origin_and_public_https_can_be_saved(db, settings):
+    from apps.vault.services import credential_create
+
+    settings.CONSOLE_INTERNAL_TARGETS = ["127.0.0.1:8001"]
+    for slug, url in (("a", "http://127.0.0.1:8001"), ("b", "https://open.larksuite.com")):
+        credential_create(by=None, provider="feishu", name=slug, slug=slug, environment="test",
+                          base_url=url, public={"app_id": "a"}, secrets={"app_secret": "s"})

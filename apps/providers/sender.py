@@ -1,17 +1,18 @@
-"""Sends one console request: SSRF guard, pinned connection, deadlines, size cap, no
-redirects. Returns what came back, never raises for what the platform did."""
+"""The one road out: every request that carries a secret or a token to a platform goes
+through `send` (SSRF guard, pinned connection, deadline, size cap, no redirects, no proxies
+from the environment). Returns what came back, never raises for what the platform did."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from apps.providers.base import OutboundRequest
-
+from .base import OutboundRequest
 from .guard import Refused, Target, check
 
 CONNECT_TIMEOUT = 3.05
@@ -49,11 +50,17 @@ def _pinned_url(url: str, target: Target) -> str:
     return urlunsplit((parts.scheme, f"{ip}:{target.port}", parts.path, parts.query, ""))
 
 
-def send(request: OutboundRequest, *, allowed_hosts: set[str],
-         deadline: float = TOTAL_DEADLINE, max_body: int = MAX_BODY) -> Sent:
+def send(request: OutboundRequest, *, allowed_hosts: set[str] | None = None,
+         internal: Iterable[str] = (), deadline: float = TOTAL_DEADLINE,
+         max_body: int = MAX_BODY) -> Sent:
+    """`allowed_hosts`: the platform's hosts (default: the request's own host, as for a
+    token fetch to the credential's base URL). `internal`: targets allowed although not
+    public (`host:port`, `host:*`)."""
     started = time.monotonic()
+    if allowed_hosts is None:
+        allowed_hosts = {urlsplit(request.url).hostname or ""}
     try:
-        target = check(request.url, allowed_hosts=allowed_hosts)
+        target = check(request.url, allowed_hosts=allowed_hosts, internal=internal)
     except Refused as exc:
         return Sent(error=f"refused: {exc}")
     session = requests.Session()

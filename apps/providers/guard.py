@@ -1,20 +1,21 @@
-"""SSRF guard for requests the console sends on a user's behalf.
+"""SSRF guard for every request that carries a secret or a token to a platform (console
+sends, token fetches, "test connection").
 
 Only the credential's platform host is reachable. The name is resolved once; every address
 it resolves to must be globally routable (no private, loopback, link-local, CGNAT, multicast,
 reserved or unspecified address, also when wrapped as IPv4-mapped, 6to4, Teredo or NAT64);
 the connection then goes to that validated address, so a second, different DNS answer cannot
-redirect it. Hosts in CONSOLE_INTERNAL_TARGETS (the sandbox) are the explicit exception.
+redirect it. The caller names the internal targets allowed although not public
+(`host:port`, or `host:*` for any port of that host; the sandbox), from its settings.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-from django.conf import settings
 
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
@@ -44,16 +45,17 @@ def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
-def internal_targets() -> set[tuple[str, int]]:
-    """(host, port) pairs allowed although not public: the sandbox of this Zhongkong."""
-    targets = set()
-    for entry in getattr(settings, "CONSOLE_INTERNAL_TARGETS", []):
-        host, _, port = entry.rpartition(":")
-        targets.add((host.strip("[]").lower(), int(port)))
+def parse_targets(entries: Iterable[str]) -> set[tuple[str, int | None]]:
+    """(host, port) pairs from `host:port` entries; port None for `host:*`."""
+    targets: set[tuple[str, int | None]] = set()
+    for entry in entries:
+        host, _, port = entry.strip().rpartition(":")
+        if host:
+            targets.add((host.strip("[]").lower(), None if port == "*" else int(port)))
     return targets
 
 
-def check(url: str, *, allowed_hosts: set[str]) -> Target:
+def check(url: str, *, allowed_hosts: set[str], internal: Iterable[str] = ()) -> Target:
     """Validate `url` and resolve it once; raise Refused before any connection is made."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -67,7 +69,8 @@ def check(url: str, *, allowed_hosts: set[str]) -> Target:
         raise Refused("invalid port") from None
     if not host or host not in {h.lower() for h in allowed_hosts}:
         raise Refused(f"{host or 'this address'} is not the credential's platform host")
-    internal = (host, port) in internal_targets()
+    targets = parse_targets(internal)
+    internal = (host, port) in targets or (host, None) in targets
     if parts.scheme == "http" and not internal:
         raise Refused("platforms are reached over https")
     try:
@@ -83,3 +86,32 @@ def check(url: str, *, allowed_hosts: set[str]) -> Target:
     if not addresses:
         raise Refused(f"{host} does not resolve")
     return Target(parts.scheme, host, port, addresses[0])
+
+
+def validate_base_url(url: str, *, internal: Iterable[str] = ()) -> None:
+    """A credential's base URL, checked when it is saved: https to a public address, or one
+    of the named internal targets (then http may be used). Names are resolved at every send
+    (`check`); here a literal address or a loopback name is refused at once."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused("give an http(s) URL with a host")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise Refused("a base URL has no query, fragment or user info")
+    host = parts.hostname.lower()
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Refused("invalid port") from None
+    targets = parse_targets(internal)
+    if (host, port) in targets or (host, None) in targets:
+        return
+    if parts.scheme != "https":
+        raise Refused("platforms are reached over https")
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        raise Refused(f"{host} is not a public host")
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None and not is_public(literal):
+        raise Refused(f"{host} is not a public address")
