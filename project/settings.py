@@ -170,6 +170,8 @@ STORAGES = {
 }
 
 # --- Security ---------------------------------------------------------------------------
+# Error pages and reports show variable and POST field names, never their values.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.errors.SecretSafeReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record
@@ -72,6 +73,8 @@ def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[Outbound
     return authed, added
 
 
+@sensitive_variables("values", "token", "fresh", "authed", "raw", "sent", "body", "headers",
+                     "query")
 def console_send(*, user, credential: Credential, method: str, path: str, query, headers,
                  body, request=None) -> Outcome:
     platform = credential.platform

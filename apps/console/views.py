@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
@@ -130,6 +131,7 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*USERS)
+@sensitive_post_parameters()
 def console_import(request: HttpRequest) -> HttpResponse:
     """Fill the builder from a pasted curl command (nothing is sent or stored)."""
     imported, error = None, ""
@@ -151,6 +153,7 @@ def console_import(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*USERS)
+@sensitive_post_parameters()
 def console_export(request: HttpRequest) -> HttpResponse:
     """The built request as curl and Python, auth as placeholders (no live secret)."""
     form = ConsoleForm(request.POST, user=request.user)
@@ -163,6 +166,7 @@ def console_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*USERS)
+@sensitive_post_parameters()
 def console_send_view(request: HttpRequest) -> HttpResponse:
     form = ConsoleForm(request.POST, user=request.user)
     context = {"form": form}
@@ -190,6 +194,7 @@ def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
 
 @require_POST
 @role_required(*USERS)
+@sensitive_post_parameters()
 def console_preview(request: HttpRequest) -> HttpResponse:
     """The request as it will go out: auth injected, secrets and token as placeholders."""
     form = ConsoleForm(request.POST, user=request.user)
@@ -203,6 +208,7 @@ def console_preview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*USERS)
+@sensitive_post_parameters()
 def saved_save(request: HttpRequest) -> HttpResponse:
     form = ConsoleForm(request.POST, user=request.user)
     save_form = SaveForm(request.POST, prefix="save")

@@ -13,7 +13,14 @@ from pathlib import Path
 
 TEMPLATE = """\
 # Written by `make run` for this machine only. Never commit it (it is in .gitignore).
-DEBUG=true
+# Production mode (no debug pages), served over plain http on this machine's loopback;
+# behind a TLS proxy turn the SECURE_* and *_COOKIE_SECURE settings back on (their defaults).
+# Development mode is the opt-in: DEBUG=true.
+DEBUG=false
+SECURE_SSL_REDIRECT=false
+SESSION_COOKIE_SECURE=false
+CSRF_COOKIE_SECURE=false
+SECURE_HSTS_SECONDS=0
 SECRET_KEY={secret_key}
 AUDIT_HMAC_KEY={audit_key}
 FIELD_ENCRYPTION_KEYS={field_key}

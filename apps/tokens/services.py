@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
@@ -169,6 +170,7 @@ def _next_midnight(now: datetime) -> datetime:
     return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+@sensitive_variables("grant", "old_value")
 def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) -> AccessToken:
     credential: Credential = row.credential
     provider = credential.platform

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
@@ -152,6 +153,7 @@ class ConnectionTest:
     error: str = ""
 
 
+@sensitive_variables("values", "grant")
 def credential_test(*, credential: Credential, by, request=None) -> ConnectionTest:
     """Fetch a token (or make the platform's cheapest authenticated call) and decode it."""
     values = credential.adapter_values()

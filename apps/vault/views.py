@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.models import Role
@@ -62,6 +63,7 @@ def credential_new(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required(ADMIN)
+@sensitive_post_parameters()
 def credential_create(request: HttpRequest, provider: str) -> HttpResponse:
     platform = _provider_or_404(provider)
     form = CredentialForm(request.POST or None, provider=platform)
@@ -93,6 +95,7 @@ def credential_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required(ADMIN)
+@sensitive_post_parameters()
 def credential_edit(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential_for_user(request, slug)
     form = CredentialForm(request.POST or None, provider=credential.platform, instance=credential)
@@ -121,6 +124,7 @@ def credential_test(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @require_POST
 @role_required(ADMIN)
+@sensitive_post_parameters()
 def credential_reveal(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential_for_user(request, slug)
     form = RevealForm(request.POST)

@@ -4,6 +4,7 @@ the login page and /healthz sees the worker and beat alive; Ctrl-C stops all of 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +49,13 @@ def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         assert wait_for(lambda: _get(f"{base}/accounts/login/")[0] == 200, timeout=30)
+        # What `make run` starts is production: a real server, no debug pages, static files
+        # served by whitenoise.
+        status, body = _get(f"{base}/no-such-page/")
+        assert status == 404 and b"URLconf" not in body and b"DEBUG = True" not in body
+        login = _get(f"{base}/accounts/login/")[1].decode()
+        css = re.search(r'href="(/static/[^"]+\.css)"', login).group(1)
+        assert _get(f"{base}{css}")[0] == 200
 
         def healthy():
             status, body = _get(f"{base}/healthz")

@@ -7,6 +7,7 @@ import sys
 import time
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -20,7 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, port: str, host: str, **options) -> None:
         python = sys.executable
         commands = {
-            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            # The production server, as on a real host (the Procfile's web line, sized small).
+            "web": [python, "-m", "gunicorn", "project.wsgi", "--bind", f"{host}:{port}",
+                    "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--threads", "4",
+                    "--timeout", "60", "--access-logfile", "-"],
             "worker": [python, "-m", "celery", "-A", "project", "worker", "-l", "info",
                        "-P", "threads", "-c", "4", "--without-gossip", "--without-mingle",
                        "-n", "embedded@%h"],
@@ -28,6 +32,7 @@ class Command(BaseCommand):
         }
         if settings.SANDBOX_ENABLED:  # each emulated platform at an origin of its own
             commands["sandbox"] = [python, "manage.py", "sandbox_origins"]
+        call_command("collectstatic", interactive=False, verbosity=0)  # whitenoise serves them
         children: dict[str, subprocess.Popen] = {}
         stopping = False
 
