@@ -144,9 +144,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # unlocking is an audited act on the users page, not an admin edit
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# One client-IP function for sign-in throttling and the audit log, honouring
+# TRUSTED_PROXY_COUNT: behind the documented proxy, failures count per client, not per proxy.
+AXES_CLIENT_IP_CALLABLE = "apps.core.middleware.client_ip"
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -1,8 +1,29 @@
+"""Django's admin reads; it never writes. Users, roles, keys and credentials change only
+through the services, which write the audit log (the admin would bypass both)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 
 from .models import User
 
-admin.site.register(User, UserAdmin)
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserReadOnlyAdmin(ReadOnlyAdmin, UserAdmin):
+    pass
+
+
+admin.site.unregister(Group)  # roles are groups: changed on the users page, audited

@@ -4,6 +4,8 @@ from django.contrib import admin
 
 from .models import AuditEvent
 
+# (accounts.admin.ReadOnlyAdmin is the same; the audit app imports no other app.)
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):

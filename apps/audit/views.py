@@ -71,6 +71,18 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
     return render(request, template, {"event": event, "details_json": details})
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> object:
+    """A CSV cell a spreadsheet will not run: text starting like a formula (= + - @, tab or
+    CR, as a username `=cmd|'/c calc'!A1` or a client key `=HYPERLINK(...)` can) gets a
+    leading apostrophe (OWASP's CSV injection advice). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -104,7 +116,7 @@ def event_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
                 row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
                 row["secret_fingerprints"] = json.dumps(row["secret_fingerprints"],
                                                         sort_keys=True)
-                yield writer.writerow([row[name] for name in EXPORT_FIELDS])
+                yield writer.writerow([spreadsheet_safe(row[name]) for name in EXPORT_FIELDS])
         content_type = "text/csv; charset=utf-8"
     else:
         def lines():

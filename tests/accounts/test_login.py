@@ -60,3 +60,20 @@ def test_one_time_password_forces_a_new_password(make_user):
     assert not user.must_change_password
     assert client.get("/").status_code == 200
     assert AuditEvent.objects.filter(action="user.password_change", actor_id=str(user.pk)).exists()
+
+
+def test_behind_the_proxy_failures_count_per_client_not_per_proxy(make_user, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    make_user("sam", "developer", password="a long passphrase 1")
+    for n in range(5):  # five clients, each failing once, all through the same proxy
+        client = CsrfClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}")
+        assert _login(client, "sam", "wrong").status_code == 200
+    sixth = CsrfClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.99")
+    assert _login(sixth, "sam", "a long passphrase 1").status_code == 302
+    # ... while one client failing five times is locked out, whoever else uses the proxy.
+    attacker = CsrfClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for _ in range(5):
+        _login(attacker, "sam", "wrong")
+    assert _login(attacker, "sam", "a long passphrase 1").status_code == 429
+    failed = AuditEvent.objects.filter(action="auth.login_failed").order_by("seq").first()
+    assert failed.ip == "203.0.113.1"  # the audit log names the same client

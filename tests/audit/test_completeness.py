@@ -153,3 +153,36 @@ def test_each_act_records_an_event(users, world, name):
     before = AuditEvent.objects.count()
     response = {**ACTS, **AUDITED_READS}[name](client, world, users)
     assert AuditEvent.objects.count() > before, (name, getattr(response, "content", b"")[:300])
+
+
+def test_the_django_admin_reads_and_never_writes(db, make_user):
+    """No change of users, roles, keys or credentials may bypass the services (and so the
+    audit log): every model the admin shows is read-only, even for a superuser, and no
+    POST through it changes anything."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from apps.accounts.models import User
+
+    root = make_user("root", "admin", is_staff=True, is_superuser=True)
+    request = RequestFactory().get("/djadmin/")
+    request.user = root
+    for model, model_admin in admin.site._registry.items():
+        assert not model_admin.has_add_permission(request), model
+        assert not model_admin.has_change_permission(request), model
+        assert not model_admin.has_delete_permission(request), model
+    victim = make_user("victim", "developer")
+    client = CsrfClient()
+    client.force_login(root)
+    before = AuditEvent.objects.count()
+    change = client.post(f"/djadmin/accounts/user/{victim.pk}/change/",
+                         {"username": "victim", "is_superuser": "on", "is_staff": "on"})
+    password = client.post(f"/djadmin/accounts/user/{victim.pk}/password/",
+                           {"password1": "x-new-pass-123", "password2": "x-new-pass-123"})
+    add = client.post("/djadmin/accounts/user/add/", {"username": "mallory"})
+    assert {change.status_code, password.status_code, add.status_code} <= {403, 302}
+    victim.refresh_from_db()
+    assert not victim.is_superuser and not victim.check_password("x-new-pass-123")
+    assert not User.objects.filter(username="mallory").exists()
+    assert "/djadmin/axes/" not in client.get("/djadmin/").content.decode()
+    assert AuditEvent.objects.count() == before  # nothing happened, so nothing to record

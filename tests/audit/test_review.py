@@ -229,3 +229,17 @@ def test_secret_look_up_finds_the_hand_outs_of_a_leaked_token(client_as):
     shown = {int(s) for s in re.findall(r'href="/audit/events/(\d+)/"', html)}
     assert shown == {obtained.seq, *(e.seq for e in during)}
     assert not shown & {before.seq, other.seq, after.seq}
+
+
+def test_the_csv_export_never_carries_a_spreadsheet_formula(client_as):
+    hostile = ["=cmd|'/c calc'!A1", "+SUM(1,1)", "-2+3", "@HYPERLINK(\"http://x\")",
+               "\tTAB", "\rCR"]
+    for name in hostile:
+        record(action="auth.login_failed", actor=Actor.system(name), details={"username": name})
+    exported = b"".join(client_as("auditor").get("/audit/export.csv?family=auth")
+                        .streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(exported)))[1:]
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    for name in hostile:
+        assert f"'{name}" in cells  # kept, behind an apostrophe

@@ -30,7 +30,8 @@ def test_bootstrap_creates_roles_and_one_admin_with_a_one_time_password(monkeypa
     output = _bootstrap()
     password = re.search(r"one-time password: (\S+)", output).group(1)
     admin = User.objects.get(username="admin")
-    assert admin.role == "admin" and admin.must_change_password and admin.is_superuser
+    assert admin.role == "admin" and admin.must_change_password
+    assert not admin.is_superuser and not admin.is_staff  # nothing needs them
     assert admin.check_password(password)
     assert set(Group.objects.values_list("name", flat=True)) >= {"admin", "developer", "auditor"}
     assert password not in str(list(AuditEvent.objects.values()))

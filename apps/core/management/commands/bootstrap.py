@@ -38,8 +38,7 @@ class Command(BaseCommand):
             password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or None
             user, one_time = user_create(username=username, email="", role=Role.ADMIN, by=None,
                                          password=password)
-            user.is_staff = user.is_superuser = True
-            user.save(update_fields=["is_staff", "is_superuser"])
+            # The admin role is all Zhongkong needs: no Django superuser or staff flag.
         if password:
             self.stdout.write(f"bootstrap: created admin '{username}' with the given password")
         else:
