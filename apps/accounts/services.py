@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -79,3 +80,45 @@ def user_password_changed(*, user: User, request=None) -> None:
         user.save(update_fields=["must_change_password"])
     record(action="user.password_change", actor=Actor.user(user), request=request,
            target_type="user", target_id=user.pk)
+
+
+# Re-entering one's password (to reveal a secret) has a throttle of its own: a mistyped
+# password there must not lock the admin out of signing in.
+REAUTH_LIMIT = 5
+REAUTH_WINDOW = 15 * 60
+
+
+class ReauthLocked(Exception):
+    """Too many wrong passwords in a row for re-authentication; try again later."""
+
+
+def _reauth_key(user: User) -> str:
+    return f"reauth:failures:{user.pk}"
+
+
+def user_reauthenticate(*, user: User, password: str) -> bool:
+    """Whether `password` is the user's; raises ReauthLocked after REAUTH_LIMIT failures
+    within REAUTH_WINDOW seconds. Sign-in throttling (django-axes) is not involved."""
+    key = _reauth_key(user)
+    if (cache.get(key) or 0) >= REAUTH_LIMIT:
+        raise ReauthLocked
+    if user.check_password(password):
+        cache.delete(key)
+        return True
+    if not cache.add(key, 1, timeout=REAUTH_WINDOW):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.add(key, 1, timeout=REAUTH_WINDOW)
+    return False
+
+
+@transaction.atomic
+def user_unlock(*, user: User, by: User, request=None) -> None:
+    """Lift a sign-in lockout (django-axes) and the re-authentication throttle."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    AxesProxyHandler.reset_attempts(username=user.get_username())
+    cache.delete(_reauth_key(user))
+    record(action="user.unlock", actor=Actor.user(by), request=request, target_type="user",
+           target_id=user.pk, details={"username": user.username})

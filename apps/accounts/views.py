@@ -90,3 +90,13 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _row(request, user, " ".join(exc.messages))
     return _row(request, user)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    services.user_unlock(user=user, by=request.user, request=request)
+    if not request.htmx:
+        messages.success(request, _("%(name)s can sign in again.") % {"name": user.username})
+    return _row(request, user)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from apps.accounts.services import ReauthLocked, user_reauthenticate
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
 from apps.providers.base import Decoded, ProviderError
@@ -131,7 +131,15 @@ def credential_reveal(*, credential: Credential, field: str, by, password: str,
     """Admin-only, after re-entering the password. Audited with the value's fingerprint."""
     if by.role != "admin":
         raise PermissionDenied
-    if authenticate(request, username=by.get_username(), password=password) is None:
+    try:
+        correct = user_reauthenticate(user=by, password=password)
+    except ReauthLocked:
+        with transaction.atomic():
+            _audit("credential.reveal", credential, by, request,
+                   outcome=AuditEvent.Outcome.DENIED,
+                   details={"field": field, "reason": "too many wrong passwords"})
+        raise
+    if not correct:
         with transaction.atomic():
             _audit("credential.reveal", credential, by, request,
                    outcome=AuditEvent.Outcome.DENIED, details={"field": field,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
+from apps.accounts.services import ReauthLocked
 from apps.providers.registry import PROVIDERS, get_provider
 
 from . import services
@@ -137,6 +138,10 @@ def credential_reveal(request: HttpRequest, slug: str) -> HttpResponse:
             context["revealed_field"] = form.cleaned_data["field"]
         except PermissionDenied:
             form.add_error("password", _("That password is not correct."))
+        except ReauthLocked:
+            form.add_error("password", _("Too many wrong passwords: revealing is paused for 15 "
+                                         "minutes (signing in is not affected). Another admin "
+                                         "can lift this with Unlock on the users page."))
     elif form.is_valid():
         form.add_error(None, _("This credential has no such secret."))
     return render(request, "vault/detail.html#reveal", context,

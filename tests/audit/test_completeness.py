@@ -64,6 +64,8 @@ ACTS = {
         reverse("accounts:user_role", args=[u.developer.pk]), {"role": "auditor"}),
     "accounts:user_active": lambda c, w, u: c.post(
         reverse("accounts:user_active", args=[u.developer.pk]), {"active": "0"}),
+    "accounts:user_unlock": lambda c, w, u: c.post(
+        reverse("accounts:user_unlock", args=[u.developer.pk])),
     "vault:create": lambda c, w, u: c.post(reverse("vault:create", args=["feishu"]), {
         "name": "n", "slug": "new-one", "environment": "test", "p_app_id": "cli_y",
         "p_app_secret": "another-secret-value"}),

@@ -243,3 +243,55 @@ def test_system_check_fails_when_keys_cannot_decrypt_the_canary(settings):
     errors = key_canary_check()
     assert [e.id for e in errors] == ["vault.E002"]
     assert "key 'k1'" in errors[0].msg
+
+
+def test_mistyped_reveal_passwords_pause_reveals_but_never_lock_sign_in(client_as, users):
+    from django.core.cache import cache
+
+    from tests.conftest import CsrfClient
+
+    cache.clear()
+    admin = client_as("admin")
+    admin.post("/credentials/new/feishu/", _form())
+    for _ in range(6):
+        paused = admin.post("/credentials/feishu-prod/reveal/",
+                            {"field": "app_secret", "password": "nope"}, HTTP_HX_REQUEST="true")
+    assert "暂停 15 分钟" in paused.content.decode()
+    right = admin.post("/credentials/feishu-prod/reveal/",
+                       {"field": "app_secret", "password": "correct horse battery"},
+                       HTTP_HX_REQUEST="true")
+    assert CANARY not in right.content.decode()  # paused, even with the right password
+    # Signing in is not affected by the reveal throttle.
+    signed_in = CsrfClient().post("/accounts/login/", {"username": users.admin.username,
+                                                       "password": "correct horse battery"})
+    assert signed_in.status_code == 302
+    # Another admin lifts the pause; the unlock is audited.
+    from apps.accounts.services import user_create
+
+    other, password = user_create(username="second-admin", email="", role="admin",
+                                  by=users.admin, password="another long passphrase")
+    second = client_as(None)
+    second.force_login(other)
+    assert second.post(f"/accounts/users/{users.admin.pk}/unlock/",
+                       HTTP_HX_REQUEST="true").status_code == 200
+    assert AuditEvent.objects.filter(action="user.unlock", target_id=str(users.admin.pk)).exists()
+    again = admin.post("/credentials/feishu-prod/reveal/",
+                       {"field": "app_secret", "password": "correct horse battery"},
+                       HTTP_HX_REQUEST="true")
+    assert CANARY in again.content.decode()
+
+
+def test_unlock_lifts_a_sign_in_lockout(client_as, users, make_user):
+    from tests.conftest import CsrfClient
+
+    make_user("locked-lee", "developer", password="a long passphrase 9")
+    for _ in range(5):
+        CsrfClient().post("/accounts/login/", {"username": "locked-lee", "password": "wrong"})
+    assert CsrfClient().post("/accounts/login/", {"username": "locked-lee",
+                                                  "password": "a long passphrase 9"}
+                             ).status_code == 429
+    lee = users.admin.__class__.objects.get(username="locked-lee")
+    client_as("admin").post(f"/accounts/users/{lee.pk}/unlock/", HTTP_HX_REQUEST="true")
+    assert CsrfClient().post("/accounts/login/", {"username": "locked-lee",
+                                                  "password": "a long passphrase 9"}
+                             ).status_code == 302
