@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -110,15 +110,20 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
             decoded = platform.decode(sent.status, sent.headers, sent.body, authed) \
                 if not sent.error else None
             retried = True
+    known = live_values()
+    # What the platform said is shown and stored only after every live secret and token in
+    # it, in any encoding, is replaced (an upstream may echo the Authorization header).
+    decoded = redacted_decoded(decoded, known) if decoded is not None else None
     with transaction.atomic():
-        call = _store(user, credential, authed, sent, decoded, retried,
+        call = _store(user, credential, authed, sent, decoded, retried, values=known,
                       spec=request_spec(method=method, path=path, query=query,
                                         headers=headers, body=body))
         record(action="console.send", actor=actor, request=request, target_type="credential",
                target_id=credential.slug,
                outcome=AuditEvent.Outcome.SUCCESS if decoded and decoded.ok else
                AuditEvent.Outcome.FAILURE,
-               details={"provider": credential.provider, "method": method, "path": path,
+               details={"provider": credential.provider, "method": method,
+                        "path": redact(path, known),
                         "status": sent.status, "code": decoded.code if decoded else None,
                         "trace_id": decoded.trace_id if decoded else "", "call": call.pk,
                         "error": sent.error},
@@ -128,9 +133,24 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
     return Outcome(call, decoded)
 
 
+def redacted_decoded(decoded: Decoded, values: list[str]) -> Decoded:
+    """The decoded result with every live value replaced in each text it carries."""
+    def clean(value):
+        if isinstance(value, str):
+            return redact(value, values)
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return replace(decoded, **{name: clean(getattr(decoded, name)) for name in (
+        "code", "message", "trace_id", "data", "next_page", "field_violations",
+        "permission_violations", "helps", "troubleshooter", "caller_ip", "problem")})
+
+
 def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retried,
-           spec: dict) -> ConsoleCall:
-    values = live_values()
+           spec: dict, values: list[str]) -> ConsoleCall:
     spec = redacted_spec(spec, values)
     query = "&".join(f"{k}={v}" for k, v in authed.params)
     url = authed.url + (f"?{query}" if query else "")

@@ -180,3 +180,50 @@ def test_a_leaked_token_leads_to_the_sends_that_used_it(client_as, feishu):
     token = AccessToken.objects.get().value()
     actions = [e.action for e in events_with_fingerprint(fingerprint(token))]
     assert "console.send" in actions and "token.refresh" in actions
+
+
+def test_every_encoded_echo_of_a_secret_or_token_is_redacted_before_it_is_kept(
+        client_as, users, upstream):
+    """An upstream that echoes what it got (the Authorization header, a secret in the body)
+    in raw, JSON-escaped, URL-encoded, \\u-escaped and base64 form; a secret with `"` and
+    `\\`; a token typed into the path. None of it reaches the page, the history or the
+    audit log."""
+    import base64
+    import html
+    from urllib.parse import quote
+
+    from apps.vault.services import credential_create
+
+    secret = 'q"uo\\te-secret-✓-value-1234'
+    token = "t-echoed-token-0123456789abcdef"
+    base = f"http://127.0.0.1:{upstream.server_port}"
+    credential_create(by=users.admin, provider="feishu", name="echo", slug="echo",
+                      environment="test", base_url=base, public={"app_id": "cli_echo"},
+                      secrets={"app_secret": secret}, allowed_users=[users.developer])
+    upstream.token_path = "/open-apis/auth/v3/tenant_access_token/internal"
+    upstream.token_body = json.dumps({"code": 0, "msg": "ok", "tenant_access_token": token,
+                                      "expire": 7200}).encode()
+    basic = base64.b64encode(f"cli_echo:{secret}".encode()).decode()
+    echo = {"code": 99991672, "msg": f"denied for Bearer {token} ({quote(token)})",
+            "error": {"log_id": "log-1", "message": f"see {json.dumps(secret)}",
+                      "helps": [{"url": f"https://open.feishu.cn/h?t={quote(secret, safe='')}",
+                                 "description": basic}],
+                      "permission_violations": [{"type": "x", "subject": token}]},
+            "echo": {"b64": base64.urlsafe_b64encode(token.encode()).decode(),
+                     "u": json.dumps(secret, ensure_ascii=True)}}
+    upstream.reply = (400, {"X-Echo": f"Bearer {token}"},
+                      json.dumps(echo, ensure_ascii=False).encode())
+    response = client_as("developer").post("/console/send/", {
+        "credential": "echo", "method": "POST", "path": f"/open-apis/x/{token}",
+        "query": f"k={secret}", "headers": "", "body": json.dumps({"s": secret})},
+        HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    kept = [response.content.decode(), all_rows()]
+    for value in (secret, token):
+        for form in (value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=True)[1:-1],
+                     quote(value, safe=""), base64.b64encode(value.encode()).decode(),
+                     base64.urlsafe_b64encode(value.encode()).decode(), html.escape(value),
+                     html.escape(json.dumps(value)[1:-1])):
+            for place in kept:
+                assert form not in place, (form, place[:200])
+    assert base64.b64encode(f"cli_echo:{secret}".encode()).decode()[8:] not in kept[1]
