@@ -47,7 +47,8 @@ def client_key_entry(key_hash: str, entry=None) -> dict | None:
             "id": key.pk, "name": key.name, "revoked": key.revoked_at is not None,
             "expires_at": key.expires_at.timestamp() if key.expires_at else None,
             "scope": list(key.credentials.values_list("pk", flat=True))}
-        cache.set(_key_key(key_hash), entry, KEY_TTL)
+        if shared():
+            cache.set(_key_key(key_hash), entry, KEY_TTL)
     return None if entry == MISSING else entry
 
 
@@ -68,7 +69,8 @@ def token_entry(slug: str, entry=None) -> dict | None:
                      "expires_at": token.expires_at.timestamp() if usable else 0.0,
                      "expires_iso": token.expires_at.isoformat() if usable else "",
                      "version": token.version if token else 0}
-        cache.set(_token_key(slug), entry, TOKEN_TTL)
+        if shared():
+            cache.set(_token_key(slug), entry, TOKEN_TTL)
     return None if entry == MISSING else entry
 
 
@@ -105,7 +107,12 @@ def lookup(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
 
 
 def _read(keys: list[str]) -> list:
-    """Cached entries: from process memory on Redis (nearcache.py), else one cache read."""
+    """Cached entries: from process memory on Redis (nearcache.py), else one cache read. A
+    per-process cache (the embedded default) is not read: another process's revocation
+    could not reach it, so every request asks the database and a revoked key is refused at
+    once in every configuration."""
+    if not shared():
+        return [None] * len(keys)
     if on_redis():
         make_key = caches["default"].make_key  # the keys are ours: no validation needed
         return near_cache().get_many([make_key(k) for k in keys])

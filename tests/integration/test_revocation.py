@@ -1,0 +1,64 @@
+"""Revocation is immediate on the embedded default too: two gunicorn workers with the
+per-process cache (no Redis), a key used on both, revoked, then refused by every request."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.helpers import free_port
+
+from .conftest import ROOT, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_revoked_key_is_refused_at_once_by_every_worker(tmp_path):
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+           "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"),
+           "ALLOWED_HOSTS": "127.0.0.1", "SANDBOX_ENABLED": "false"}
+    (tmp_path / "var").mkdir()
+
+    def manage(*args: str) -> str:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    manage("migrate", "--no-input", "-v0")
+    manage("shell", "-c", "from apps.vault.services import credential_create; "
+                          "credential_create(by=None, provider='flashduty', name='fd', "
+                          "slug='fd', environment='test', public={}, "
+                          "secrets={'app_key': 'a-static-app-key-123'})")
+    key = manage("client_key", "create", "--name", "svc", "--credential", "fd").strip()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "project.wsgi", "-b", f"127.0.0.1:{port}",
+         "-w", "2", "--timeout", "60"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/tokens/fd"
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def up():
+            try:
+                return requests.get(url, headers=headers, timeout=2).status_code
+            except requests.RequestException:
+                return None
+        assert wait_for(up, timeout=30)
+        before = {requests.get(url, headers=headers, timeout=5).status_code for _ in range(20)}
+        assert 401 not in before  # accepted by both workers
+        manage("shell", "-c", "from apps.tokens.models import ClientKey; "
+                              "from apps.tokens.services import client_key_revoke; "
+                              "client_key_revoke(key=ClientKey.objects.get(), by=None)")
+        after = [requests.get(url, headers=headers, timeout=5).status_code for _ in range(20)]
+        assert after == [401] * 20
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
