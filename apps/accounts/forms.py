@@ -9,7 +9,8 @@ from .models import Role, User
 class UserCreateForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     email = forms.EmailField(label=_("Email"), required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # The least privilege unless the admin chooses more: an auditor only reads the log.
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AUDITOR)
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()

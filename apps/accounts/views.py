@@ -5,9 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.core.confirm import confirm_first
 
 from . import services
 from .forms import RoleForm, UserCreateForm
@@ -72,6 +74,14 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _row(request, user, _("Choose a valid role."))
+    if form.cleaned_data["role"] == user.role:
+        return _row(request, user)
+    ask = confirm_first(request, title=_("Change role"), cancel=reverse("accounts:users"),
+                        question=_("Make %(name)s %(role)s? What they may see and do changes at "
+                                   "once.") % {"name": user.username,
+                                               "role": Role(form.cleaned_data["role"]).label})
+    if ask:
+        return ask
     try:
         services.user_set_role(user=user, role=form.cleaned_data["role"], by=request.user,
                                request=request)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
+from apps.core.confirm import confirm_first
 from apps.providers.base import loads
 from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
@@ -230,7 +231,10 @@ def saved_save(request: HttpRequest) -> HttpResponse:
 def saved_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     return render(request, "console/saved.html", {
-        "folders": saved_by_folder(request.user, search=search), "search": search})
+        "folders": saved_by_folder(request.user, search=search), "search": search,
+        # A request shared by a teammate may name a credential not shared with this user:
+        # its slug is not shown then.
+        "visible": set(Credential.objects.visible_to(request.user).values_list("pk", flat=True))})
 
 
 @require_POST
@@ -240,6 +244,11 @@ def saved_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if saved.owner_id != request.user.pk and request.user.role != Role.ADMIN:
         return HttpResponse(_("Only its owner or an admin may delete a saved request."),
                             status=403)
+    ask = confirm_first(request, title=_("Delete saved request"), cancel=reverse("console:saved"),
+                        question=_("Delete “%(name)s”? It is gone for everyone it was shared "
+                                   "with.") % {"name": saved})
+    if ask:
+        return ask
     saved_request_delete(user=request.user, saved=saved, request=request)
     messages.success(request, _("Deleted “%(name)s”.") % {"name": saved})
     return redirect("console:saved")

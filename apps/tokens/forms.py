@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.vault.models import Credential
 
+from .services import issues_tokens
+
 
 class ClientKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120,
@@ -19,7 +21,10 @@ class ClientKeyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["credentials"].queryset = Credential.objects.alive().order_by("slug")
+        # Only credentials that have a token to hand out.
+        self.fields["credentials"].queryset = Credential.objects.alive().filter(
+            pk__in=[c.pk for c in Credential.objects.alive() if issues_tokens(c)]
+        ).order_by("slug")
 
     def clean_expires_at(self):
         value = self.cleaned_data.get("expires_at")

@@ -350,9 +350,17 @@ def token_for_use(*, credential: Credential, actor: Actor | None = None) -> str:
                                                            actor=actor).token
 
 
+def issues_tokens(credential: Credential) -> bool:
+    """Whether the credential trades its secret for a token (what a client key fetches)."""
+    return credential.platform.uses_token_for(credential.public_values)
+
+
 def client_key_create(*, name: str, credentials, by=None, expires_at: datetime | None = None,
                       request=None) -> tuple[ClientKey, str]:
     """Create a client key; the raw key is returned once and only its hash is kept."""
+    tokenless = sorted(c.slug for c in credentials if not issues_tokens(c))
+    if tokenless:
+        raise ValueError(f"these credentials have no token to hand out: {', '.join(tokenless)}")
     raw = ClientKey.PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         key = ClientKey.objects.create(name=name, key_prefix=raw[:12], key_hash=ClientKey.hash(raw),

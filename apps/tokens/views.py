@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor
+from apps.core.confirm import confirm_first
 from apps.vault.models import Credential
 
 from . import services
@@ -86,5 +89,10 @@ def client_keys(request: HttpRequest) -> HttpResponse:
 @role_required(ADMIN)
 def client_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ClientKey, pk=pk)
+    ask = confirm_first(request, title=_("Revoke client key"), cancel=reverse("tokens:keys"),
+                        question=_("Revoke “%(name)s”? Business servers using it are refused "
+                                   "at once; this cannot be undone.") % {"name": key.name})
+    if ask:
+        return ask
     services.client_key_revoke(key=key, by=request.user, request=request)
     return redirect("tokens:keys")

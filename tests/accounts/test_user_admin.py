@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from apps.accounts.models import User
@@ -57,8 +59,13 @@ def test_post_without_csrf_token_is_refused(client_as):
 
 
 def test_role_change_is_audited_and_returns_the_row(client_as, users):
-    response = client_as("admin").post(f"/accounts/users/{users.developer.pk}/role/",
-                                       {"role": "auditor"}, HTTP_HX_REQUEST="true")
+    admin = client_as("admin")
+    asked = admin.post(f"/accounts/users/{users.developer.pk}/role/", {"role": "auditor"},
+                       HTTP_HX_REQUEST="true")
+    assert 'data-testid="confirm"' in asked.content.decode()  # one click changes nothing
+    assert User.objects.get(pk=users.developer.pk).role == "developer"
+    response = admin.post(f"/accounts/users/{users.developer.pk}/role/",
+                          {"role": "auditor", "confirm": "yes"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert f'id="user-{users.developer.pk}"' in response.content.decode()
     users.developer.refresh_from_db()
@@ -69,7 +76,8 @@ def test_role_change_is_audited_and_returns_the_row(client_as, users):
 
 def test_the_last_admin_cannot_be_demoted(client_as, users):
     response = client_as("admin").post(f"/accounts/users/{users.admin.pk}/role/",
-                                       {"role": "developer"}, HTTP_HX_REQUEST="true")
+                                       {"role": "developer", "confirm": "yes"},
+                                       HTTP_HX_REQUEST="true")
     assert "At least one active admin must remain." in response.content.decode() or \
         "至少" in response.content.decode()
     assert User.objects.get(pk=users.admin.pk).role == "admin"
@@ -108,3 +116,8 @@ def test_user_list_query_count_does_not_grow_with_users(client_as, make_user,
         make_user(f"bulk-{i}", "developer")
     with django_assert_max_num_queries(8):
         assert client.get("/accounts/users/").status_code == 200
+
+
+def test_the_create_user_form_offers_the_least_privilege_first(client_as):
+    html = client_as("admin").get("/accounts/users/").content.decode()
+    assert re.search(r'<option value="auditor"[^>]*selected', html)

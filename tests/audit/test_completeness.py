@@ -61,7 +61,8 @@ ACTS = {
     "accounts:user_create": lambda c, w, u: c.post(reverse("accounts:user_create"), {
         "username": "newcomer", "role": "developer"}),
     "accounts:user_role": lambda c, w, u: c.post(
-        reverse("accounts:user_role", args=[u.developer.pk]), {"role": "auditor"}),
+        reverse("accounts:user_role", args=[u.developer.pk]), {"role": "auditor",
+                                                               "confirm": "yes"}),
     "accounts:user_active": lambda c, w, u: c.post(
         reverse("accounts:user_active", args=[u.developer.pk]), {"active": "0"}),
     "accounts:user_unlock": lambda c, w, u: c.post(
@@ -82,7 +83,7 @@ ACTS = {
     "tokens:keys": lambda c, w, u: c.post(reverse("tokens:keys"), {
         "name": "k2", "credentials": [w["credential"].pk]}),
     "tokens:key_revoke": lambda c, w, u: c.post(reverse("tokens:key_revoke",
-                                                        args=[w["key"].pk])),
+                                                        args=[w["key"].pk]), {"confirm": "yes"}),
     "tokens:refresh": lambda c, w, u: c.post(reverse("tokens:refresh", args=["fs"])),
     "api-token-refresh": lambda c, w, u: CsrfClient().post(
         reverse("api-token-refresh", args=["fs"]), "", content_type="application/json",
@@ -97,7 +98,7 @@ ACTS = {
         "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users",
         "save-name": "Users", "save-folder": "contact"}),
     "console:saved_delete": lambda c, w, u: c.post(reverse("console:saved_delete", args=[
-        _a_saved(u).pk])),
+        _a_saved(u).pk]), {"confirm": "yes"}),
 }
 # Read routes whose act is sensitive all the same.
 AUDITED_READS = {

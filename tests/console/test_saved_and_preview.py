@@ -82,7 +82,8 @@ def test_private_requests_are_the_owners_and_shared_ones_the_teams(client_as, fe
     assert "Ours" in developer.get("/console/saved/?q=tea").content.decode()
     # Deleting: an admin may remove a shared one; nobody else's private one is reachable.
     assert admin.post(f"/console/saved/{mine.pk}/delete/").status_code == 404
-    assert admin.post(f"/console/saved/{ours.pk}/delete/").status_code == 302
+    assert 'data-testid="confirm"' in admin.post(f"/console/saved/{ours.pk}/delete/").content.decode()
+    assert admin.post(f"/console/saved/{ours.pk}/delete/", {"confirm": "yes"}).status_code == 302
     assert list(SavedRequest.objects.values_list("name", flat=True)) == ["Mine"]
     assert AuditEvent.objects.filter(action="console.saved_delete").count() == 1
 
@@ -188,3 +189,19 @@ def test_a_pinned_key_and_the_same_header_twice_is_refused(client_as, project):
     bad = client_as("developer").post("/console/send/", _work_item("A", idem_uuid="nope"),
                                       HTTP_HX_REQUEST="true")
     assert bad.status_code == 422 and 'data-testid="form-errors"' in bad.content.decode()
+
+
+def test_a_shared_request_does_not_show_a_credential_not_shared_with_the_viewer(
+        client_as, users, make_user):
+    from apps.vault.services import credential_create
+
+    private = credential_create(by=users.admin, provider="feishu", name="secret-project",
+                                slug="secret-project", environment="prod",
+                                public={"app_id": "cli_p"}, secrets={"app_secret": "s-1234567"})
+    SavedRequest.objects.create(owner=users.admin, name="Admin's", shared=True,
+                                credential=private,
+                                request_spec={"method": "GET", "path": "/", "query": [],
+                                              "headers": [], "body": None})
+    html = client_as("developer").get("/console/saved/").content.decode()
+    assert "Admin&#x27;s" in html or "Admin's" in html
+    assert "secret-project" not in html

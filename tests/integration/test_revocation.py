@@ -33,10 +33,11 @@ def test_a_revoked_key_is_refused_at_once_by_every_worker(tmp_path):
     subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
                    env=env, check=True, capture_output=True)
     manage("migrate", "--no-input", "-v0")
+    # Disabled, so that the API answers without fetching a token from anywhere.
     manage("shell", "-c", "from apps.vault.services import credential_create; "
-                          "credential_create(by=None, provider='flashduty', name='fd', "
-                          "slug='fd', environment='test', public={}, "
-                          "secrets={'app_key': 'a-static-app-key-123'})")
+                          "credential_create(by=None, provider='feishu', name='fd', "
+                          "slug='fd', environment='test', public={'app_id': 'cli_x'}, "
+                          "secrets={'app_secret': 'a-secret-123'}, enabled=False)")
     key = manage("client_key", "create", "--name", "svc", "--credential", "fd").strip()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "project.wsgi", "-b", f"127.0.0.1:{port}",

@@ -45,7 +45,10 @@ def test_admin_creates_a_key_shown_once_and_revokes_it(client_as, feishu):
     assert raw not in client.get("/tokens/keys/").content.decode()
     key = ClientKey.objects.get(name="orders")
     assert key.key_hash == ClientKey.hash(raw) and list(key.credentials.all()) == [feishu]
-    client.post(f"/tokens/keys/{key.pk}/revoke/")
+    asked = client.post(f"/tokens/keys/{key.pk}/revoke/")
+    key.refresh_from_db()
+    assert 'data-testid="confirm"' in asked.content.decode() and key.revoked_at is None
+    client.post(f"/tokens/keys/{key.pk}/revoke/", {"confirm": "yes"})
     key.refresh_from_db()
     assert key.revoked_at is not None
 
@@ -89,3 +92,14 @@ def test_credential_list_shows_token_health(client_as, feishu):
     assert "令牌有效" in html or "token valid" in html
     AccessToken.objects.filter(credential=feishu).update(last_error={"code": "10015"})
     assert "上次刷新失败" in client_as("developer").get("/credentials/").content.decode()
+
+
+def test_a_client_key_cannot_name_a_credential_without_tokens(db):
+    from apps.tokens.services import client_key_create
+    from apps.vault.services import credential_create
+
+    flashduty = credential_create(by=None, provider="flashduty", name="fd", slug="fd",
+                                  environment="test", public={},
+                                  secrets={"app_key": "a-static-app-key-123"})
+    with pytest.raises(ValueError, match="no token to hand out: fd"):
+        client_key_create(name="x", credentials=[flashduty])

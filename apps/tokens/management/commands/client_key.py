@@ -21,6 +21,9 @@ class Command(BaseCommand):
         missing = set(credential) - {c.slug for c in credentials}
         if missing:
             raise CommandError(f"no such credential: {', '.join(sorted(missing))}")
-        key, raw = client_key_create(name=name, credentials=credentials)
+        try:
+            key, raw = client_key_create(name=name, credentials=credentials)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         self.stderr.write(f"client key '{key.name}' created; it is shown once:")
         self.stdout.write(raw)
