@@ -82,7 +82,8 @@ def test_private_requests_are_the_owners_and_shared_ones_the_teams(client_as, fe
     assert "Ours" in developer.get("/console/saved/?q=tea").content.decode()
     # Deleting: an admin may remove a shared one; nobody else's private one is reachable.
     assert admin.post(f"/console/saved/{mine.pk}/delete/").status_code == 404
-    assert 'data-testid="confirm"' in admin.post(f"/console/saved/{ours.pk}/delete/").content.decode()
+    asked = admin.post(f"/console/saved/{ours.pk}/delete/")
+    assert 'data-testid="confirm"' in asked.content.decode()
     assert admin.post(f"/console/saved/{ours.pk}/delete/", {"confirm": "yes"}).status_code == 302
     assert list(SavedRequest.objects.values_list("name", flat=True)) == ["Mine"]
     assert AuditEvent.objects.filter(action="console.saved_delete").count() == 1
