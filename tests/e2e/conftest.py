@@ -49,6 +49,16 @@ def page(browser, live_server):
 
     page.on("console", keep)
     page.console_errors = console_errors
+    # Every Content-Security-Policy violation on any page of the journey, reported by the
+    # browser itself (the pages stay under a strict CSP: no inline script or style).
+    # Kept in sessionStorage, so that the violations of every page of the tab add up.
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => {"
+        " const seen = JSON.parse(sessionStorage.getItem('csp') || '[]');"
+        " seen.push(location.pathname + ': ' + e.violatedDirective + ' ' +"
+        " (e.blockedURI || e.sample)); sessionStorage.setItem('csp', JSON.stringify(seen)); });")
+    page.csp_violations = lambda: page.evaluate(
+        "JSON.parse(sessionStorage.getItem('csp') || '[]')")
     yield page
     context.close()
 

@@ -51,3 +51,4 @@ def test_auditor_filters_reveals_opens_one_exports_and_verifies(page, make_user)
     page.get_by_test_id("verify-ok").wait_for()
     screenshot(page, "audit-verified-zh")
     assert page.console_errors == []
+    assert page.csp_violations() == []

@@ -59,6 +59,7 @@ def test_developer_sends_a_feishu_message_then_a_bad_call(page, make_user, live_
     screenshot(page, "console-error-zh")
     assert secret not in page.content()
     assert page.console_errors == []
+    assert page.csp_violations() == []
 
 
 # The send-message example as Feishu's documentation prints it (token elided by the docs).
@@ -125,3 +126,4 @@ def test_developer_imports_a_docs_example_saves_it_and_replays_from_history(
     screenshot(page, "console-saved-en")
     assert secret not in page.content()
     assert page.console_errors == []
+    assert page.csp_violations() == []

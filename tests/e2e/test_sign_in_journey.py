@@ -34,6 +34,7 @@ def test_admin_signs_in_sees_chinese_switches_to_english_and_signs_out(page, mak
     assert page.locator("h1").inner_text() == "Sign in"
     # No CSP violation or script error on the way.
     assert page.console_errors == []
+    assert page.csp_violations() == []
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
     assert actions == ["auth.login", "auth.logout"]
 
@@ -57,3 +58,4 @@ def test_admin_creates_a_developer_in_place_with_htmx(page, make_user):
     assert page.locator("#user-table").inner_text().count("dev-dora") == 1
     screenshot(page, "users-created-zh")
     assert page.console_errors == []
+    assert page.csp_violations() == []

@@ -47,3 +47,4 @@ def test_admin_refreshes_a_token_and_creates_a_client_key(page, make_user, live_
     page.goto("/tokens/keys/")
     assert key not in page.content()
     assert page.console_errors == []
+    assert page.csp_violations() == []

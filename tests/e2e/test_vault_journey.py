@@ -40,6 +40,7 @@ def test_admin_adds_feishu_credential_tests_it_and_developer_sees_no_secret(page
     screenshot(page, "vault-detail-tested-zh")
     assert secret not in page.content()
     assert page.console_errors == []
+    assert page.csp_violations() == []
     sign_out(page)
 
     sign_in(page, "dan", "a long developer passphrase")
