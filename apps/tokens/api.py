@@ -42,9 +42,16 @@ def _token_response(body: dict) -> HttpResponse:
     return _no_store(HttpResponse(json.dumps(body), content_type="application/json"))
 
 
-def _error(request: HttpRequest, code: str, message: str, *, retry_after: float | None = None):
-    response = JsonResponse({"error": {"code": code, "message": message},
-                             "request_id": getattr(request, "request_id", "")},
+def _error(request: HttpRequest, code: str, message: str, *, retry_after: float | None = None,
+           decoded=None):
+    error = {"code": code, "message": message}
+    if decoded is not None:  # what the platform said, decoded (never a token)
+        error["platform"] = {"code": decoded.code, "message": decoded.message,
+                             "classification": str(decoded.classification),
+                             "trace_id": decoded.trace_id,
+                             "explanation_zh": decoded.explanation_zh,
+                             "explanation_en": decoded.explanation_en}
+    response = JsonResponse({"error": error, "request_id": getattr(request, "request_id", "")},
                             status=STATUS.get(code, 503))
     if retry_after:
         response["Retry-After"] = str(max(1, int(retry_after + 0.999)))
@@ -194,7 +201,8 @@ def token_refresh(request: HttpRequest, slug: str) -> HttpResponse:
             raise services.TokenUnavailable("upstream_failed", "no valid token")
     except services.TokenUnavailable as exc:
         _uncount(request)
-        return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
+        return _error(request, exc.code, str(exc), retry_after=exc.retry_after,
+                      decoded=exc.decoded)
     _counted(request, key, entry)
     return _token_response(_from_row(slug, entry, row))
 

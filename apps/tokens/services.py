@@ -39,6 +39,8 @@ from .models import AccessToken, ClientKey, HandoutCount
 logger = logging.getLogger(__name__)
 
 SAFETY = timedelta(seconds=1)  # never hand out a token this close to its expiry
+# Why fetching stopped, as the token API reports it (the same code as when it first stopped).
+BLOCKED_CODES = {"quota": "quota_exhausted", "credential": "credential_invalid"}
 
 
 class TokenUnavailable(Exception):
@@ -105,6 +107,27 @@ def _serve_or_raise(row: AccessToken, now: datetime, code: str, message: str) ->
                            if retry and retry > now else None)
 
 
+def _serve_unless_rejected(row: AccessToken, now: datetime, code: str, message: str,
+                           rejected_is_current: bool) -> AccessToken:
+    """Serve the current token unless the caller said the platform rejected it; then raise
+    with the platform's last error and when to try again."""
+    if not rejected_is_current:
+        return _serve_or_raise(row, now, code, message)
+    retry = row.retry_at or row.blocked_until
+    decoded = None
+    if row.last_error:
+        decoded = Decoded(ok=False, http_status=0, classification=Classification(
+            row.last_error.get("classification") or Classification.RETRYABLE),
+            code=row.last_error.get("code"), message=row.last_error.get("message", ""),
+            explanation_zh=row.last_error.get("explanation_zh", ""),
+            explanation_en=row.last_error.get("explanation_en", ""),
+            trace_id=row.last_error.get("trace_id", ""),
+            problem=row.last_error.get("problem", ""))
+    raise TokenUnavailable(code, message, decoded=decoded,
+                           retry_after=(retry - now).total_seconds()
+                           if retry and retry > now else 5.0)
+
+
 def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
     """Wait while another caller holds the lease. The new row once its version moved; None
     when the lease lapsed without a new version (its holder died): then try to claim."""
@@ -136,11 +159,20 @@ def token_refresh(*, credential_id: int, rejected_token: str | None = None, forc
         if rejected_token is None and not force and valid and row.refresh_at \
                 and row.refresh_at > now:
             return row  # not due yet
+        rejected_is_current = rejected_token is not None and valid and \
+            row.value() == rejected_token
         if _blocked(row, now):
-            return _serve_or_raise(row, now, row.blocked_reason or "blocked",
-                                   "token fetching is stopped for this credential")
-        if reason == "scheduled" and row.retry_at and row.retry_at > now:
-            return _serve_or_raise(row, now, "backing_off", "waiting before the next attempt")
+            return _serve_unless_rejected(row, now, BLOCKED_CODES.get(row.blocked_reason,
+                                                                      "blocked"),
+                                          "token fetching is stopped for this credential",
+                                          rejected_is_current)
+        # One attempt per backoff window, whoever asks (a scheduled refresh, a business
+        # server's passive refresh, the console, "refresh now"): an outage does not turn
+        # every caller into another upstream fetch.
+        if row.retry_at and row.retry_at > now:
+            return _serve_unless_rejected(row, now, "backing_off",
+                                          "waiting before the next attempt after a failure",
+                                          rejected_is_current)
         claimed = (AccessToken.objects.filter(pk=row.pk, version=row.version)
                    .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
                    .update(lease_owner=owner, lease_until=now + _lease()))
@@ -149,20 +181,30 @@ def token_refresh(*, credential_id: int, rejected_token: str | None = None, forc
         fresher = _wait_for(row.pk, row.version, deadline)
         if fresher is not None and is_valid(fresher, timezone.now()):
             return fresher  # shared the other caller's fetch
-    return _fetch(row, owner, reason=reason, actor=actor)
+    fetched = _fetch(row, owner, reason=reason, actor=actor)
+    if rejected_token is not None and fetched.value() == rejected_token:
+        # The fetch failed and the platform's rejected token is all there is: say so,
+        # rather than hand the rejected token back as if it were new.
+        return _serve_unless_rejected(fetched, timezone.now(), "upstream_failed",
+                                      "the platform refused or failed the token fetch", True)
+    return fetched
 
 
-def _count_fetch(row: AccessToken) -> int | None:
-    """Count today's upstream fetch; return the count before it, or None if the cap is hit."""
+def _cap_reached(row: AccessToken) -> bool:
+    """Whether today's successful fetches reached the platform's documented daily cap."""
     today = timezone.localdate()
     if row.fetch_day != today:
         AccessToken.objects.filter(pk=row.pk).update(fetch_day=today, fetches_today=0)
-        row.fetches_today = 0
+        row.fetch_day, row.fetches_today = today, 0
     cap = row.credential.platform.refresh_policy.daily_cap
-    if cap is not None and row.fetches_today >= cap:
-        return None
+    return cap is not None and row.fetches_today >= cap
+
+
+def _count_fetch(row: AccessToken) -> None:
+    """Count a token the platform issued. Only issued tokens count against the cap: a fetch
+    that failed on the way (timeout, reset, 5xx) did not get one, and counting it would let
+    an outage use up the day's cap by itself."""
     AccessToken.objects.filter(pk=row.pk).update(fetches_today=F("fetches_today") + 1)
-    return row.fetches_today
 
 
 def _next_midnight(now: datetime) -> datetime:
@@ -176,7 +218,7 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
     provider = credential.platform
     actor = actor or Actor.system(f"token-{reason}")
     now = timezone.now()
-    if _count_fetch(row) is None:
+    if _cap_reached(row):
         decoded = Decoded(ok=False, http_status=0, classification=Classification.QUOTA_EXHAUSTED,
                           problem="daily fetch cap reached (counted by Zhongkong)")
         return _failed(row, owner, ProviderError("daily cap", decoded=decoded), reason, actor)
@@ -191,6 +233,7 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
         AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(lease_owner="",
                                                                         lease_until=None)
         raise exc
+    _count_fetch(row)
     now = timezone.now()
     policy = provider.refresh_policy
     old_value = row.value() if is_valid(row, now) else ""
@@ -390,3 +433,20 @@ def client_key_used(*, client_key_id: int) -> None:
     set it when their minute is moved into the database.)"""
     if cache.add(f"zk:ck:used:{client_key_id}", 1, 60):
         ClientKey.objects.filter(pk=client_key_id).update(last_used_at=timezone.now())
+
+
+@transaction.atomic
+def token_cap_reset(*, credential: Credential, by, request=None) -> AccessToken:
+    """An admin overrides the daily cap Zhongkong counts: today's count starts again and a
+    stop caused by it is lifted (a cap the platform itself answered stays the platform's)."""
+    row = _row(credential.pk)
+    before = row.fetches_today
+    changes = {"fetches_today": 0}
+    if row.blocked_reason == "quota":
+        changes.update(blocked_reason="", blocked_until=None, retry_at=None)
+    AccessToken.objects.filter(pk=row.pk).update(**changes)
+    transaction.on_commit(lambda: token_cache.forget_token(credential.slug))
+    record(action="token.cap_reset", actor=Actor.user(by), request=request,
+           target_type="credential", target_id=credential.slug,
+           details={"provider": credential.provider, "fetches_before": before})
+    return AccessToken.objects.select_related("credential").get(pk=row.pk)

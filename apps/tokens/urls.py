@@ -12,4 +12,5 @@ urlpatterns = [
     path("keys/<int:pk>/revoke/", views.client_key_revoke, name="key_revoke"),
     path("<slug:slug>/", views.token_detail, name="detail"),
     path("<slug:slug>/refresh/", views.token_refresh_now, name="refresh"),
+    path("<slug:slug>/cap-reset/", views.token_cap_reset, name="cap_reset"),
 ]

@@ -64,6 +64,22 @@ def token_refresh_now(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("tokens:detail", slug=credential.slug)
 
 
+@require_POST
+@role_required(ADMIN)
+def token_cap_reset(request: HttpRequest, slug: str) -> HttpResponse:
+    credential = _credential(request, slug)
+    ask = confirm_first(request, title=_("Override today's cap"),
+                        cancel=reverse("tokens:detail", args=[credential.slug]),
+                        question=_("Start today's count of token fetches for %(name)s again? "
+                                   "Zhongkong stops at the platform's documented daily cap; "
+                                   "past it the platform may refuse fetches itself.")
+                        % {"name": credential.name})
+    if ask:
+        return ask
+    services.token_cap_reset(credential=credential, by=request.user, request=request)
+    return redirect("tokens:detail", slug=credential.slug)
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(ADMIN)
 def client_keys(request: HttpRequest) -> HttpResponse:

@@ -85,6 +85,8 @@ ACTS = {
     "tokens:key_revoke": lambda c, w, u: c.post(reverse("tokens:key_revoke",
                                                         args=[w["key"].pk]), {"confirm": "yes"}),
     "tokens:refresh": lambda c, w, u: c.post(reverse("tokens:refresh", args=["fs"])),
+    "tokens:cap_reset": lambda c, w, u: c.post(reverse("tokens:cap_reset", args=["fs"]),
+                                               {"confirm": "yes"}),
     "api-token-refresh": lambda c, w, u: CsrfClient().post(
         reverse("api-token-refresh", args=["fs"]), "", content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {w['raw']}"),
