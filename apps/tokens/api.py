@@ -7,7 +7,9 @@ ciphertext the database holds."""
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import time
 
 from django.conf import settings
@@ -26,11 +28,12 @@ from . import services
 from .models import AccessToken, ClientKey
 from .openapi import DOCUMENT
 
+logger = logging.getLogger(__name__)
 SAFETY = services.SAFETY.total_seconds()
 STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "rate_limited": 429,
           "upstream_failed": 502, "credential_invalid": 502, "quota_exhausted": 503,
           "backing_off": 503, "blocked": 503, "quota": 503, "refresh_timeout": 503,
-          "disabled": 503, "bad_request": 400}
+          "disabled": 503, "bad_request": 400, "unavailable": 503}
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -62,11 +65,14 @@ def _over_rate(key_id: int) -> float | None:
     """Seconds until the window resets when the key is over its per-minute limit."""
     now = time.time()
     counter = token_cache.rate_key(key_id, int(now // 60))
-    cache.add(counter, 0, 61)
     try:
+        cache.add(counter, 0, 61)
         used = cache.incr(counter)
     except ValueError:
         used = 1
+    except Exception:  # the shared cache is down: serve, uncounted, rather than refuse
+        logger.warning("the cache is unreachable; the per-key rate limit is not counted")
+        return None
     return 60 - now % 60 if used > settings.TOKEN_API_RATE_LIMIT else None
 
 
@@ -149,8 +155,25 @@ def _actor(key: dict) -> Actor:
     return Actor.client_key(key["id"], key["name"])
 
 
+def json_errors(view):
+    """Whatever fails inside (a database or cache down, a bug), the API answers its own JSON
+    503 with Retry-After and `no-store`, never an HTML page."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Exception:
+            logger.exception("token API: %s failed", request.path)
+            return _error(request, "unavailable", "Zhongkong cannot serve this now; retry "
+                                                  "shortly", retry_after=5)
+
+    return wrapper
+
+
 @csrf_exempt
 @require_GET
+@json_errors
 def token_get(request: HttpRequest, slug: str) -> HttpResponse:
     auth, denied = _authorise(request, slug)
     if denied:
@@ -177,6 +200,7 @@ def token_get(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@json_errors
 def token_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     auth, denied = _authorise(request, slug)
     if denied:

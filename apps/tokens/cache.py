@@ -6,6 +6,7 @@ only as the same ciphertext the database holds. Writers forget entries when thin
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from apps.vault.signals import credential_changed
 from .ledger import Ledger
 from .models import AccessToken, ClientKey
 from .nearcache import NearCache
+
+logger = logging.getLogger(__name__)
 
 KEY_TTL = 60
 TOKEN_TTL = 30
@@ -47,8 +50,7 @@ def client_key_entry(key_hash: str, entry=None) -> dict | None:
             "id": key.pk, "name": key.name, "revoked": key.revoked_at is not None,
             "expires_at": key.expires_at.timestamp() if key.expires_at else None,
             "scope": list(key.credentials.values_list("pk", flat=True))}
-        if shared():
-            cache.set(_key_key(key_hash), entry, KEY_TTL)
+        _remember(_key_key(key_hash), entry, KEY_TTL)
     return None if entry == MISSING else entry
 
 
@@ -69,8 +71,7 @@ def token_entry(slug: str, entry=None) -> dict | None:
                      "expires_at": token.expires_at.timestamp() if usable else 0.0,
                      "expires_iso": token.expires_at.isoformat() if usable else "",
                      "version": token.version if token else 0}
-        if shared():
-            cache.set(_token_key(slug), entry, TOKEN_TTL)
+        _remember(_token_key(slug), entry, TOKEN_TTL)
     return None if entry == MISSING else entry
 
 
@@ -113,19 +114,41 @@ def _read(keys: list[str]) -> list:
     once in every configuration."""
     if not shared():
         return [None] * len(keys)
-    if on_redis():
-        make_key = caches["default"].make_key  # the keys are ours: no validation needed
-        return near_cache().get_many([make_key(k) for k in keys])
-    found = cache.get_many(keys)
-    return [found.get(k) for k in keys]
+    try:
+        if on_redis():
+            make_key = caches["default"].make_key  # the keys are ours: no validation needed
+            return near_cache().get_many([make_key(k) for k in keys])
+        found = cache.get_many(keys)
+        return [found.get(k) for k in keys]
+    except Exception:  # the cache is down: the database answers (see `_remember`)
+        logger.warning("the cache is unreachable; token API entries come from the database")
+        return [None] * len(keys)
+
+
+def _remember(key: str, entry, ttl: int) -> None:
+    """Keep an entry in the shared cache, when there is one and it answers. While it is down
+    every request reads the database, so nothing stale is served."""
+    if not shared():
+        return
+    try:
+        cache.set(key, entry, ttl)
+    except Exception:
+        logger.warning("the cache is unreachable; entry not kept")
+
+
+def _forget(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception:  # down: its entries expire within KEY_TTL / TOKEN_TTL when it returns
+        logger.warning("the cache is unreachable; entry %s not deleted", key)
 
 
 def forget_client_key(key_hash: str) -> None:
-    cache.delete(_key_key(key_hash))
+    _forget(_key_key(key_hash))
 
 
 def forget_token(slug: str) -> None:
-    cache.delete(_token_key(slug))
+    _forget(_token_key(slug))
 
 
 @receiver(credential_changed)

@@ -182,9 +182,10 @@ def token_refresh(*, credential_id: int, rejected_token: str | None = None, forc
         if fresher is not None and is_valid(fresher, timezone.now()):
             return fresher  # shared the other caller's fetch
     fetched = _fetch(row, owner, reason=reason, actor=actor)
-    if rejected_token is not None and fetched.value() == rejected_token:
-        # The fetch failed and the platform's rejected token is all there is: say so,
-        # rather than hand the rejected token back as if it were new.
+    if rejected_token is not None and fetched.version == row.version:
+        # The fetch failed (no new version) and the rejected token is all there is: say
+        # so, rather than hand it back as if it were new. (A platform may reissue the same
+        # value on success, as Feishu does: that is a new version, and served.)
         return _serve_unless_rejected(fetched, timezone.now(), "upstream_failed",
                                       "the platform refused or failed the token fetch", True)
     return fetched
@@ -431,7 +432,11 @@ def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
 def client_key_used(*, client_key_id: int) -> None:
     """Record "last used" at most once a minute per key. (Hand-outs counted in the cache
     set it when their minute is moved into the database.)"""
-    if cache.add(f"zk:ck:used:{client_key_id}", 1, 60):
+    try:
+        first_this_minute = cache.add(f"zk:ck:used:{client_key_id}", 1, 60)
+    except Exception:  # the cache is down: the database write is the fallback
+        first_this_minute = True
+    if first_this_minute:
         ClientKey.objects.filter(pk=client_key_id).update(last_used_at=timezone.now())
 
 

@@ -73,3 +73,23 @@ def test_json_nested_100000_levels_is_a_bad_request(api):
                            HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 400
     _assert_json_answer(response)
+
+
+def test_whatever_fails_inside_the_api_answers_json_503(api, monkeypatch):
+    from django.db import OperationalError
+
+    from apps.tokens import services
+
+    def database_down(**kwargs):
+        raise OperationalError("connection refused")
+
+    client, key = api
+    monkeypatch.setattr(services, "token_current", database_down)
+    monkeypatch.setattr(services, "token_refresh", database_down)
+    for response in (client.get("/api/v1/tokens/feishu-main", HTTP_AUTHORIZATION=f"Bearer {key}"),
+                     client.post("/api/v1/tokens/feishu-main/refresh", "",
+                                 content_type="application/json",
+                                 HTTP_AUTHORIZATION=f"Bearer {key}")):
+        assert response.status_code == 503
+        _assert_json_answer(response)
+        assert response["Retry-After"] and response.json()["error"]["code"] == "unavailable"
