@@ -14,7 +14,6 @@ import requests
 
 from apps.tokens.services import token_current
 from tests.helpers import free_port
-from tests.tokens.conftest import client_key, token_credential  # noqa: F401 - fixtures
 
 from .conftest import procfile_web, wait_for
 
