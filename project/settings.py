@@ -264,6 +264,9 @@ TOKEN_SCAN_INTERVAL = env.float("TOKEN_SCAN_INTERVAL", default=60.0)
 TOKEN_FETCH_TIMEOUT = env.float("TOKEN_FETCH_TIMEOUT", default=15.0)
 TOKEN_LEASE_SECONDS = env.int("TOKEN_LEASE_SECONDS", default=30)  # > fetch timeout
 TOKEN_WAIT_POLL = env.float("TOKEN_WAIT_POLL", default=0.05)
+# How long a request waits for another caller's fetch: well inside the web server's worker
+# timeout (the Procfile's --timeout 60), so a slow platform never gets web workers killed.
+TOKEN_WAIT_MAX = env.float("TOKEN_WAIT_MAX", default=20.0)
 TOKEN_BACKOFF_BASE = env.float("TOKEN_BACKOFF_BASE", default=5.0)
 TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
 TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute

@@ -10,16 +10,16 @@ from apps.vault.models import Credential
 from .models import AccessToken
 
 
-def credentials_due(now: datetime) -> list[int]:
-    """Ids of credentials whose token should be fetched now: due rows (indexed on refresh_at),
-    plus token-using credentials that have never had a row."""
-    due = list(AccessToken.objects.due_for_refresh(now)
+def credentials_due(until: datetime) -> list[tuple[int, datetime | None]]:
+    """(credential id, planned refresh time) of tokens to fetch by `until`: due rows (indexed
+    on refresh_at), plus token-using credentials that never had a row (None: now)."""
+    due = list(AccessToken.objects.due_for_refresh(until)
                .exclude(blocked_reason="credential",
                         credential__updated_at__lte=F("last_error_at"))
-               .values_list("credential_id", flat=True))
+               .values_list("credential_id", "refresh_at"))
     fresh = (Credential.objects.alive().filter(enabled=True, access_token__isnull=True)
              .only("pk", "provider", "public_values"))
-    due += [c.pk for c in fresh if c.platform.uses_token_for(c.public_values)]
+    due += [(c.pk, None) for c in fresh if c.platform.uses_token_for(c.public_values)]
     return due
 
 

@@ -142,14 +142,17 @@ def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
 
 
 def token_refresh(*, credential_id: int, rejected_token: str | None = None, force: bool = False,
-                  reason: str = "scheduled", actor: Actor | None = None) -> AccessToken:
+                  reason: str = "scheduled", actor: Actor | None = None,
+                  wait: bool = True) -> AccessToken:
     """Make sure the credential has a current token, fetching upstream only when needed.
 
     - `rejected_token`: a caller saw this token rejected; fetch only if it is still current.
     - `force`: fetch even when the current token is not yet due ("refresh now").
     - otherwise fetch when there is no valid token or its planned refresh time has come.
+    - `wait=False` (a scheduled task): when another caller holds the lease, return at once
+      rather than hold a worker thread; the next scan looks again.
     """
-    deadline = time.monotonic() + settings.TOKEN_LEASE_SECONDS + 5
+    deadline = time.monotonic() + min(settings.TOKEN_LEASE_SECONDS + 5, settings.TOKEN_WAIT_MAX)
     owner = _owner()
     while True:
         row, now = _row(credential_id), timezone.now()
@@ -178,6 +181,8 @@ def token_refresh(*, credential_id: int, rejected_token: str | None = None, forc
                    .update(lease_owner=owner, lease_until=now + _lease()))
         if claimed:
             break
+        if not wait:
+            return row
         fresher = _wait_for(row.pk, row.version, deadline)
         if fresher is not None and is_valid(fresher, timezone.now()):
             return fresher  # shared the other caller's fetch

@@ -21,6 +21,10 @@ from apps.vault.services import credential_update
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _due_ids(until):
+    return [pk for pk, _planned in credentials_due(until)]
+
+
 def test_fifty_concurrent_refreshes_share_one_upstream_fetch(live_server, token_credential,
                                                              client_key):
     credential, app = token_credential(slug="feishu-fifty", reissue_window=7201)
@@ -59,7 +63,7 @@ def test_upstream_5xx_keeps_serving_the_old_token_and_backs_off(live_server, tok
     assert failure.details["problem"] == "html" or failure.details["code"] is None
     # Scheduled refreshes wait for the back-off instead of hammering the platform.
     AccessToken.objects.filter(pk=row.pk).update(refresh_at=timezone.now())
-    assert credential.pk not in credentials_due(timezone.now())
+    assert credential.pk not in _due_ids(timezone.now())
     SandboxFault.objects.all().delete()
     AccessToken.objects.filter(pk=row.pk).update(retry_at=timezone.now())
     assert token_refresh(credential_id=credential.pk, reason="scheduled").version == 2
@@ -90,7 +94,7 @@ def test_wrong_secret_stops_retrying_until_the_credential_changes(live_server, t
     row = AccessToken.objects.get(credential=credential)
     assert row.blocked_reason == "credential" and row.last_error["code"] == "10015"
     AccessToken.objects.filter(pk=row.pk).update(refresh_at=timezone.now())
-    assert credential.pk not in credentials_due(timezone.now() + timedelta(hours=3))
+    assert credential.pk not in _due_ids(timezone.now() + timedelta(hours=3))
     with pytest.raises(TokenUnavailable):
         token_refresh(credential_id=credential.pk, reason="scheduled")
     assert fetches("feishu", app.app_id) == 1
@@ -99,7 +103,7 @@ def test_wrong_secret_stops_retrying_until_the_credential_changes(live_server, t
     time.sleep(0.01)
     credential_update(credential=credential, by=None, changes={}, public=credential.public_values,
                       secrets={"app_secret": app_secret("feishu", app.app_id)})
-    assert credential.pk in credentials_due(timezone.now())
+    assert credential.pk in _due_ids(timezone.now())
     assert token_refresh(credential_id=credential.pk, reason="scheduled").version == 1
 
 
@@ -146,9 +150,9 @@ def test_scan_finds_new_and_due_credentials_only(live_server, token_credential):
     token_refresh(credential_id=done.pk, reason="on_demand")
     static, _ = token_credential("flashduty", slug="static")
     now = timezone.now()
-    assert set(credentials_due(now)) == {fresh.pk}
+    assert set(_due_ids(now)) == {fresh.pk}
     AccessToken.objects.filter(credential=done).update(refresh_at=now)
-    assert set(credentials_due(now)) == {fresh.pk, done.pk}
+    assert set(_due_ids(now)) == {fresh.pk, done.pk}
 
 
 def test_refresh_is_planned_before_expiry_with_jitter():
@@ -163,3 +167,35 @@ def test_refresh_is_planned_before_expiry_with_jitter():
         assert 1500 <= remaining <= 1800  # inside Feishu's 30-minute reissue window
     short = plan_refresh(policy, now, 30)
     assert 21 <= (short - now).total_seconds() <= 22.5
+
+
+def test_the_scan_enqueues_each_refresh_at_its_own_planned_time(live_server, token_credential,
+                                                               monkeypatch, settings):
+    """A scan interval coarser than the jitter must not bunch refreshes together: the scan
+    looks one interval ahead and hands each refresh its own planned time."""
+    settings.TOKEN_SCAN_INTERVAL = 60.0
+    now = timezone.now()
+    planned = {}
+    for n in range(4):
+        credential, _ = token_credential(slug=f"fs-jitter-{n}")
+        token_current(credential=credential)
+        planned[credential.pk] = now + timedelta(seconds=10 + 11 * n)
+        AccessToken.objects.filter(credential=credential).update(
+            refresh_at=planned[credential.pk])
+    queued = {}
+    monkeypatch.setattr(tasks.refresh, "apply_async",
+                        lambda args, eta: queued.__setitem__(args[0], eta))
+    tasks.scan_due()
+    assert queued == planned  # each at its own time inside the coming interval
+
+
+def test_a_scheduled_refresh_does_not_wait_for_another_callers_fetch(live_server,
+                                                                    token_credential):
+    credential, _ = token_credential(slug="fs-nowait")
+    row = token_current(credential=credential).row
+    AccessToken.objects.filter(pk=row.pk).update(
+        lease_owner="someone-else", lease_until=timezone.now() + timedelta(seconds=30),
+        refresh_at=timezone.now() - timedelta(seconds=1))
+    started = time.monotonic()
+    token_refresh(credential_id=credential.pk, reason="scheduled", wait=False)
+    assert time.monotonic() - started < 1  # back at once; the next scan looks again

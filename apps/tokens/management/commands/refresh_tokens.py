@@ -25,7 +25,7 @@ class Command(BaseCommand):
             ids = [c.pk for c in Credential.objects.alive().filter(enabled=True)
                    if c.platform.uses_token_for(c.public_values)]
         else:
-            ids = credentials_due(timezone.now())
+            ids = [pk for pk, _planned in credentials_due(timezone.now())]
         for pk in ids:
             try:
                 row = token_refresh(credential_id=pk, force=force, reason="manual")
