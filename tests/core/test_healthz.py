@@ -54,3 +54,21 @@ def test_unreachable_broker_is_named_without_leaking_its_url(client, settings):
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
     assert b"hunter2-broker" not in response.content
+
+
+def test_a_database_outage_blames_the_database_not_the_worker_or_beat(client, monkeypatch):
+    from django.db import OperationalError
+
+    from apps.core import health
+
+    _beat("worker", 1)
+    _beat("beat", 1)
+
+    def down() -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "_database", down)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database"]
+    assert "unknown" in response.json()["checks"]["worker"]["error"]
