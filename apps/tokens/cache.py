@@ -184,6 +184,11 @@ def handout_key(minute: int, client_key_id: int, credential_id: int) -> str:
     return f"zk:ho:{minute}:{client_key_id}:{credential_id}"
 
 
+def moved_key(minute: int) -> str:
+    """Set once the audit task has moved the minute's hand-out counts into the database."""
+    return f"zk:ho:moved:{minute}"
+
+
 def rate_key(client_key_id: int, minute: int) -> str:
     return f"zk:api:rl:{client_key_id}:{minute}"
 
@@ -197,7 +202,8 @@ def ledger() -> Ledger:
                     backend.make_key(handout_key(minute, client_key_id, credential_id)),
                     backend.make_key(rate_key(client_key_id, minute)))
 
-        return Ledger(Path(settings.TOKEN_LEDGER_DIR), client=redis_client, keys=keys)
+        return Ledger(Path(settings.TOKEN_LEDGER_DIR), client=redis_client, keys=keys,
+                      moved_key=lambda minute: backend.make_key(moved_key(minute)))
 
     return _per_process("ledger", make)
 

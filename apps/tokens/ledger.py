@@ -11,6 +11,11 @@ Flushing is idempotent: a Lua script adds only what the slot holds beyond what R
 recorded for it, so a flush repeated after a crash, or by two adopters at once, adds nothing
 twice.
 
+No count is freed before it is durable: a slot of a finished minute is kept until the audit
+task has moved that minute into the database (it marks the minute moved in Redis), and
+until then the slot is sent again every RESEND_INTERVAL. The script adds nothing while Redis
+has it; if Redis restarted empty, the slot's marker is gone and the whole count goes back.
+
 The same flush returns the key's request count in the current rate window, which the API
 compares, together with what this process has not flushed yet, against the per-key limit:
 across processes a key can exceed its limit by what they counted in one FLUSH_INTERVAL.
@@ -37,6 +42,7 @@ SLOT = struct.Struct("<IIII")  # client key id, credential id, minute, count
 SLOTS = 16384  # distinct (client key, credential, minute) a process counts in ~2 minutes
 FLUSH_INTERVAL = float(os.environ.get("TOKEN_LEDGER_FLUSH_SECONDS", "0.1"))
 ADOPT_INTERVAL = 5.0
+RESEND_INTERVAL = float(os.environ.get("TOKEN_LEDGER_RESEND_SECONDS", "2"))
 MARKER_TTL = 7200
 
 # KEYS: the slot's marker (what Redis holds of it), hand-out counter, rate window. ARGV: the
@@ -57,10 +63,13 @@ return tonumber(redis.call('GET', KEYS[3]) or '0')
 
 class Ledger:
     def __init__(self, directory: Path, *, client: Callable[[], object],
-                 keys: Callable[[str, int, int, int], tuple[str, str, str]]):
+                 keys: Callable[[str, int, int, int], tuple[str, str, str]],
+                 moved_key: Callable[[int], str] | None = None):
         self._dir = directory
         self._client = client  # a redis-py client for the cache's Redis
         self._keys = keys  # (file, key id, credential id, minute) -> the script's KEYS
+        self._moved_key = moved_key  # minute -> the key the audit task sets once it moved it
+        self._resent = 0.0
         self._lock = threading.Lock()  # the counts
         self._flushing = threading.Lock()  # one flush at a time
         self._pid = 0
@@ -136,31 +145,48 @@ class Ledger:
             self._flush()
 
     def _flush(self) -> None:
+        resend = time.monotonic() - self._resent >= RESEND_INTERVAL
         with self._lock:
             due = [(key, slot, self._counts[slot]) for key, slot in self._slots.items()
-                   if self._counts[slot] != self._flushed[slot]]
+                   if self._counts[slot] != self._flushed[slot] or
+                   (resend and self._counts[slot])]
+        if resend:
+            self._resent = time.monotonic()
         if due:
             windows = self._send(self._name, [(*key, count) for key, _, count in due])
             with self._lock:
                 for ((key_id, _, minute), slot, count), window in zip(due, windows,
                                                                      strict=True):
                     pending = (key_id, minute)
-                    self._unflushed[pending] -= count - self._flushed[slot]
-                    if not self._unflushed[pending]:
-                        del self._unflushed[pending]
+                    if count != self._flushed[slot]:  # a resent slot has nothing pending
+                        self._unflushed[pending] -= count - self._flushed[slot]
+                        if not self._unflushed[pending]:
+                            del self._unflushed[pending]
                     self._flushed[slot] = count
                     self._windows[key_id] = (minute, window)
-        self._free_finished()
+        if resend:  # a Redis look-up: at the resend pace, not every flush
+            self._free_finished()
 
     def _free_finished(self) -> None:
         done = int(time.time() // 60) - 1
         with self._lock:
+            finished = {key[2] for key, slot in self._slots.items()
+                        if key[2] < done and self._counts[slot] == self._flushed[slot]}
+        moved = self._moved(sorted(finished)) if finished else set()
+        with self._lock:
             for key, slot in list(self._slots.items()):
-                if key[2] < done and self._counts[slot] == self._flushed[slot]:
+                if key[2] in moved and self._counts[slot] == self._flushed[slot]:
                     del self._slots[key]
                     SLOT.pack_into(self._map, slot * SLOT.size, 0, 0, 0, 0)
                     self._counts[slot] = self._flushed[slot] = 0
                     self._free.append(slot)
+
+    def _moved(self, minutes: list[int]) -> set[int]:
+        """The minutes the audit task has moved into the database (durable: free them)."""
+        if self._moved_key is None:
+            return set(minutes)
+        marks = self._client().mget([self._moved_key(m) for m in minutes])
+        return {m for m, mark in zip(minutes, marks, strict=True) if mark is not None}
 
     def _send(self, name: str, rows: list[tuple[int, int, int, int]]) -> list[int]:
         client = self._client()

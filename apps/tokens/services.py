@@ -354,6 +354,9 @@ def _handouts_from_cache(before: datetime) -> None:
                     Q(last_used_at__isnull=True) | Q(last_used_at__lt=used)).update(
                     last_used_at=used)
             cache.delete(cache_key)
+        # The minute is in the database now: the web processes' ledgers may free its slots
+        # (until they see this, they keep them and send them again).
+        cache.set(token_cache.moved_key(minute), 1, 7200)
 
 
 def handouts_audit(*, before: datetime) -> int:

@@ -94,6 +94,31 @@ def test_a_flush_adds_each_count_once(tmp_path):
     assert not list(tmp_path.glob("*.ledger"))  # flushed and gone
 
 
+def test_a_count_is_kept_until_its_minute_is_in_the_database(tmp_path, monkeypatch):
+    """Redis restarted empty between a flush and the audit task's move: the ledger still
+    holds the finished minute's slots, sends them again whole, and frees them only once the
+    task marked the minute moved."""
+    from apps.tokens import ledger as module
+
+    _raw().flushdb()
+    monkeypatch.setattr(module, "RESEND_INTERVAL", 0)
+    ledger = _ledger(tmp_path, moved_key=lambda minute: f"t:moved:{minute}")
+    for _ in range(3):
+        ledger.count(1, 2, 100)
+    ledger.flush()
+    assert int(_raw().get("t:ho:1:2:100")) == 3
+    _raw().flushdb()  # Redis restarted empty before the minute was moved
+    ledger.flush()
+    assert int(_raw().get("t:ho:1:2:100")) == 3  # back, whole
+    ledger.flush()
+    assert int(_raw().get("t:ho:1:2:100")) == 3  # and only once
+    assert ledger._slots  # not durable yet: kept
+    _raw().set("t:moved:100", 1)  # the audit task moved minute 100 into the database
+    ledger.flush()
+    assert not ledger._slots
+    ledger.close()
+
+
 CHILD = """
 import os, signal, sys, time
 import django
