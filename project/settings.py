@@ -113,6 +113,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The role that owns the tables and runs migrations (`manage.py release`), when it is not the
+# application's own: then the application cannot disable the audit log's triggers.
+if env.str("MIGRATION_DATABASE_URL", default=""):
+    DATABASES["migrate"] = env.db("MIGRATION_DATABASE_URL")
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://zhongkong")}
 
 # --- Auth -------------------------------------------------------------------------------

@@ -76,3 +76,19 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events cannot be deleted")
+
+
+class AuditCheckpoint(models.Model):
+    """The chain's head as a verification found it (sequence number and hash). Deleting the
+    newest events cannot rewind it: like the events it is append-only (a PostgreSQL trigger
+    refuses UPDATE, DELETE and TRUNCATE), so a later verification sees the head go back."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq}"

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditCheckpoint, AuditEvent
 
 from .context import current_request_meta
 
@@ -172,8 +172,13 @@ class ChainReport:
         return f"audit chain broken at event #{self.bad_seq}: {self.reason}"
 
 
-def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
-    """Walk every event in order; report the first one whose position, link or hash is wrong."""
+def verify_chain(*, chunk_size: int = 2000, checkpoint: bool = True) -> ChainReport:
+    """Walk every event in order; report the first one whose position, link or hash is wrong,
+    or a head that went back behind a checkpoint (the newest events deleted). An intact chain
+    gets a new checkpoint of its head (`checkpoint=False`: only look)."""
+    anchors = {}
+    for anchor in AuditCheckpoint.objects.order_by("seq", "id"):
+        anchors.setdefault(anchor.seq, anchor)
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
     for event in AuditEvent.objects.in_chain_order().iterator(chunk_size=chunk_size):
         if event.seq != expected_seq:
@@ -185,5 +190,19 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
                                "previous hash does not match the event before it")
         if not hmac.compare_digest(compute_hash(event), event.hash):
             return ChainReport(False, checked, event.seq, "content does not match its hash")
+        anchor = anchors.get(event.seq)
+        if anchor is not None and not hmac.compare_digest(anchor.hash, event.hash):
+            when = anchor.created_at.strftime("%Y-%m-%d %H:%M")
+            return ChainReport(False, checked, event.seq,
+                               f"differs from the checkpoint of {when} (the chain was "
+                               "rewritten from here)")
         expected_seq, expected_prev, checked = event.seq + 1, event.hash, checked + 1
+    head = max(anchors, default=0)
+    if head >= expected_seq:
+        when = anchors[head].created_at.strftime("%Y-%m-%d %H:%M")
+        return ChainReport(False, checked, expected_seq,
+                           f"missing: a verification on {when} saw the chain reach #{head}; "
+                           "the newest events were deleted")
+    if checkpoint and checked:
+        AuditCheckpoint.objects.create(seq=expected_seq - 1, hash=expected_prev)
     return ChainReport(True, checked)

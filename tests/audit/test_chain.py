@@ -104,3 +104,36 @@ def test_tampering_is_found_and_named(tamper, bad_seq, reason):
     with pytest.raises(CommandError, match=f"event #{bad_seq}") as excinfo:
         call_command("verify_audit")
     assert excinfo.value.returncode == 2
+
+
+def test_deleting_the_newest_events_is_found_after_a_verification():
+    _seed(5)
+    assert verify_chain().ok  # leaves a checkpoint of the head, #5
+    _as_superuser_without_trigger("DELETE FROM audit_auditevent WHERE seq >= 4")
+    report = verify_chain()
+    assert not report.ok and report.bad_seq == 4 and "newest events were deleted" in \
+        report.reason
+    with pytest.raises(CommandError, match="event #4"):
+        call_command("verify_audit")
+
+
+def test_a_rewritten_head_is_found_against_its_checkpoint():
+    _seed(3)
+    assert verify_chain().ok
+    _as_superuser_without_trigger("DELETE FROM audit_auditevent WHERE seq = 3")
+    record(action="test.forged", actor=Actor.system())  # a valid-looking new #3
+    report = verify_chain()
+    assert not report.ok and report.bad_seq == 3 and "checkpoint" in report.reason
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+@pytest.mark.parametrize("sql", ["TRUNCATE audit_auditevent",
+                                 "TRUNCATE audit_auditcheckpoint",
+                                 "DELETE FROM audit_auditcheckpoint",
+                                 "UPDATE audit_auditcheckpoint SET seq = 0"])
+def test_truncate_and_checkpoint_changes_are_refused(sql):
+    _seed(2)
+    assert verify_chain().ok
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+            connection.cursor() as cursor:
+        cursor.execute(sql)
