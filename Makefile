@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test bench lint lock messages check-deploy clean
+.PHONY: run dev test bench lint lock messages check-deploy clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ run: $(VENV)/.runtime .env
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py bootstrap
 	$(PY) manage.py runall --port $(PORT)
+
+## dev: development mode: DEBUG on, Django's autoreloading server, worker, beat and the sandbox
+dev: $(VENV)/.runtime .env
+	mkdir -p var
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py bootstrap
+	DEBUG=true $(PY) manage.py runall --port $(PORT) --dev
 
 ## test: install and run the whole suite (needs the local PostgreSQL and Redis; .ci/run starts them)
 test: $(VENV)/.dev

@@ -272,6 +272,10 @@ TOKEN_WAIT_POLL = env.float("TOKEN_WAIT_POLL", default=0.05)
 # How long a request waits for another caller's fetch: well inside the web server's worker
 # timeout (the Procfile's --timeout 60), so a slow platform never gets web workers killed.
 TOKEN_WAIT_MAX = env.float("TOKEN_WAIT_MAX", default=20.0)
+# How many requests of one process may wait for another caller's fetch at once; the others
+# answer 503 with Retry-After at once, so a hanging platform never takes every thread (the
+# Procfile's web processes have 8 threads each).
+TOKEN_MAX_WAITERS = env.int("TOKEN_MAX_WAITERS", default=6)
 TOKEN_BACKOFF_BASE = env.float("TOKEN_BACKOFF_BASE", default=5.0)
 TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
 TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute

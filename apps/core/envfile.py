@@ -15,7 +15,7 @@ TEMPLATE = """\
 # Written by `make run` for this machine only. Never commit it (it is in .gitignore).
 # Production mode (no debug pages), served over plain http on this machine's loopback;
 # behind a TLS proxy turn the SECURE_* and *_COOKIE_SECURE settings back on (their defaults).
-# Development mode is the opt-in: DEBUG=true.
+# Development mode is the opt-in: `make dev`.
 DEBUG=false
 SECURE_SSL_REDIRECT=false
 SESSION_COOKIE_SECURE=false

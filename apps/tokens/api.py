@@ -33,7 +33,8 @@ SAFETY = services.SAFETY.total_seconds()
 STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "rate_limited": 429,
           "upstream_failed": 502, "credential_invalid": 502, "quota_exhausted": 503,
           "backing_off": 503, "blocked": 503, "quota": 503, "refresh_timeout": 503,
-          "disabled": 503, "bad_request": 400, "unavailable": 503}
+          "disabled": 503, "bad_request": 400, "unavailable": 503,
+          "refresh_in_progress": 503}
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:

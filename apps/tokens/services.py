@@ -104,7 +104,8 @@ def _serve_or_raise(row: AccessToken, now: datetime, code: str, message: str) ->
         return row
     retry = (row.retry_at or row.blocked_until)
     raise TokenUnavailable(code, message, retry_after=(retry - now).total_seconds()
-                           if retry and retry > now else None)
+                           if retry and retry > now else
+                           1.0 if code == "refresh_in_progress" else None)
 
 
 def _serve_unless_rejected(row: AccessToken, now: datetime, code: str, message: str,
@@ -126,6 +127,18 @@ def _serve_unless_rejected(row: AccessToken, now: datetime, code: str, message: 
     raise TokenUnavailable(code, message, decoded=decoded,
                            retry_after=(retry - now).total_seconds()
                            if retry and retry > now else 5.0)
+
+
+_WAITERS: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+def _waiters() -> threading.BoundedSemaphore:
+    """The process's places for requests waiting on another caller's fetch."""
+    global _WAITERS
+    size = settings.TOKEN_MAX_WAITERS
+    if _WAITERS is None or _WAITERS[0] != size:
+        _WAITERS = (size, threading.BoundedSemaphore(size))
+    return _WAITERS[1]
 
 
 def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
@@ -183,7 +196,15 @@ def token_refresh(*, credential_id: int, rejected_token: str | None = None, forc
             break
         if not wait:
             return row
-        fresher = _wait_for(row.pk, row.version, deadline)
+        if not _waiters().acquire(blocking=False):
+            return _serve_unless_rejected(
+                row, timezone.now(), "refresh_in_progress",
+                "a fetch of this token is in progress; retry shortly",
+                rejected_token is not None and row.value() == rejected_token)
+        try:
+            fresher = _wait_for(row.pk, row.version, deadline)
+        finally:
+            _waiters().release()
         if fresher is not None and is_valid(fresher, timezone.now()):
             return fresher  # shared the other caller's fetch
     fetched = _fetch(row, owner, reason=reason, actor=actor)

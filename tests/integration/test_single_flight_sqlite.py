@@ -24,7 +24,8 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
            "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"),
            "SITE_URL": f"http://127.0.0.1:{port}", "ALLOWED_HOSTS": "127.0.0.1",
-           "TOKEN_WAIT_POLL": "0.05", "SANDBOX_ORIGIN_PORT": str(free_port())}
+           "TOKEN_WAIT_POLL": "0.05", "SANDBOX_ORIGIN_PORT": str(free_port()),
+           "TOKEN_MAX_WAITERS": "64"}
     (tmp_path / "var").mkdir()
 
     def manage(*args: str) -> str:

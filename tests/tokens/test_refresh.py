@@ -26,7 +26,8 @@ def _due_ids(until):
 
 
 def test_fifty_concurrent_refreshes_share_one_upstream_fetch(live_server, token_credential,
-                                                             client_key):
+                                                             client_key, settings):
+    settings.TOKEN_MAX_WAITERS = 64  # all fifty wait here (the live server has the threads)
     credential, app = token_credential(slug="feishu-fifty", reissue_window=7201)
     _, key = client_key(credential)
     first = token_current(credential=credential)

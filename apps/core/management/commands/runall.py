@@ -17,8 +17,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--dev", action="store_true",
+                            help="Django's autoreloading development server instead of gunicorn")
 
-    def handle(self, *args, port: str, host: str, **options) -> None:
+    def handle(self, *args, port: str, host: str, dev: bool = False, **options) -> None:
         python = sys.executable
         commands = {
             # The production server, as on a real host (the Procfile's web line, sized small).
@@ -30,6 +32,8 @@ class Command(BaseCommand):
                        "-n", "embedded@%h"],
             "beat": [python, "-m", "celery", "-A", "project", "beat", "-l", "info"],
         }
+        if dev:
+            commands["web"] = [python, "manage.py", "runserver", f"{host}:{port}"]
         if settings.SANDBOX_ENABLED:  # each emulated platform at an origin of its own
             commands["sandbox"] = [python, "manage.py", "sandbox_origins"]
         call_command("collectstatic", interactive=False, verbosity=0)  # whitenoise serves them
