@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from tests.helpers import free_port
 
@@ -73,6 +75,17 @@ def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
         with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - our own
             body, headers = json.loads(reply.read()), reply.headers
         assert body["code"] in (10003, 10014) and "X-Request-ID" not in headers
+        # The token API under 200 concurrent business servers: no error.
+        key = subprocess.run([*manage, "client_key", "create", "--name", "load",
+                              "--credential", "demo-feishu"], cwd=ROOT, env=env, check=True,
+                             capture_output=True, text=True).stdout.strip()
+        api = f"{base}/api/v1/tokens/demo-feishu"
+        auth = {"Authorization": f"Bearer {key}"}
+        assert requests.get(api, headers=auth, timeout=30).status_code == 200
+        with ThreadPoolExecutor(max_workers=200) as pool:
+            codes = list(pool.map(lambda _: requests.get(api, headers=auth,
+                                                         timeout=30).status_code, range(200)))
+        assert codes == [200] * 200, sorted(set(codes))
     finally:
         proc.send_signal(signal.SIGINT)
         try:

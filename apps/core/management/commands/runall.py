@@ -25,7 +25,7 @@ class Command(BaseCommand):
         commands = {
             # The production server, as on a real host (the Procfile's web line, sized small).
             "web": [python, "-m", "gunicorn", "project.wsgi", "--bind", f"{host}:{port}",
-                    "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--threads", "4",
+                    "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--threads", "8",
                     "--timeout", "60", "--access-logfile", "-"],
             "worker": [python, "-m", "celery", "-A", "project", "worker", "-l", "info",
                        "-P", "threads", "-c", "4", "--without-gossip", "--without-mingle",
