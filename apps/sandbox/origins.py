@@ -14,9 +14,9 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
-from django.core.handlers.exception import convert_exception_to_response
-from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
+
+from apps.core.handlers import LeanHandler
 
 # The order fixes each platform's port: SANDBOX_ORIGIN_PORT + index.
 PLATFORMS = ("feishu", "feishu_project", "flashduty", "freelog", "itrigger", "wechat", "wecom",
@@ -31,23 +31,9 @@ def origin_url(provider: str, host: str | None = None, base_port: int | None = N
     return f"http://{host or settings.SANDBOX_ORIGIN_HOST}:{origin_port(provider, base_port)}"
 
 
-class PlatformOrigin(WSGIHandler):
-    """Django's WSGI handler for one platform's emulator: its URL patterns at the root and
-    none of the project's middleware."""
-
-    def __init__(self, provider: str) -> None:
-        self.urlconf = f"apps.sandbox.platforms.{provider}"
-        super().__init__()
-
-    def load_middleware(self, is_async: bool = False) -> None:
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        self._middleware_chain = convert_exception_to_response(self._get_response)
-
-    def get_response(self, request):
-        request.urlconf = self.urlconf
-        return super().get_response(request)
+def platform_origin(provider: str) -> LeanHandler:
+    """Django for one platform's emulator: its URL patterns at the root, no middleware."""
+    return LeanHandler(urlconf=f"apps.sandbox.platforms.{provider}")
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -78,7 +64,7 @@ def start(host: str, base_port: int, providers: tuple[str, ...] = PLATFORMS
     servers = {}
     for provider in providers:
         port = base_port + PLATFORMS.index(provider) if base_port else 0
-        server = make_server(host, port, _ClosingDb(PlatformOrigin(provider)),
+        server = make_server(host, port, _ClosingDb(platform_origin(provider)),
                              server_class=_Server, handler_class=_Quiet)
         threading.Thread(target=server.serve_forever, name=f"sandbox-{provider}",
                          daemon=True).start()
