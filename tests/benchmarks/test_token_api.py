@@ -15,7 +15,7 @@ from .conftest import save, wrk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROUNDS, ROUND = 4, 5  # seconds each, alternating bare view and token API
+ROUNDS, ROUND = 3, 5  # seconds each, interleaving the targets
 
 
 def _total(runs: list[dict]) -> dict:
@@ -25,30 +25,44 @@ def _total(runs: list[dict]) -> dict:
             "errors": sum(r["errors"] for r in runs)}
 
 
-def test_token_api_against_a_bare_view():
-    port = free_port()
+def _measure(port: int, key: str, *, sync: bool) -> tuple[dict, str]:
     base = f"http://127.0.0.1:{port}"
-    credential = feishu_sandbox_credential(base, "bench")
+    headers = {"Authorization": f"Bearer {key}"}
+    targets = {"plain": (f"{base}/bench/plain", None), "bare": (f"{base}/bench/bare", None),
+               "token_api": (f"{base}/api/v1/tokens/bench", headers)}
+    with procfile_web(port, sync=sync, TOKEN_API_RATE_LIMIT="100000000") as (_, command):
+        assert requests.get(targets["token_api"][0], headers=headers, timeout=10).ok
+        for url, extra in targets.values():  # warm up every worker
+            wrk(url, seconds=2, connections=32, headers=extra)
+        # Interleaved rounds, so that a slow moment of the machine falls on every target.
+        rounds = [{name: wrk(url, seconds=ROUND, connections=32, headers=extra)
+                   for name, (url, extra) in targets.items()} for _ in range(ROUNDS)]
+    return {name: _total([r[name] for r in rounds]) | {
+        "rounds": [r[name]["requests_per_s"] for r in rounds]} for name in targets}, \
+        " ".join(command)
+
+
+def test_token_api_against_plain_and_bare_views():
+    """The token API against a Django view with no middleware (`plain`) and one behind the
+    pages' full stack (`bare`), on the server the product ships (gunicorn, gthread) and on
+    gunicorn's sync workers, wrk -t2 -c32, rounds interleaved."""
+    port = free_port()
+    credential = feishu_sandbox_credential(f"http://127.0.0.1:{port}", "bench")
     _, key = client_key_create(name="bench", credentials=[credential])
-    with procfile_web(port, TOKEN_API_RATE_LIMIT="100000000") as (_, command):
-        token_current(credential=credential)  # the token exists: the API only reads
-        headers = {"Authorization": f"Bearer {key}"}
-        assert requests.get(f"{base}/api/v1/tokens/bench", headers=headers, timeout=10).ok
-        wrk(f"{base}/bench/bare", seconds=3)  # warm up every worker
-        wrk(f"{base}/api/v1/tokens/bench", seconds=3, headers=headers)
-        # Interleaved rounds, so that a slow moment of the machine falls on both.
-        rounds = [(wrk(f"{base}/bench/bare", seconds=ROUND),
-                   wrk(f"{base}/api/v1/tokens/bench", seconds=ROUND, headers=headers))
-                  for _ in range(ROUNDS)]
-    bare, api = (_total([r[i] for r in rounds]) for i in (0, 1))
-    ratio = api["requests_per_s"] / bare["requests_per_s"]
-    result = {"server": " ".join(command), "database": settings.DATABASES["default"]["ENGINE"],
-              "rounds": [{"bare": b["requests_per_s"], "token_api": a["requests_per_s"]}
-                         for b, a in rounds],
-              "bare": bare, "token_api": api, "ratio": round(ratio, 3)}
+    token_current(credential=credential)  # the token exists: the API only reads
+    shipped, command = _measure(port, key, sync=False)
+    sync, _ = _measure(port, key, sync=True)
+    api, plain = shipped["token_api"], shipped["plain"]
+    result = {"server": command, "database": settings.DATABASES["default"]["ENGINE"],
+              "shipped": shipped, "sync_workers": sync,
+              "api_vs_plain": round(api["requests_per_s"] / plain["requests_per_s"], 3),
+              "api_vs_sync_plain": round(api["requests_per_s"] /
+                                         sync["plain"]["requests_per_s"], 3)}
     save("token_api", result)
-    each = ", ".join(f"{a['requests_per_s'] / b['requests_per_s']:.0%}" for b, a in rounds)
-    print(f"\nbare view: {bare['requests_per_s']:.0f} req/s, p99 {bare['p99_ms']} ms")
-    print(f"token API: {api['requests_per_s']:.0f} req/s, p99 {api['p99_ms']} ms "
-          f"({ratio:.0%} of the bare view; rounds: {each})")
-    assert api["errors"] == 0 and bare["errors"] == 0
+    for label, found in (("shipped (gthread)", shipped), ("sync workers", sync)):
+        print(f"\n{label}: " + ", ".join(
+            f"{name} {found[name]['requests_per_s']:.0f} req/s p99 {found[name]['p99_ms']} ms"
+            for name in ("plain", "bare", "token_api")))
+    print(f"token API / plain view (shipped): {result['api_vs_plain']:.0%}; "
+          f"/ plain view under sync workers: {result['api_vs_sync_plain']:.0%}")
+    assert all(found[name]["errors"] == 0 for found in (shipped, sync) for name in found)

@@ -11,7 +11,14 @@ def bare(request):
     return JsonResponse({"ok": True})
 
 
+def plain(request):
+    """The same JSON from a Django view that nothing stands in front of (tests/benchmarks/
+    wsgi.py serves it without middleware)."""
+    return JsonResponse({"ok": True})
+
+
 urlpatterns = [
     path("bench/bare", bare),
+    path("bench/plain", plain),
     path("", include("project.urls")),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -53,12 +54,16 @@ test_database_url.__test__ = False
 
 
 @contextlib.contextmanager
-def procfile_web(port: int, **env: str):
+def procfile_web(port: int, *, sync: bool = False, **env: str):
     """The Procfile's production web command (gunicorn) on `port`, against the test
-    database, with the benchmark settings (their URL conf adds /bench/bare). Yields the
-    server process and its command."""
+    database, with the benchmark settings and application (they add /bench/bare, the full
+    middleware stack, and /bench/plain, none). `sync`: gunicorn's sync workers instead of
+    the Procfile's threads, for comparison. Yields the server process and its command."""
     procfile = (ROOT / "Procfile").read_text().splitlines()
     web = next(line for line in procfile if line.startswith("web:"))[4:].strip()
+    web = web.replace("project.wsgi", "tests.benchmarks.wsgi:application")
+    if sync:
+        web = re.sub(r"--worker-class \S+ --threads \d+ ", "", web)
     command = shlex.split(web.replace("${PORT:-8000}", str(port))
                           .replace("${WEB_CONCURRENCY:-4}", os.environ.get("WEB_CONCURRENCY",
                                                                            "4"))

@@ -57,6 +57,15 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
             except requests.RequestException:
                 return False
         assert wait_for(up, timeout=30)
+        origin = f"http://127.0.0.1:{env['SANDBOX_ORIGIN_PORT']}"
+
+        def origin_up():
+            try:
+                return requests.post(f"{origin}/open-apis/auth/v3/tenant_access_token/internal",
+                                     json={}, timeout=2).ok
+            except requests.RequestException:
+                return False
+        assert wait_for(origin_up, timeout=30)  # the Feishu emulator's own origin
         first = requests.get(f"{base}/api/v1/tokens/demo-feishu", headers=headers, timeout=30)
         assert first.status_code == 200, first.text
         manage("shell", "-c",
