@@ -164,3 +164,22 @@ def wait_for(predicate, timeout: float, interval: float = 0.5):
             return value
         time.sleep(interval)
     return predicate()
+
+
+def embedded(tmp_path: Path, **extra: str):
+    """A fresh embedded-default instance (SQLite and a `.env` under `tmp_path`), migrated:
+    (its environment, a `manage(*args) -> stdout` that fails the test on an error)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+           "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"), **extra}
+    (tmp_path / "var").mkdir()
+
+    def manage(*args: str) -> str:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    manage("migrate", "--no-input", "-v0")
+    return env, manage

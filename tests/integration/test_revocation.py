@@ -12,27 +12,14 @@ import requests
 
 from tests.helpers import free_port
 
-from .conftest import ROOT, wait_for
+from .conftest import ROOT, embedded, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_revoked_key_is_refused_at_once_by_every_worker(tmp_path):
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-           "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"),
-           "ALLOWED_HOSTS": "127.0.0.1", "SANDBOX_ENABLED": "false"}
-    (tmp_path / "var").mkdir()
-
-    def manage(*args: str) -> str:
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
-    manage("migrate", "--no-input", "-v0")
+    env, manage = embedded(tmp_path, ALLOWED_HOSTS="127.0.0.1", SANDBOX_ENABLED="false")
     # Disabled, so that the API answers without fetching a token from anywhere.
     manage("shell", "-c", "from apps.vault.services import credential_create; "
                           "credential_create(by=None, provider='feishu', name='fd', "

@@ -13,7 +13,7 @@ import requests
 
 from tests.helpers import free_port
 
-from .conftest import ROOT, wait_for
+from .conftest import ROOT, embedded, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -21,22 +21,9 @@ pytestmark = pytest.mark.integration
 
 def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-           "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"),
-           "SITE_URL": f"http://127.0.0.1:{port}", "ALLOWED_HOSTS": "127.0.0.1",
-           "TOKEN_WAIT_POLL": "0.05", "SANDBOX_ORIGIN_PORT": str(free_port()),
-           "TOKEN_MAX_WAITERS": "64"}
-    (tmp_path / "var").mkdir()
-
-    def manage(*args: str) -> str:
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
-    manage("migrate", "--no-input", "-v0")
+    env, manage = embedded(tmp_path, SITE_URL=f"http://127.0.0.1:{port}",
+                           ALLOWED_HOSTS="127.0.0.1", TOKEN_WAIT_POLL="0.05",
+                           SANDBOX_ORIGIN_PORT=str(free_port()), TOKEN_MAX_WAITERS="64")
     manage("bootstrap")
     key = manage("client_key", "create", "--name", "load", "--credential",
                  "demo-feishu").strip()
