@@ -95,3 +95,31 @@ def test_a_cap_is_reported_with_one_code_and_an_admin_can_override_it(
     from apps.audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="token.cap_reset", target_id="wx-cap").exists()
+
+
+def test_ten_token_lifetimes_of_outage_at_ten_requests_a_second(live_server, token_credential,
+                                                                 client_key, settings):
+    """The platform is down for ten token lifetimes while business servers ask ten times a
+    second: the attempts follow the backoff (a handful, not hundreds) and the daily cap is
+    charged with nothing they did not get."""
+    import time
+
+    settings.TOKEN_BACKOFF_BASE, settings.TOKEN_BACKOFF_MAX = 1.0, 60.0
+    credential, app = token_credential(slug="fs-long-outage", token_lifetime=2,
+                                       reissue_window=2)
+    _, key = client_key(credential)
+    token_current(credential=credential)
+    issued = AccessToken.objects.get(credential=credential).fetches_today
+    fault = _outage(remaining=10_000)
+    api = f"{live_server.url}/api/v1/tokens/fs-long-outage"
+    headers = {"Authorization": f"Bearer {key}"}
+    statuses, deadline = [], time.monotonic() + 20  # ten lifetimes of 2 s
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        statuses.append(requests.get(api, headers=headers, timeout=20).status_code)
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
+    attempts = _attempts(fault, 10_000)
+    assert len(statuses) >= 150 and set(statuses) <= {200, 502, 503}
+    # 1, 2, 4, 8, 16 s windows (each × 0.5–1.0): at most a handful of attempts in 20 s.
+    assert 2 <= attempts <= 10, attempts
+    assert AccessToken.objects.get(credential=credential).fetches_today == issued
