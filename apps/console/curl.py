@@ -128,8 +128,7 @@ def placeholders(provider: Provider, request: OutboundRequest) -> OutboundReques
 
 
 def as_curl(request: OutboundRequest) -> str:
-    query = "&".join(f"{k}={v}" for k, v in request.params)
-    url = request.url + (f"?{query}" if query else "")
+    url = request.full_url(safe="<>")  # placeholders stay readable
     lines = [f"curl -X {request.method} {shlex.quote(url)}"]
     lines += [f"  -H {shlex.quote(f'{k}: {v}')}" for k, v in request.headers.items()]
     if request.json is not None:

@@ -152,8 +152,7 @@ def redacted_decoded(decoded: Decoded, values: list[str]) -> Decoded:
 def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retried,
            spec: dict, values: list[str]) -> ConsoleCall:
     spec = redacted_spec(spec, values)
-    query = "&".join(f"{k}={v}" for k, v in authed.params)
-    url = authed.url + (f"?{query}" if query else "")
+    url = authed.full_url()
     body = json.dumps(authed.json, ensure_ascii=False) if authed.json is not None else ""
     # PostgreSQL text and jsonb refuse NUL: a platform's NUL bytes are kept as U+FFFD.
     response = sent.body[:STORED_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")

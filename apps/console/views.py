@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -108,7 +109,7 @@ def history(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     calls, next_before = history_page(request.user, before=int(before) if before.isdigit()
                                       else None, **filters)
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "console/history.html", {
         "calls": calls, "next_before": next_before, "filters": filters, "query": query,
         "platforms": PROVIDERS.values()})

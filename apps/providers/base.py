@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 # Bodies larger than this are not parsed (the console keeps and shows a prefix).
 MAX_DECODE_BYTES = 2 * 1024 * 1024
@@ -103,6 +103,11 @@ class OutboundRequest:
     @property
     def path(self) -> str:
         return urlsplit(self.url).path
+
+    def full_url(self, *, safe: str = "") -> str:
+        """The URL with its query parameters, each name and value URL-encoded (`safe`: the
+        characters left as they are, e.g. the brackets of an export's placeholders)."""
+        return self.url + (f"?{urlencode(self.params, safe=safe)}" if self.params else "")
 
     def header(self, name: str) -> str | None:
         lower = name.lower()

@@ -71,3 +71,16 @@ def test_secrets_may_come_from_files(tmp_path):
     result = _manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
                      **env)
     assert result.stdout.strip().splitlines()[-1] == "f" * 60, result.stderr
+
+
+def test_every_variable_the_settings_read_is_in_env_example():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    settings_py = (root / "project" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', settings_py))
+    read |= set(re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', settings_py))
+    example = (root / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.M))
+    assert read and read - listed == set()
