@@ -141,6 +141,8 @@ def _forget(key: str) -> None:
         cache.delete(key)
     except Exception:  # down: its entries expire within KEY_TTL / TOKEN_TTL when it returns
         logger.warning("the cache is unreachable; entry %s not deleted", key)
+    if on_redis():  # this process sees its own change at once (others: Redis's push)
+        near_cache().forget(caches["default"].make_key(key))
 
 
 def forget_client_key(key_hash: str) -> None:

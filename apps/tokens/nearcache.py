@@ -57,6 +57,12 @@ class NearCache:
             conn.read_response(push_request=True)
 
     # -- entries ----------------------------------------------------------------------------
+    def forget(self, key: str) -> None:
+        """This process changed the key itself: drop it now, without waiting for Redis's
+        push to come back over the tracking connection."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     def get_many(self, keys: list[str]) -> list[object | None]:
         """The cache's values for `keys` (None when absent), as shared read-only objects."""
         with self._lock:
