@@ -119,7 +119,7 @@ def test_ten_token_lifetimes_of_outage_at_ten_requests_a_second(live_server, tok
         statuses.append(requests.get(api, headers=headers, timeout=20).status_code)
         time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
     attempts = _attempts(fault, 10_000)
-    assert len(statuses) >= 150 and set(statuses) <= {200, 502, 503}
+    assert len(statuses) >= 100 and set(statuses) <= {200, 502, 503}
     # 1, 2, 4, 8, 16 s windows (each × 0.5–1.0): at most a handful of attempts in 20 s.
     assert 2 <= attempts <= 10, attempts
     assert AccessToken.objects.get(credential=credential).fetches_today == issued
