@@ -9,6 +9,7 @@ port stays as an alias."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.db import connections
 
 from apps.core.handlers import LeanHandler
+
+logger = logging.getLogger(__name__)
 
 # The order fixes each platform's port: SANDBOX_ORIGIN_PORT + index.
 PLATFORMS = ("feishu", "feishu_project", "flashduty", "freelog", "itrigger", "wechat", "wecom",
@@ -64,8 +67,12 @@ def start(host: str, base_port: int, providers: tuple[str, ...] = PLATFORMS
     servers = {}
     for provider in providers:
         port = base_port + PLATFORMS.index(provider) if base_port else 0
-        server = make_server(host, port, _ClosingDb(platform_origin(provider)),
-                             server_class=_Server, handler_class=_Quiet)
+        try:
+            server = make_server(host, port, _ClosingDb(platform_origin(provider)),
+                                 server_class=_Server, handler_class=_Quiet)
+        except OSError as exc:  # the port is taken: the other platforms still serve
+            logger.error("sandbox %s cannot listen on %s:%s: %s", provider, host, port, exc)
+            continue
         threading.Thread(target=server.serve_forever, name=f"sandbox-{provider}",
                          daemon=True).start()
         servers[provider] = server

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.helpers import free_port
+from tests.helpers import free_port, free_port_range
 
 from .conftest import ROOT, wait_for
 
@@ -33,10 +33,11 @@ def _get(url: str):
 
 
 def test_runall_serves_and_reports_worker_and_beat_alive(tmp_path):
-    port = free_port()
+    origins = free_port_range(8)
+    port = free_port(avoid=range(origins, origins + 8))
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VAR_DIR": str(tmp_path / "var"),
            "ENV_FILE": str(tmp_path / ".env"), "PYTHONPATH": str(ROOT), "PORT": str(port),
-           "SANDBOX_ORIGIN_PORT": str(free_port())}
+           "SANDBOX_ORIGIN_PORT": str(origins)}
     subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
                    env=env, check=True, capture_output=True)
     (tmp_path / "var").mkdir()

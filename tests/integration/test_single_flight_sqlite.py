@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.helpers import free_port
+from tests.helpers import free_port, free_port_range
 
 from .conftest import ROOT, embedded, wait_for
 
@@ -20,10 +20,11 @@ pytestmark = pytest.mark.integration
 
 
 def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
-    port = free_port()
+    origins = free_port_range(8)
+    port = free_port(avoid=range(origins, origins + 8))
     env, manage = embedded(tmp_path, SITE_URL=f"http://127.0.0.1:{port}",
                            ALLOWED_HOSTS="127.0.0.1", TOKEN_WAIT_POLL="0.05",
-                           SANDBOX_ORIGIN_PORT=str(free_port()), TOKEN_MAX_WAITERS="64")
+                           SANDBOX_ORIGIN_PORT=str(origins), TOKEN_MAX_WAITERS="64")
     manage("bootstrap")
     key = manage("client_key", "create", "--name", "load", "--credential",
                  "demo-feishu").strip()

@@ -17,7 +17,8 @@ class Command(BaseCommand):
             raise CommandError("SANDBOX_ENABLED is off: there is no sandbox to serve.")
         servers = start(settings.SANDBOX_ORIGIN_HOST, settings.SANDBOX_ORIGIN_PORT)
         for provider in PLATFORMS:
-            self.stdout.write(f"sandbox {provider:15} {origin_url(provider)}")
+            state = origin_url(provider) if provider in servers else "not served (port taken)"
+            self.stdout.write(f"sandbox {provider:15} {state}")
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         signal.signal(signal.SIGINT, lambda *_: stopped.set())
