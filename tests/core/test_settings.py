@@ -84,3 +84,14 @@ def test_every_variable_the_settings_read_is_in_env_example():
     example = (root / ".env.example").read_text()
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.M))
     assert read and read - listed == set()
+
+
+def test_manage_py_says_which_setting_is_missing(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, timeout=60,
+                          capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                               "ENV_FILE": str(tmp_path / "none.env")})
+    assert done.returncode == 1
+    assert "configuration error: Set the SECRET_KEY environment variable" in done.stderr
+    assert "Models aren't loaded" not in done.stderr
