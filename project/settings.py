@@ -269,8 +269,8 @@ TOKEN_SCAN_INTERVAL = env.float("TOKEN_SCAN_INTERVAL", default=60.0)
 TOKEN_FETCH_TIMEOUT = env.float("TOKEN_FETCH_TIMEOUT", default=15.0)
 TOKEN_LEASE_SECONDS = env.int("TOKEN_LEASE_SECONDS", default=30)  # > fetch timeout
 TOKEN_WAIT_POLL = env.float("TOKEN_WAIT_POLL", default=0.05)
-# How long a request waits for another caller's fetch: well inside the web server's worker
-# timeout (the Procfile's --timeout 60), so a slow platform never gets web workers killed.
+# How long a request waits for another caller's fetch: well inside the 30-60 s after which
+# load balancers and clients give up, so a slow platform never leaves a caller hanging.
 TOKEN_WAIT_MAX = env.float("TOKEN_WAIT_MAX", default=20.0)
 # How many requests of one process may wait for another caller's fetch at once; the others
 # answer 503 with Retry-After at once, so a hanging platform never takes every thread (the

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 
 from django.conf import settings
 from django.core.signals import request_finished
@@ -18,6 +18,11 @@ from apps.audit.context import RequestMeta, bind
 # An incoming id is honoured only when it looks like an id: no spaces, quotes or newlines
 # that could forge log lines, and not absurdly long.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
+
+
+def request_id(incoming: str) -> str:
+    """The caller's X-Request-ID when it looks like an id, else a new one (32 hex digits)."""
+    return incoming if _SANE_REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -38,10 +43,8 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
-        meta = RequestMeta(request_id, client_ip(request),
+        request.request_id = request_id(request.META.get("HTTP_X_REQUEST_ID", ""))
+        meta = RequestMeta(request.request_id, client_ip(request),
                            request.headers.get("User-Agent", "")[:256])
         request.audit_meta = meta
         # Bound until the response is closed (request_finished unbinds), so that Django's own
@@ -49,7 +52,7 @@ class RequestIDMiddleware:
         # still carry the id.
         bind(meta)
         response = self.get_response(request)
-        response["X-Request-ID"] = request_id
+        response["X-Request-ID"] = request.request_id
         return response
 
 

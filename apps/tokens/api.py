@@ -42,8 +42,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _token_response(body: dict) -> HttpResponse:
-    return _no_store(HttpResponse(json.dumps(body), content_type="application/json"))
+def _token_response(body: dict | bytes) -> HttpResponse:
+    encoded = body if isinstance(body, bytes) else _encode(body)
+    return _no_store(HttpResponse(encoded, content_type="application/json"))
 
 
 def _error(request: HttpRequest, code: str, message: str, *, retry_after: float | None = None,
@@ -80,24 +81,77 @@ def _over_rate(key_id: int) -> float | None:
 def _refusal(request: HttpRequest, slug: str, entry: dict | None, key: dict):
     if entry is None:
         return _error(request, "not_found", f"no credential named {slug!r}")
+    reason = _out_of_reach(entry, key)
+    return _error(request, *reason) if reason else None
+
+
+def _out_of_reach(entry: dict, key: dict) -> tuple[str, str] | None:
+    """Why this key may not have this credential's token, as (code, message)."""
     if entry["credential_id"] not in key["scope"]:
-        return _error(request, "forbidden", "this client key may not fetch this token")
+        return "forbidden", "this client key may not fetch this token"
     if not entry["enabled"]:
-        return _error(request, "disabled", "the credential is disabled")
+        return "disabled", "the credential is disabled"
     if not entry["uses_token"]:
-        return _error(request, "not_found", "this credential has no access token")
+        return "not_found", "this credential has no access token"
     return None
+
+
+def _key_hash(authorization: str) -> str | None:
+    """The hash of a client key presented as `Bearer <client key>`."""
+    scheme, _, raw = authorization.partition(" ")
+    raw = raw.strip()
+    if scheme.lower() == "bearer" and raw.startswith(ClientKey.PREFIX) and len(raw) <= 100:
+        return ClientKey.hash(raw)
+    return None
+
+
+def _key_valid(key: dict | None) -> bool:
+    return key is not None and not key["revoked"] and not (
+        key["expires_at"] and key["expires_at"] <= time.time())
+
+
+def handout_from_memory(authorization: str, slug: str) -> bytes | None:
+    """The common request, answered from process memory alone (no database, no round trip):
+    a valid key within its scope and rate, a token valid past the safety margin; counted in
+    the ledger. None for anything else, which `token_get` answers and explains. Served
+    before Django's request cycle by tokens/wsgi.py, and first thing by the view."""
+    key_hash = _key_hash(authorization)
+    if key_hash is None:
+        return None
+    key, entry = token_cache.in_memory(key_hash, slug)
+    if not _key_valid(key) or entry is None or _out_of_reach(entry, key):
+        return None
+    now = time.time()
+    minute = int(now // 60)
+    ledger = token_cache.ledger()
+    if ledger.requests(key["id"], minute) >= settings.TOKEN_API_RATE_LIMIT:
+        return None
+    token = token_cache.usable_token(slug, entry, SAFETY)
+    if token is None:
+        return None
+    ledger.count(key["id"], entry["credential_id"], minute)
+    return _encode(_entry_body(slug, entry, token, now))
+
+
+def _entry_body(slug: str, entry: dict, token: str, now: float) -> dict:
+    return {"credential": slug, "provider": entry["provider"],
+            "token_type": entry["token_type"], "access_token": token,
+            "expires_at": entry["expires_iso"],
+            "expires_in": max(0, int(entry["expires_at"] - now)), "version": entry["version"]}
+
+
+def _encode(body: dict) -> bytes:
+    return json.dumps(body).encode()
 
 
 def _authorise(request: HttpRequest, slug: str):
     """(key entry, token entry) or an error response. An unknown credential and one out of
     the key's scope differ (404 / 403) only for an authenticated key."""
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    raw = raw.strip()
+    key_hash = _key_hash(request.headers.get("Authorization", ""))
     key = entry = None
-    if scheme.lower() == "bearer" and raw.startswith(ClientKey.PREFIX) and len(raw) <= 100:
-        key, entry = token_cache.lookup(ClientKey.hash(raw), slug)
-    if key is None or key["revoked"] or (key["expires_at"] and key["expires_at"] <= time.time()):
+    if key_hash is not None:
+        key, entry = token_cache.lookup(key_hash, slug)
+    if not _key_valid(key):
         return None, _error(request, "unauthorized", "a valid client key is required "
                                                      "(Authorization: Bearer <client key>)")
     refused = _refusal(request, slug, entry, key)
@@ -176,17 +230,16 @@ def json_errors(view):
 @require_GET
 @json_errors
 def token_get(request: HttpRequest, slug: str) -> HttpResponse:
+    answered = handout_from_memory(request.headers.get("Authorization", ""), slug)
+    if answered is not None:
+        return _token_response(answered)
     auth, denied = _authorise(request, slug)
     if denied:
         return denied
     key, entry = auth
     token = token_cache.usable_token(slug, entry, SAFETY)
-    if token is not None:  # the common case, answered from the entry alone
-        body = {"credential": slug, "provider": entry["provider"],
-                "token_type": entry["token_type"], "access_token": token,
-                "expires_at": entry["expires_iso"],
-                "expires_in": max(0, int(entry["expires_at"] - time.time())),
-                "version": entry["version"]}
+    if token is not None:  # entries just read from the database, or no Redis
+        body = _entry_body(slug, entry, token, time.time())
     else:
         try:
             served = services.token_current(
@@ -230,6 +283,15 @@ def token_refresh(request: HttpRequest, slug: str) -> HttpResponse:
                       decoded=exc.decoded)
     _counted(request, key, entry)
     return _token_response(_from_row(slug, entry, row))
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error(request, "not_found", "no such token API path")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _error(request, "unavailable", "Zhongkong cannot serve this now; retry shortly",
+                  retry_after=5)
 
 
 @require_GET

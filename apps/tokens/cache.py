@@ -107,6 +107,14 @@ def lookup(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
     return client_key_entry(key_hash, key_entry), token_entry(slug, token)
 
 
+def in_memory(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
+    """Both entries as the near cache holds them (Redis only): nothing from the database."""
+    if not on_redis():
+        return None, None
+    found = _read([_key_key(key_hash), _token_key(slug)])
+    return tuple(value if isinstance(value, dict) else None for value in found)
+
+
 def _read(keys: list[str]) -> list:
     """Cached entries: from process memory on Redis (nearcache.py), else one cache read. A
     per-process cache (the embedded default) is not read: another process's revocation

@@ -28,6 +28,7 @@ import contextlib
 import fcntl
 import logging
 import mmap
+import multiprocessing.util
 import os
 import secrets
 import struct
@@ -93,7 +94,9 @@ class Ledger:
         self._unflushed: dict[tuple[int, int], int] = {}  # (key id, minute) -> requests
         self._pid = os.getpid()
         threading.Thread(target=self._run, name="token-ledger", daemon=True).start()
-        atexit.register(self.close)
+        atexit.register(self.close)  # a process that exits through Python
+        # A multiprocessing child (granian's workers) ends with os._exit after these:
+        multiprocessing.util.Finalize(None, self.close, exitpriority=10)
 
     def count(self, client_key_id: int, credential_id: int, minute: int, by: int = 1) -> None:
         """Count a hand-out (`by=-1` takes back one counted in the same request)."""

@@ -1,7 +1,7 @@
 """What the console adds to a send: median time of `console_send` (token, rate limiter, SSRF
 guard and pinned connection, auth, decoding, redaction, history row, audit event) against a
 direct `requests` call to the same sandbox endpoint, interleaved in the same run. The sandbox
-is served by the Procfile's gunicorn, PostgreSQL and Redis as in production. `make bench`."""
+is served by the Procfile's granian, PostgreSQL and Redis as in production. `make bench`."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shlex
 import socket
 import subprocess
@@ -53,22 +52,29 @@ def test_database_url() -> str:
 test_database_url.__test__ = False
 
 
+REFERENCE_SERVERS = {
+    "gunicorn sync": "gunicorn project.wsgi:application --bind 127.0.0.1:${PORT:-8000} "
+                     "--workers ${WEB_CONCURRENCY:-4}",
+    "gunicorn gthread": "gunicorn project.wsgi:application --bind 127.0.0.1:${PORT:-8000} "
+                        "--workers ${WEB_CONCURRENCY:-4} --worker-class gthread --threads 8",
+}
+
+
 @contextlib.contextmanager
-def procfile_web(port: int, *, sync: bool = False, **env: str):
-    """The Procfile's production web command (gunicorn) on `port`, against the test
+def procfile_web(port: int, *, server: str = "procfile", **env: str):
+    """The Procfile's production web command (granian) on `port`, against the test
     database, with the benchmark settings and application (they add /bench/bare, the full
-    middleware stack, and /bench/plain, none). `sync`: gunicorn's sync workers instead of
-    the Procfile's threads, for comparison. Yields the server process and its command."""
+    middleware stack, and /bench/plain, none). `server`: one of REFERENCE_SERVERS instead,
+    for the benchmarks' comparisons. Yields the server process and its command."""
     procfile = (ROOT / "Procfile").read_text().splitlines()
     web = next(line for line in procfile if line.startswith("web:"))[4:].strip()
-    web = web.replace("project.wsgi", "tests.benchmarks.wsgi:application")
-    if sync:
-        web = re.sub(r"--worker-class \S+ --threads \d+ ", "", web)
+    web = REFERENCE_SERVERS.get(server, web)
+    web = web.replace("project.wsgi:application", "tests.benchmarks.wsgi:application")
     command = shlex.split(web.replace("${PORT:-8000}", str(port))
+                          .replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - replaced
                           .replace("${WEB_CONCURRENCY:-4}", os.environ.get("WEB_CONCURRENCY",
                                                                            "4"))
-                          .replace('"${FORWARDED_ALLOW_IPS:-127.0.0.1}"', "127.0.0.1")
-                          .replace("--access-logfile -", ""))
+                          .replace("--access-log ", ""))
     server = subprocess.Popen(
         [sys.executable, "-m", *command], cwd=ROOT, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

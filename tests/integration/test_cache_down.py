@@ -1,4 +1,4 @@
-"""The token API when Redis goes away: the Procfile's gunicorn on a Redis of its own, which
+"""The token API when Redis goes away: the Procfile's granian on a Redis of its own, which
 is killed; tokens keep being served (the database answers), JSON throughout."""
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,11 +46,17 @@ def test_counts_survive_killed_workers_and_a_graceful_stop():
         assert workers and list(ledgers.glob("*.ledger"))
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
-        assert wait_for(lambda: set(_workers(master)) - set(workers), timeout=30)
+        assert wait_for(lambda: len(set(_workers(master)) - set(workers)) == len(workers),
+                        timeout=30)
+        time.sleep(3)  # the replacements load the application before they serve
+        replacements = set(_workers(master)) - set(workers)
         with requests.Session() as session:  # the replacements serve and count
             for _ in range(30):
                 assert session.get(f"{base}/api/v1/tokens/ledger", headers=headers).ok
-    # procfile_web stopped the server with SIGTERM: its workers flushed as they exited.
+    # procfile_web stopped the server with SIGTERM: its workers flushed as they exited and
+    # removed their files.
+    assert not [p for p in ledgers.glob("*.ledger")
+                if int(p.name.split("-")[0]) in replacements]
     handouts_audit(before=timezone.now() + timedelta(minutes=3))  # adopts the killed ones
     events = AuditEvent.objects.filter(action="token.handout", target_id="ledger")
     assert sum(e.details["count"] for e in events) == 150

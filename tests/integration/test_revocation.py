@@ -1,4 +1,4 @@
-"""Revocation is immediate on the embedded default too: two gunicorn workers with the
+"""Revocation is immediate on the embedded default too: two granian workers with the
 per-process cache (no Redis), a key used on both, revoked, then refused by every request."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def test_a_revoked_key_is_refused_at_once_by_every_worker(tmp_path):
                           "secrets={'app_secret': 'a-secret-123'}, enabled=False)")
     key = manage("client_key", "create", "--name", "svc", "--credential", "fd").strip()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "project.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", "2", "--timeout", "60"],
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "2", "--no-ws", "project.wsgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/api/v1/tokens/fd"

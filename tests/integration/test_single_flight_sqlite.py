@@ -1,4 +1,4 @@
-"""Single-flight on the embedded default: SQLite, two gunicorn processes with threads."""
+"""Single-flight on the embedded default: SQLite, two granian processes with threads."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
     key = manage("client_key", "create", "--name", "load", "--credential",
                  "demo-feishu").strip()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "project.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
-         "-k", "gthread", "--threads", "32", "--timeout", "60"],
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "2", "--blocking-threads", "32", "--no-ws",
+         "project.wsgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # The demo credentials point at the emulators' own origins, as `make run` serves them.
     origins = subprocess.Popen([sys.executable, "manage.py", "sandbox_origins"], cwd=ROOT,

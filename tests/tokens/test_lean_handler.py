@@ -1,12 +1,19 @@
-"""The token API as production serves it (project/wsgi.py): through its own short middleware
-stack, with the same answers and the headers that matter, and none of the pages' (session,
-CSRF, language, CSP)."""
+"""The token API as production serves it (project/wsgi.py): the common request answered
+before Django (apps/tokens/wsgi.py) exactly as the view would answer it, everything else
+through its own short middleware stack, with none of the pages' (session, CSRF, language,
+CSP)."""
 
 from __future__ import annotations
 
 import io
+import json
+import time
 
 import pytest
+
+from apps.tokens import cache as token_cache
+from apps.tokens.models import ClientKey
+from apps.tokens.services import client_key_revoke
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,3 +50,90 @@ def test_production_serves_the_token_api_through_its_own_stack(token_credential,
     assert status.startswith("401") and headers["X-Request-ID"]
     status, headers, body = _call(application, "/accounts/login/", {})
     assert status.startswith("200") and "Content-Language" in headers  # the pages' stack
+
+
+class _Counting:
+    """The lean Django handler, counting the requests it is given."""
+
+    def __init__(self, handler):
+        self.handler, self.calls = handler, 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.handler(environ, start_response)
+
+
+def _token_api():
+    from apps.core.handlers import token_api_handler
+    from apps.tokens.wsgi import TokenAPI
+
+    django = _Counting(token_api_handler())
+    return TokenAPI(django), django
+
+
+def _without_id(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k not in ("X-Request-ID", "Content-Length")}
+
+
+@pytest.mark.parametrize("https", [False, True])
+def test_the_common_request_is_answered_before_django_as_django_would(
+        token_credential, client_key, settings, https):
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    credential, _ = token_credential(slug="fs-fast")
+    record, key = client_key(credential)
+    app, django = _token_api()
+    headers = {"Authorization": f"Bearer {key}", "X-Forwarded-Proto": "https" if https else "http"}
+    assert _call(app, "/api/v1/tokens/fs-fast", headers)[0].startswith("200")  # fetched
+    token_cache.forget_token("fs-fast")
+    token_cache.forget_client_key(ClientKey.hash(key))
+    # The entries are not in Redis: Django reads the database (and keeps them).
+    status, through_django, body = _call(app, "/api/v1/tokens/fs-fast", headers)
+    assert status.startswith("200") and django.calls == 2
+    status, fast, fast_body = _call(app, "/api/v1/tokens/fs-fast", headers)
+    assert status.startswith("200") and django.calls == 2  # answered before Django
+    assert _without_id(fast) == _without_id(through_django)
+    assert ("Strict-Transport-Security" in fast) is https
+    assert int(fast["Content-Length"]) == len(fast_body)
+    assert fast["X-Request-ID"] != through_django["X-Request-ID"]
+    assert json.loads(fast_body) | {"expires_in": 0} == json.loads(body) | {"expires_in": 0}
+    status, fast, _ = _call(app, "/api/v1/tokens/fs-fast",
+                            {**headers, "X-Request-ID": "caller-chosen-id-1"})
+    assert fast["X-Request-ID"] == "caller-chosen-id-1"
+    minute = int(time.time() // 60)
+    assert token_cache.ledger().requests(record.pk, minute) == 4  # each counted once
+
+
+def test_what_the_fast_path_cannot_answer_goes_to_django(token_credential, client_key,
+                                                         settings):
+    credential, _ = token_credential(slug="fs-slow")
+    record, key = client_key(credential)
+    app, django = _token_api()
+    auth = {"Authorization": f"Bearer {key}"}
+    assert _call(app, "/api/v1/tokens/fs-slow", auth)[0].startswith("200")
+    calls = django.calls
+    cases = [("/api/v1/tokens/fs-slow", {}, "401"),  # no key
+             ("/api/v1/tokens/fs-slow", {"Authorization": "Bearer zk_unknown"}, "401"),
+             ("/api/v1/tokens/nowhere", auth, "404"),
+             ("/api/v1/tokens/fs-slow/", auth, "404"),  # JSON, as below
+             ("/api/v1/tokens/fs-slow/more", auth, "404"),
+             ("/api/v1/openapi.json", {}, "200")]
+    for path, headers, expected in cases:
+        status, answered, body = _call(app, path, headers)
+        assert status.startswith(expected), path
+        assert answered["Content-Type"] == "application/json", path
+        assert expected == "200" or json.loads(body)["error"]["code"], path
+        calls += 1
+        assert django.calls == calls, path
+    settings.TOKEN_API_RATE_LIMIT = token_cache.ledger().requests(
+        record.pk, int(time.time() // 60))  # reached
+    assert _call(app, "/api/v1/tokens/fs-slow", auth)[0].startswith("429")
+    settings.TOKEN_API_RATE_LIMIT = 1000
+    assert django.calls == calls + 1
+    client_key_revoke(key=record, by=None)
+    assert _call(app, "/api/v1/tokens/fs-slow", auth)[0].startswith("401")
+    assert django.calls == calls + 2
+    settings.SECURE_SSL_REDIRECT = True  # plain HTTP is redirected, by Django
+    app, django = _token_api()
+    assert _call(app, "/api/v1/tokens/fs-slow", auth)[0].startswith("301")
+    assert django.calls == 1
