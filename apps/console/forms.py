@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +15,8 @@ from .services import request_spec
 METHODS = [(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")]
 
 
+_PATH_PARAM = re.compile(r"{(\w{1,64})}")
+PATH_PARAM_FIELD = "path_param."  # the page's field for each {name} of a catalogued path
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -92,6 +94,8 @@ class ConsoleForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "path" in data:
+            data["path"] = self._filled_path(data["path"])
         pinned = data.get("idem_uuid")
         if pinned and "headers" in data:
             if any(name.lower() == "x-idem-uuid" for name, _ in data["headers"]):
@@ -99,6 +103,34 @@ class ConsoleForm(forms.Form):
             else:
                 data["headers"] = [*data["headers"], ("X-IDEM-UUID", str(pinned))]
         return data
+
+    def path_params(self) -> list[tuple[str, str]]:
+        """The {name} parameters of the path as entered, with the values given for them."""
+        path = str(self.data.get("path", "") if self.is_bound else self.initial.get("path", ""))
+        source = self.data if self.is_bound else self.initial
+        return [(name, str(source.get(PATH_PARAM_FIELD + name, "")))
+                for name in dict.fromkeys(_PATH_PARAM.findall(path))]
+
+    def _filled_path(self, path: str) -> str:
+        """A catalogued path template with each {name} replaced by its field's value (one
+        path segment, percent-encoded)."""
+        def fill(match: re.Match) -> str:
+            value = str(self.data.get(PATH_PARAM_FIELD + match[1], "")).strip()
+            if not value:
+                missing.append(match[1])
+            elif value in (".", ".."):
+                bad.append(match[1])
+            return quote(value, safe="")
+
+        missing: list[str] = []
+        bad: list[str] = []
+        filled = _PATH_PARAM.sub(fill, path)
+        for name in missing:
+            self.add_error("path", _("Fill the path parameter %(name)s.") % {"name": name})
+        for name in bad:
+            self.add_error("path", _("The path parameter %(name)s may not be . or ..")
+                           % {"name": name})
+        return filled
 
     def spec(self) -> dict:
         """The built request (valid form only), as history and saved requests keep it."""
@@ -144,6 +176,16 @@ class SaveForm(forms.Form):
     def clean_folder(self) -> str:
         return "/".join(part.strip() for part in self.cleaned_data["folder"].split("/")
                         if part.strip())
+
+
+def api_initial(api) -> dict:
+    """The builder's fields for a catalogue entry: its method and path template, a query
+    line for each required parameter or one with an example, and the body skeleton."""
+    query = [f"{p.name}={p.example}" for p in api.query if p.required or p.example]
+    return {"method": api.method if api.method in dict(METHODS) else "POST",
+            "path": api.path, "query": "\n".join(query), "headers": "",
+            "body": json.dumps(api.body, ensure_ascii=False, indent=2)
+            if api.body is not None else ""}
 
 
 def builder_initial(credential: str, spec: dict) -> dict:

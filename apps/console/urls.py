@@ -14,6 +14,7 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("history/<int:pk>/replay/", views.replay, name="replay"),
     path("preview/", views.console_preview, name="preview"),
+    path("catalogue/", views.catalogue_search, name="catalogue"),
     path("saved/", views.saved_list, name="saved"),
     path("saved/save/", views.saved_save, name="saved_save"),
     path("saved/<int:pk>/delete/", views.saved_delete, name="saved_delete"),

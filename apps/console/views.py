@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -18,8 +19,8 @@ from apps.providers.base import loads
 from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
 
-from . import curl
-from .forms import ConsoleForm, SaveForm, builder_initial
+from . import catalogue, curl
+from .forms import ConsoleForm, SaveForm, api_initial, builder_initial
 from .models import ConsoleCall
 from .selectors import calls_for, history_page, saved_by_folder, saved_for
 from .services import (
@@ -31,6 +32,7 @@ from .services import (
 )
 
 USERS = (Role.ADMIN, Role.DEVELOPER)
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
 def _history(user):
@@ -56,6 +58,13 @@ def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
             **extra}
 
 
+def _visible_credential(request: HttpRequest, slug: str) -> Credential | None:
+    """The credential named in a query string, when the user may use it (else None)."""
+    if not SLUG.fullmatch(slug):
+        return None
+    return Credential.objects.visible_to(request.user).filter(slug=slug).first()
+
+
 @require_GET
 @role_required(*USERS)
 def console_page(request: HttpRequest) -> HttpResponse:
@@ -69,18 +78,15 @@ def console_page(request: HttpRequest) -> HttpResponse:
         initial = builder_initial(slug, saved.request_spec)
         if saved.owner_id == request.user.pk:
             save_initial = {"name": saved.name, "folder": saved.folder, "shared": saved.shared}
-    credential = visible.filter(slug=initial.get("credential", "")).first()
-    endpoints = credential.platform.endpoints if credential else ()
-    chosen = request.GET.get("endpoint", "")
-    if chosen.isdigit() and int(chosen) < len(endpoints):
-        endpoint = endpoints[int(chosen)]
-        initial.update(method=endpoint.method, path=endpoint.path,
-                       query="\n".join(f"{k}={v}" for k, v in endpoint.query),
-                       body=json.dumps(endpoint.body, ensure_ascii=False, indent=2)
-                       if endpoint.body is not None else "")
+    credential = _visible_credential(request, initial.get("credential", ""))
+    api = catalogue.get(credential.provider, request.GET.get("api", "")) if credential else None
+    if api is not None:
+        initial.update(api_initial(api))
     form = ConsoleForm(initial=initial, user=request.user)
     return render(request, "console/page.html", _page_context(
-        request, form, credential=credential, endpoints=endpoints,
+        request, form, credential=credential, api=api,
+        apis=catalogue.search(credential.provider, "") if credential else (),
+        api_count=len(catalogue.entries(credential.provider)) if credential else 0,
         save_form=SaveForm(prefix="save", initial=save_initial),
         credentials=visible.filter(enabled=True)))
 
@@ -99,6 +105,17 @@ def _next_page(outcome) -> dict | None:
         spec["body"] = {**(body if isinstance(body, dict) else {}), **decoded.next_page}
     spec["query"] = list(query.items())
     return builder_initial(call.credential.slug if call.credential else "", spec)
+
+
+@require_GET
+@role_required(*USERS)
+def catalogue_search(request: HttpRequest) -> HttpResponse:
+    """Type-ahead over the chosen credential's platform catalogue (an htmx partial)."""
+    credential = _visible_credential(request, request.GET.get("credential", ""))
+    query = request.GET.get("q", "")[:200]
+    return render(request, "console/_catalogue_results.html", {
+        "credential": credential, "query": query,
+        "apis": catalogue.search(credential.provider, query) if credential else ()})
 
 
 @require_GET

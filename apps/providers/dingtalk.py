@@ -114,8 +114,11 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
     endpoints = (
-        Endpoint("GET", "/v1.0/contact/users/union-id", "获取用户信息（新版 API）",
+        Endpoint("GET", "/v1.0/contact/users/{union_id}", "获取用户信息（新版 API）",
                  "Get a user (new API)"),
+        Endpoint("POST", "/topapi/v2/user/get", "查询用户详情（旧版 API，oapi.dingtalk.com）",
+                 "Get a user's details (classic API, oapi.dingtalk.com)",
+                 body={"userid": "", "language": "zh_CN"}),
     )
 
     @staticmethod

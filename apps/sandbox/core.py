@@ -257,6 +257,7 @@ def endpoint(provider: str, methods: tuple[str, ...] = ("GET", "POST")):
                 return HttpResponse(status=405)
             return view(request, *args, **kwargs)
 
+        wrapper.methods = methods  # what the emulated platform answers here
         return wrapper
 
     return decorator

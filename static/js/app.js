@@ -54,6 +54,44 @@
     });
   });
 
+  // Catalogue search: ArrowDown from the box (or within the list) moves through the results,
+  // ArrowUp back, Enter opens the focused one (a link); Escape returns to the box.
+  document.addEventListener("keydown", function (event) {
+    var box = event.target.closest ? event.target.closest("[data-listbox]") : null;
+    var option = event.target.closest ? event.target.closest("[role=option]") : null;
+    var list = box ? document.querySelector(box.getAttribute("data-listbox"))
+                   : option ? option.closest("[role=listbox]") : null;
+    if (!list) return;
+    var options = Array.prototype.slice.call(list.querySelectorAll("[role=option]"));
+    var at = options.indexOf(option);
+    if (event.key === "ArrowDown" && options.length) {
+      event.preventDefault();
+      options[Math.min(at + 1, options.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && option) {
+      event.preventDefault();
+      if (at > 0) options[at - 1].focus();
+      else { var search = document.querySelector("[data-listbox]"); if (search) search.focus(); }
+    } else if (event.key === "Escape" && option) {
+      var input = document.querySelector("[data-listbox]");
+      if (input) input.focus();
+    }
+  });
+
+  // <button data-add-query="name=value"> adds a line to the builder's query box.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-query]");
+    if (!button) return;
+    var query = document.getElementById("id_query");
+    if (!query) return;
+    var line = button.getAttribute("data-add-query");
+    var name = line.split("=")[0] + "=";
+    var lines = query.value.split("\n").filter(function (l) { return l.trim(); });
+    if (!lines.some(function (l) { return l.indexOf(name) === 0; })) lines.push(line);
+    query.value = lines.join("\n");
+    query.dispatchEvent(new Event("change", { bubbles: true }));
+    query.focus();
+  });
+
   // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
   var lang = document.documentElement.lang || "zh-hans";
   var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };

@@ -151,9 +151,11 @@ def test_developers_see_and_replay_only_their_own_sends(client_as, feishu, users
 
 
 def test_the_catalogue_fills_the_builder(client_as, feishu):
-    page = client_as("developer").get("/console/?credential=fs&endpoint=0").content.decode()
+    page = client_as("developer").get(
+        "/console/?credential=fs&api=im.v1.create_message").content.decode()
     assert 'value="/open-apis/im/v1/messages"' in page and "receive_id_type=open_id" in page
-    assert "1000/min, 50/s" in page
+    assert "1000/min, 50/s" in page and "发送消息" in page  # the adapter's documented row
+    assert '"receive_id": ""' not in page or "msg_type" in page
 
 
 def test_next_page_follows_the_platforms_own_paging(client_as, feishu):

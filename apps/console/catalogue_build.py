@@ -1,0 +1,322 @@
+"""Build the console's API catalogue from the platforms' official SDK sources (`manage.py
+build_catalogue`). Reads the installed SDKs' source files without importing them: lark-oapi
+(Feishu / Lark), alibabacloud-dingtalk (DingTalk's new API) and wechatpy (WeChat Official
+Account, WeCom). Output is sorted and deterministic, so a rebuild from the same SDK versions
+writes the same files (a test checks it).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SDKS = {"feishu": "lark_oapi", "dingtalk": "alibabacloud_dingtalk", "wechat": "wechatpy",
+        "wecom": "wechatpy"}
+
+
+def sdk_root(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    return Path(spec.origin).parent if spec and spec.origin else None
+
+
+def sdk_version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = {"lark_oapi": "lark-oapi", "alibabacloud_dingtalk": "alibabacloud-dingtalk"}
+    try:
+        return version(names.get(package, package))
+    except PackageNotFoundError:
+        return ""
+
+
+def words(camel: str) -> str:
+    """'CreateMessageRequest' -> 'Create message request'."""
+    parts = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", camel)
+    text = " ".join(p if p.isupper() and len(p) > 1 else p.lower() for p in parts)
+    return text[:1].upper() + text[1:]
+
+
+def _type_name(node: ast.AST | None) -> str:
+    if node is None:
+        return "string"
+    text = ast.unparse(node)
+    for optional in ("Optional[", "Union["):
+        if text.startswith(optional):
+            text = text[len(optional):-1].split(",")[0].strip()
+    if text.startswith(("List[", "list[", "Set[")):
+        return "array"
+    if text.startswith(("Dict[", "dict[")):
+        return "object"
+    return {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+            "IO[Any]": "file", "Any": "any"}.get(text, "object")
+
+
+def skeleton(kind: str):
+    return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [],
+            "file": "", "any": None}.get(kind, {})
+
+
+def _param(name: str, kind: str, required: bool) -> dict:
+    return {"name": name, "type": kind, "required": required}
+
+
+# -- Feishu / Lark: lark-oapi --------------------------------------------------------------
+def feishu(root: Path) -> Iterator[dict]:
+    for request_file in sorted((root / "api").glob("*/*/model/*_request.py")):
+        entry = _lark_request(request_file)
+        if entry:
+            yield entry
+
+
+def _lark_types(model_dir: Path, class_file: str, depth: int = 0) -> tuple[dict, bool]:
+    """A body skeleton from a lark model's `_types`, and whether it carries a file."""
+    path = model_dir / f"{class_file}.py"
+    if not path.exists():
+        return {}, False
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "_types" for t in node.targets) and \
+                isinstance(node.value, ast.Dict):
+            out, has_file = {}, False
+            for key, value in zip(node.value.keys, node.value.values, strict=True):
+                name, text = ast.literal_eval(key), ast.unparse(value)
+                kind = _type_name(value)
+                if text.startswith("IO"):
+                    kind, has_file = "file", True
+                if kind == "object" and depth < 2 and re.fullmatch(r"[A-Z]\w*", text):
+                    nested = re.sub(r"(?<!^)([A-Z])", r"_\1", text).lower()
+                    out[name], _ = _lark_types(model_dir, nested, depth + 1)
+                else:
+                    out[name] = skeleton(kind)
+            return out, has_file
+    return {}, False
+
+
+def _lark_request(path: Path) -> dict | None:
+    text = path.read_text(encoding="utf-8")
+    method = re.search(r"\.http_method = \(?\s*HttpMethod\.(\w+)", text)
+    uri = re.search(r'\.uri = "([^"]+)"', text)
+    if not method or not uri:
+        return None
+    service, version = path.parts[-4], path.parts[-3]
+    stem = path.stem[: -len("_request")]
+    token_types = sorted(t.lower() for t in re.findall(r"AccessTokenType\.(\w+)", text))
+    annotations = dict(re.findall(r"self\.(\w+): Optional\[([\w\[\], ]+)\]", text))
+    kinds = {name: _type_name(ast.parse(value, mode="eval").body)
+             for name, value in annotations.items()}
+    path_params = [_param(name, "string", True) for name in re.findall(r":(\w+)", uri[1])]
+    query = [_param(name, kinds.get(attr, "string"), False) for attr, name in
+             re.findall(r"def (\w+)\(self, \w+: [^)]*\)[^:]*:\s*\n\s*self\._\w+\.\w+ = \w+\s*\n"
+                        r"\s*self\._\w+\.add_query\(\"(\w+)\"", text)]
+    body, body_type = None, "none"
+    if "request_body" in annotations:
+        body, has_file = _lark_types(path.parent, f"{stem}_request_body")
+        body_type = "multipart" if has_file else "json"
+    resource = uri[1].split("/")[3] if uri[1].count("/") > 3 else service
+    return {"id": f"{service}.{version}.{stem}", "method": method[1],
+            "path": re.sub(r":(\w+)", r"{\1}", uri[1]), "title_en": words(
+                "".join(p.title() for p in stem.split("_"))),
+            "title_zh": "", "resource": f"{service} {resource}", "path_params": path_params,
+            "query": query, "body": body, "body_type": body_type, "token_types": token_types,
+            "docs": ""}
+
+
+# -- DingTalk: alibabacloud-dingtalk ---------------------------------------------------------
+def dingtalk(root: Path) -> Iterator[dict]:
+    for client in sorted(root.glob("*/client.py")):
+        models = _dingtalk_models(client.parent / "models.py")
+        tree = ast.parse(client.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name.endswith("_with_options"):
+                entry = _dingtalk_operation(node, models, client.parent.name)
+                if entry:
+                    yield entry
+
+
+def _dingtalk_models(path: Path) -> dict[str, dict[str, dict]]:
+    """Request model -> attribute -> {type, required}, from each model's __init__."""
+    if not path.exists():
+        return {}
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    out: dict[str, dict[str, dict]] = {}
+    for cls in tree.body:
+        if not (isinstance(cls, ast.ClassDef) and cls.name.endswith("Request")):
+            continue
+        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and
+                     f.name == "__init__"), None)
+        if init is None:
+            continue
+        kinds = {a.arg: _type_name(a.annotation) for a in init.args.args[1:]}
+        attributes = {}
+        for statement in init.body:
+            if isinstance(statement, ast.Assign) and isinstance(statement.targets[0],
+                                                                ast.Attribute):
+                name = statement.targets[0].attr
+                above = []
+                for line in reversed(lines[:statement.lineno - 1]):
+                    if not line.strip().startswith("#"):
+                        break
+                    above.append(line)
+                attributes[name] = {"type": kinds.get(name, "string"), "required": any(
+                    "This parameter is required" in line for line in above)}
+        out[cls.name] = attributes
+    return out
+
+
+def _dingtalk_operation(node: ast.FunctionDef, models: dict, module: str) -> dict | None:
+    params = next((c for c in ast.walk(node) if isinstance(c, ast.Call) and
+                   ast.unparse(c.func).endswith("Params")), None)
+    if params is None:
+        return None
+    fields = {k.arg: k.value for k in params.keywords}
+    if "pathname" not in fields or "method" not in fields:
+        return None
+    action = ast.literal_eval(fields["action"]) if "action" in fields else node.name
+    pathname = fields["pathname"]
+    path = "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+                   for v in pathname.values) if isinstance(pathname, ast.JoinedStr) \
+        else ast.literal_eval(pathname)
+    request_model = next((ast.unparse(a.annotation).split(".")[-1] for a in node.args.args
+                          if a.arg == "request" and a.annotation is not None), "")
+    attributes = models.get(request_model, {})
+    query, body = [], {}
+    for statement in ast.walk(node):
+        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0],
+                                                            ast.Subscript):
+            target = statement.targets[0]
+            holder = ast.unparse(target.value)
+            if holder not in ("query", "body") or not isinstance(target.slice, ast.Constant):
+                continue
+            attr = ast.unparse(statement.value).split(".")[-1]
+            info = attributes.get(attr, {"type": "string", "required": False})
+            if holder == "query":
+                query.append(_param(target.slice.value, info["type"], info["required"]))
+            else:
+                body[target.slice.value] = skeleton(info["type"])
+    doc = ast.get_docstring(node) or ""
+    summary = re.search(r"@summary\s+(.+)", doc)
+    service = module.rsplit("_", 2)[0]
+    return {"id": f"{module}.{action}", "method": ast.literal_eval(fields["method"]),
+            "path": path, "title_zh": summary[1].strip() if summary else "",
+            "title_en": words(action), "resource": service.replace("_", " "),
+            "path_params": [_param(name, "string", True) for name in
+                            re.findall(r"{(\w+)}", path)],
+            "query": sorted(query, key=lambda q: (not q["required"], q["name"])),
+            "body": body or None, "body_type": "json" if body else "none",
+            "token_types": ["access_token"], "docs": ""}
+
+
+# -- WeChat and WeCom: wechatpy ----------------------------------------------------------------
+WECHATPY = {"wechat": ("client/api", "https://api.weixin.qq.com/cgi-bin/"),
+            "wecom": ("enterprise/client/api", "https://qyapi.weixin.qq.com/cgi-bin/")}
+
+
+def wechatpy(root: Path, platform: str) -> Iterator[dict]:
+    folder, base = WECHATPY[platform]
+    seen = set()
+    for module in sorted((root / folder).glob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            cls_base = next((ast.literal_eval(s.value) for s in cls.body
+                             if isinstance(s, ast.Assign) and
+                             ast.unparse(s.targets[0]) == "API_BASE_URL"), base)
+            for function in (f for f in cls.body if isinstance(f, ast.FunctionDef)):
+                for entry in _wechatpy_calls(function, cls_base, module.stem):
+                    key = (entry["method"], entry["path"])
+                    if key not in seen:
+                        seen.add(key)
+                        yield entry
+
+
+def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterator[dict]:
+    args = function.args
+    required = {a.arg for a in args.args[1:len(args.args) - len(args.defaults)]}
+    doc = ast.get_docstring(function) or ""
+    lines = [line.strip() for line in doc.splitlines() if line.strip()]
+    title = next((line for line in lines if not line.startswith((":", "http", "详情"))), "")
+    docs = next((line for line in lines if line.startswith("http")), "")
+    assigned: dict[str, list[tuple[str, bool]]] = {}  # local name -> keys (required?)
+
+    def keys_of(node, conditional: bool) -> list[tuple[str, bool]]:
+        if isinstance(node, ast.Dict):
+            return [(k.value, not conditional and isinstance(v, ast.Name) and v.id in required)
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        if isinstance(node, ast.Name):
+            return assigned.get(node.id, [])
+        return []
+
+    def visit(statements, conditional: bool):
+        for statement in statements:
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0]
+                if isinstance(target, ast.Name):
+                    assigned[target.id] = keys_of(statement.value, conditional)
+                elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                        and isinstance(target.slice, ast.Constant):
+                    assigned.setdefault(target.value.id, []).append((target.slice.value, False))
+            for child in ("body", "orelse", "handlers", "finalbody"):
+                nested = getattr(statement, child, None)
+                if isinstance(nested, list) and not isinstance(statement, ast.FunctionDef):
+                    visit(nested, conditional or child != "body" or
+                          isinstance(statement, ast.If | ast.For | ast.While | ast.Try))
+            for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
+                entry = call_entry(call)
+                if entry:
+                    yield entry
+
+    def call_entry(call: ast.Call) -> dict | None:
+        name = ast.unparse(call.func)
+        if name not in ("self._get", "self._post") or not call.args or not isinstance(
+                call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
+            return None
+        url = call.args[0].value
+        kwargs = {k.arg: k.value for k in call.keywords}
+        call_base = kwargs.get("api_base_url")
+        call_base = call_base.value if isinstance(call_base, ast.Constant) else base
+        full = url if url.startswith("http") else call_base.rstrip("/") + "/" + url.lstrip("/")
+        method = "GET" if name == "self._get" else "POST"
+        query = [_param(k, "string", r) for k, r in keys_of(kwargs.get("params"), False)]
+        data = keys_of(kwargs.get("data"), False)
+        return {"id": f"{module}.{function.name}.{method}.{urlsplit(full).path}",
+                "method": method, "path": urlsplit(full).path, "title_zh": title,
+                "title_en": words("".join(p.title() for p in function.name.split("_"))) +
+                f" ({module})", "resource": module,
+                "path_params": [], "query": _unique(query),
+                "body": {k: "" for k, _ in data} or None,
+                "body_type": "json" if method == "POST" else "none",
+                "token_types": ["access_token"], "docs": docs}
+
+    return visit(function.body, False)
+
+
+def _unique(params: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for param in params:
+        if param["name"] not in seen:
+            seen.add(param["name"])
+            out.append(param)
+    return out
+
+
+def build(platform: str) -> list[dict]:
+    """The platform's catalogue from its SDK, sorted by path and method (empty when the SDK
+    is not installed)."""
+    package = SDKS[platform]
+    root = sdk_root(package)
+    if root is None:
+        return []
+    entries = {"feishu": lambda: feishu(root), "dingtalk": lambda: dingtalk(root),
+               "wechat": lambda: wechatpy(root, "wechat"),
+               "wecom": lambda: wechatpy(root, "wecom")}[platform]()
+    unique = {}
+    for entry in entries:
+        unique.setdefault(entry["id"], entry)
+    return sorted(unique.values(), key=lambda e: (e["path"], e["method"], e["id"]))
