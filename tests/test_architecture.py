@@ -59,3 +59,26 @@ def test_no_template_filter_argument_looks_up_a_key():
                  for path in (root / "templates").rglob("*.html")
                  for m in re.finditer(r"\|\w+:(?![\"'_\d-])[A-Za-z_][\w.]*", path.read_text())]
     assert offending == []
+
+
+def test_no_platform_header_or_secret_name_outside_the_adapters():
+    """Each platform's auth headers, idempotency header and the names its secrets travel
+    under are the adapters' knowledge (the console derives them: registry.wire_names);
+    HTTP's own Authorization and generic words like "secret" are not platform names."""
+    from apps.providers.registry import wire_names
+
+    names = wire_names()
+    specific = (names.auth_headers - {"authorization"}) | names.idempotency_headers | (
+        names.secret_keys - {"secret", "password"})
+    alternatives = "|".join(map(re.escape, sorted(specific)))
+    pattern = re.compile(rf"""["']({alternatives})["']""", re.IGNORECASE)
+    offenders = []
+    for folder in ("apps", "project", "templates"):
+        for path in (ROOT / folder).rglob("*"):
+            if not path.is_file() or path.suffix not in {".py", ".html"}:
+                continue
+            if "providers" in path.parts or "sandbox" in path.parts:
+                continue
+            offenders += [f"{path.relative_to(ROOT)}: {m[0]}"
+                          for m in pattern.finditer(path.read_text())]
+    assert offenders == []

@@ -11,15 +11,15 @@ from urllib.parse import parse_qsl, urlsplit
 from django.utils.translation import gettext, gettext_noop
 
 from apps.providers.base import OutboundRequest, Provider, loads
+from apps.providers.registry import wire_names
 
-# Auth the console injects itself: dropped from an import, shown as placeholders on export.
-MANAGED_HEADERS = {"authorization", "x-plugin-token", "x-acs-dingtalk-access-token", "cookie",
-                   "host", "content-length"}
-MANAGED_QUERY = {"access_token", "accesstoken", "app_key"}
+# Auth the console injects itself (each platform's, as its adapter writes it, and HTTP's
+# own): dropped from an import, shown as placeholders on export. Secrets: never kept.
+MANAGED_HEADERS = wire_names().auth_headers | {"cookie", "host", "content-length"}
+MANAGED_QUERY = wire_names().auth_query
 MANAGED = gettext_noop("%(what)s “%(name)s” is managed by Zhongkong (auth is injected when "
                        "sending) and was dropped")
-SECRET_KEYS = {"app_secret", "appsecret", "plugin_secret", "secret", "corpsecret", "password",
-               "client_secret", "client_private_key"}
+SECRET_KEYS = wire_names().secret_keys
 
 
 @dataclass

@@ -44,13 +44,13 @@ class ConsoleForm(forms.Form):
     query = forms.CharField(label=_("Query"), required=False, widget=forms.Textarea(
         attrs={"rows": 2, "placeholder": "receive_id_type=open_id"}))
     headers = forms.CharField(label=_("Headers"), required=False, widget=forms.Textarea(
-        attrs={"rows": 2, "placeholder": "X-USER-KEY: 7000000000000000001"}))
+        attrs={"rows": 2, "placeholder": "Name: value"}))
     body = forms.CharField(label=_("JSON body"), required=False, strip=False,
                            widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
     idem_uuid = forms.UUIDField(
-        label=_("Pinned X-IDEM-UUID"), required=False,
-        help_text=_("Feishu Project writes: empty sends a new key each time; pin one to "
-                    "test idempotency."),
+        label=_("Pinned idempotency key"), required=False,
+        help_text=_("Writes to a platform that reads an idempotency key: empty sends a new "
+                    "key each time; pin one to test idempotency."),
         widget=forms.TextInput(attrs={"placeholder": "00000000-0000-4000-8000-000000000000",
                                       "autocomplete": "off", "spellcheck": "false"}))
 
@@ -97,11 +97,17 @@ class ConsoleForm(forms.Form):
         if "path" in data:
             data["path"] = self._filled_path(data["path"])
         pinned = data.get("idem_uuid")
-        if pinned and "headers" in data:
-            if any(name.lower() == "x-idem-uuid" for name, _ in data["headers"]):
-                self.add_error("idem_uuid", _("X-IDEM-UUID is already among the headers."))
+        if pinned and "headers" in data and data.get("credential") and "path" in data:
+            header = data["credential"].platform.idempotency_header(data.get("method", ""),
+                                                                    data["path"])
+            if not header:
+                self.add_error("idem_uuid", _("This platform reads no idempotency key on "
+                                              "this request."))
+            elif any(name.lower() == header.lower() for name, _ in data["headers"]):
+                self.add_error("idem_uuid", _("%(header)s is already among the headers.")
+                               % {"header": header})
             else:
-                data["headers"] = [*data["headers"], ("X-IDEM-UUID", str(pinned))]
+                data["headers"] = [*data["headers"], (header, str(pinned))]
         return data
 
     def path_params(self) -> list[tuple[str, str]]:

@@ -55,7 +55,7 @@ def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
             "history": _history(request.user),
             "saved": saved.order_by("-updated_at")[:10],
             "folders": sorted({f for f in saved.values_list("folder", flat=True) if f}),
-            **extra}
+            "idempotency": _idempotency_headers(request), **extra}
 
 
 def _visible_credential(request: HttpRequest, slug: str) -> Credential | None:
@@ -63,6 +63,20 @@ def _visible_credential(request: HttpRequest, slug: str) -> Credential | None:
     if not SLUG.fullmatch(slug):
         return None
     return Credential.objects.visible_to(request.user).filter(slug=slug).first()
+
+
+def _idempotency_headers(request: HttpRequest) -> list[tuple[str, str]]:
+    """(header, platform) for each platform among the user's credentials that reads an
+    idempotency key on writes: the builder offers to pin one only then."""
+    found = {}
+    for provider in Credential.objects.visible_to(request.user).values_list(
+            "provider", flat=True).distinct():
+        platform = PROVIDERS.get(provider)
+        header = platform.idempotency_header("POST", "/") if platform else None
+        if header:
+            name = platform.name_en if request.LANGUAGE_CODE == "en" else platform.name_zh
+            found[header] = sorted({*found.get(header, ()), name})
+    return [(header, " · ".join(names)) for header, names in sorted(found.items())]
 
 
 @require_GET
@@ -115,7 +129,8 @@ def catalogue_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     return render(request, "console/_catalogue_results.html", {
         "credential": credential, "query": query,
-        "apis": catalogue.search(credential.provider, query) if credential else ()})
+        "apis": catalogue.search(credential.provider, query) if credential else (),
+        "api_count": len(catalogue.entries(credential.provider)) if credential else 0})
 
 
 @require_GET

@@ -176,7 +176,7 @@ class Feishu(Provider):
                        "content": "{\"text\":\"hello\"}"}, limit="1000/min, 50/s"),
         Endpoint("GET", "/open-apis/contact/v3/users", "获取用户列表（分页）", "List users (paged)",
                  query=(("page_size", "20"),), limit="1000/min, 50/s"),
-        Endpoint("GET", "/open-apis/contact/v3/users/ou_xxx", "获取单个用户", "Get a user",
+        Endpoint("GET", "/open-apis/contact/v3/users/{user_id}", "获取单个用户", "Get a user",
                  query=(("user_id_type", "open_id"),)),
     )
 

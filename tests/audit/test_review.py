@@ -8,19 +8,19 @@ import time
 import tracemalloc
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import detail_text
 from apps.audit.services import Actor, record
+from tests.audit_seed import seed_audit
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def seeded():
-    call_command("seed_audit", "--events", "1200", "--days", "30", stdout=io.StringIO())
+    seed_audit(1200, days=30)
     return AuditEvent.objects.count()
 
 
@@ -111,7 +111,7 @@ def test_export_matches_the_filter_and_is_audited(client_as, seeded, fmt):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="sized for PostgreSQL")
 def test_exporting_100k_events_runs_in_bounded_memory(client_as):
     client = client_as("auditor")
-    call_command("seed_audit", "--events", "100000", "--batch", "10000", stdout=io.StringIO())
+    seed_audit(100_000, batch=10_000)
     tracemalloc.start()
     response = client.get("/audit/export.jsonl")
     lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)

@@ -4,16 +4,15 @@ changelist for comparison.  `make bench` (AUDIT_BENCH_EVENTS to change the size)
 
 from __future__ import annotations
 
-import io
 import os
 import time
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.db.models.fields.json import KT
 
 from apps.audit.models import AuditEvent
+from tests.audit_seed import seed_audit
 
 from .conftest import page_p95, save
 
@@ -26,8 +25,7 @@ EVENTS = int(os.environ.get("AUDIT_BENCH_EVENTS", "1000000"))
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the target is for PostgreSQL")
 def test_first_pages_at_a_million_events(client, make_user):
     started = time.perf_counter()
-    call_command("seed_audit", "--events", str(EVENTS), "--batch", "20000",
-                 stdout=io.StringIO())
+    seed_audit(EVENTS, batch=20_000)
     seeded_in = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE audit_auditevent")

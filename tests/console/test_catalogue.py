@@ -153,3 +153,34 @@ def test_every_catalogued_api_the_sandbox_emulates_round_trips(client_as, sandbo
         assert 'data-testid="result-ok"' in html, (api.id, re.sub(r"\s+", " ", html)[:800])
         sent.append(api.id)
     assert len(sent) >= (3 if platform == "feishu" else 1), sent
+
+
+def test_platform_names_on_the_wire_come_from_the_adapters():
+    """The console holds no list of platform headers or secret names: the adapters' own
+    auth, secrets and idempotency header, found by running them."""
+    from apps.console import curl
+    from apps.providers.registry import wire_names
+
+    names = wire_names()
+    assert {"authorization", "x-plugin-token", "x-acs-dingtalk-access-token"} <= \
+        names.auth_headers
+    assert {"access_token", "app_key"} <= names.auth_query
+    assert {"secret", "corpsecret", "appsecret", "app_secret", "plugin_secret"} <= \
+        names.secret_keys
+    assert names.idempotency_headers == {"x-idem-uuid"}
+    assert names.auth_headers <= curl.MANAGED_HEADERS and names.secret_keys == curl.SECRET_KEYS
+
+
+def test_the_idempotency_key_is_offered_only_for_a_platform_that_reads_one(
+        client_as, sandbox_credential):
+    sandbox_credential("feishu", "cli_idem_01", "fs-only")
+    client = client_as("developer")
+    assert "id_idem_uuid" not in client.get("/console/").content.decode()
+    sandbox_credential("feishu_project", "fp_idem_01", "fp")
+    page = client.get("/console/").content.decode()
+    assert "id_idem_uuid" in page and "X-IDEM-UUID" in page
+    refused = client.post("/console/send/", {
+        "credential": "fs-only", "method": "POST", "path": "/open-apis/im/v1/messages",
+        "query": "", "headers": "", "body": "{}",
+        "idem_uuid": "0b9a3f8e-4c1d-4e2f-9a7b-5c6d7e8f9a0b"}, HTTP_HX_REQUEST="true")
+    assert 'data-testid="form-errors"' in refused.content.decode()

@@ -127,3 +127,42 @@ def test_developer_imports_a_docs_example_saves_it_and_replays_from_history(
     assert secret not in page.content()
     assert page.console_errors == []
     assert page.csp_violations() == []
+
+
+def test_search_the_catalogue_pick_an_api_fill_its_path_parameter_and_send(
+        page, make_user, live_server, settings):
+    _developer_with_feishu(make_user, live_server, settings, "cat", "cli_e2e_catalogue",
+                           "feishu-catalogue")
+    sign_in(page, "cat", "a long developer passphrase")
+    page.goto(f"{live_server.url}/console/")
+    page.select_option("#id_credential", "feishu-catalogue")
+    results = page.get_by_test_id("catalogue-results")
+    results.locator(".catalogue-count", has_text="818 APIs").wait_for()  # follows the credential
+    search = page.get_by_test_id("catalogue-search")
+    search.fill("contact v3 users")
+    results.locator("a", has_text="/open-apis/contact/v3/users/{user_id}").first.wait_for()
+    screenshot(page, "console-catalogue-search")
+    # The keyboard: down from the box to the results, Enter opens the focused one.
+    search.press("ArrowDown")
+    for _ in range(20):
+        focused = page.evaluate("document.activeElement.textContent")
+        if "GET" in focused and "/open-apis/contact/v3/users/{user_id}" in focused:
+            break
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("api-card").wait_for()
+    assert page.input_value("#id_path") == "/open-apis/contact/v3/users/{user_id}"
+    assert page.input_value("#id_method") == "GET"
+    page.get_by_test_id("path-param-user_id").fill("ou_" + "0" * 31 + "1")
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    assert "测试用户1" in page.get_by_test_id("response-body").inner_text()
+    screenshot(page, "console-catalogue-sent")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "console-catalogue-390")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 391)
+        .map(e => e.tagName + '.' + e.className).slice(0, 12)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    assert page.console_errors == []
+    assert page.csp_violations() == []
