@@ -34,19 +34,21 @@ def test_audit_imports_no_other_app():
     assert offenders == []
 
 
+def _outside_the_adapters():
+    """The product's Python and template files, bar the adapters and the emulators."""
+    for folder in ("apps", "project", "templates"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and path.suffix in {".py", ".html"} and not (
+                    "providers" in path.parts or "sandbox" in path.parts):
+                yield path
+
+
 def test_nothing_outside_the_adapters_branches_on_a_platform_name():
     names = "|".join(re.escape(k) for k in PROVIDERS)
     quoted = rf"""["']({names})["']"""
     pattern = re.compile(rf"(==|!=|\bin\b)\s*\(?\s*{quoted}|{quoted}\s*(==|!=)")
-    offenders = []
-    for folder in ("apps", "project", "templates"):
-        for path in (ROOT / folder).rglob("*"):
-            if not path.is_file() or path.suffix not in {".py", ".html"}:
-                continue
-            if "providers" in path.parts or "sandbox" in path.parts:
-                continue
-            if pattern.search(path.read_text()):
-                offenders.append(str(path.relative_to(ROOT)))
+    offenders = [str(path.relative_to(ROOT)) for path in _outside_the_adapters()
+                 if pattern.search(path.read_text())]
     assert offenders == []
 
 
@@ -72,13 +74,6 @@ def test_no_platform_header_or_secret_name_outside_the_adapters():
         names.secret_keys - {"secret", "password"})
     alternatives = "|".join(map(re.escape, sorted(specific)))
     pattern = re.compile(rf"""["']({alternatives})["']""", re.IGNORECASE)
-    offenders = []
-    for folder in ("apps", "project", "templates"):
-        for path in (ROOT / folder).rglob("*"):
-            if not path.is_file() or path.suffix not in {".py", ".html"}:
-                continue
-            if "providers" in path.parts or "sandbox" in path.parts:
-                continue
-            offenders += [f"{path.relative_to(ROOT)}: {m[0]}"
-                          for m in pattern.finditer(path.read_text())]
+    offenders = [f"{path.relative_to(ROOT)}: {m[0]}" for path in _outside_the_adapters()
+                 for m in pattern.finditer(path.read_text())]
     assert offenders == []
