@@ -220,9 +220,15 @@ def console_send_view(request: HttpRequest) -> HttpResponse:
 
 
 def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
-    """The result panel for htmx, the whole page otherwise."""
+    """The result panel for htmx (with the recent sends, out of band, after a send), the
+    whole page otherwise."""
     if request.htmx:
-        return render(request, "console/page.html#result", context, status=status)
+        response = render(request, "console/page.html#result", context, status=status)
+        if context.get("outcome") is not None:
+            recent = render(request, "console/page.html#recent_panel",
+                            {"history": _history(request.user), "oob": True})
+            response.content += recent.content
+        return response
     return render(request, "console/page.html", _page_context(request, **context), status=status)
 
 

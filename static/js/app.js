@@ -92,6 +92,41 @@
     query.focus();
   });
 
+  // Ctrl/Cmd+Enter submits a form marked data-submit-shortcut (the console's Send).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.closest && event.target.closest("form[data-submit-shortcut]");
+    if (!form) return;
+    event.preventDefault();
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+
+  // A request htmx could not get answered (refused, failed, unreachable) replaces what its
+  // target showed with why, instead of leaving a stale result in place.
+  function said(lang) {
+    return lang.indexOf("zh") === 0
+      ? { refused: "服务器拒绝了请求（HTTP ", failed: "）。请刷新页面后重试。", offline: "无法连接到中控台，请检查网络后重试。" }
+      : { refused: "The server refused the request (HTTP ", failed: "). Reload the page and try again.", offline: "Zhongkong cannot be reached; check the connection and try again." };
+  }
+  function explain(event, text) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "result") return;
+    var box = document.createElement("div");
+    box.id = "result"; box.setAttribute("aria-live", "polite");
+    var p = document.createElement("p");
+    p.className = "flash flash-error"; p.setAttribute("role", "alert");
+    p.setAttribute("data-testid", "request-refused"); p.textContent = text;
+    box.appendChild(p);
+    target.replaceWith(box);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var words = said(document.documentElement.lang || "zh-hans");
+    explain(event, words.refused + event.detail.xhr.status + words.failed);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    explain(event, said(document.documentElement.lang || "zh-hans").offline);
+  });
+
   // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
   var lang = document.documentElement.lang || "zh-hans";
   var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };

@@ -184,3 +184,17 @@ def test_the_idempotency_key_is_offered_only_for_a_platform_that_reads_one(
         "query": "", "headers": "", "body": "{}",
         "idem_uuid": "0b9a3f8e-4c1d-4e2f-9a7b-5c6d7e8f9a0b"}, HTTP_HX_REQUEST="true")
     assert 'data-testid="form-errors"' in refused.content.decode()
+
+
+def test_a_send_brings_the_recent_sends_panel_along(client_as, feishu):
+    client = client_as("developer")
+    first = client.post("/console/send/", {
+        "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users",
+        "query": "page_size=2", "headers": "", "body": ""}, HTTP_HX_REQUEST="true")
+    html = first.content.decode()
+    assert 'id="recent-panel" hx-swap-oob="true"' in html
+    assert html.count("/open-apis/contact/v3/users") >= 2  # the result and the new row
+    assert 'data-testid="copy-body"' in html
+    refused = client.post("/console/send/", {"credential": "fs", "method": "GET", "path": ""},
+                          HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422 and "recent-panel" not in refused.content.decode()

@@ -137,7 +137,7 @@ def test_search_the_catalogue_pick_an_api_fill_its_path_parameter_and_send(
     page.goto(f"{live_server.url}/console/")
     page.select_option("#id_credential", "feishu-catalogue")
     results = page.get_by_test_id("catalogue-results")
-    results.locator(".catalogue-count", has_text="818 APIs").wait_for()  # follows the credential
+    results.locator(".catalogue-count", has_text="818 个 API").wait_for()  # follows the credential
     search = page.get_by_test_id("catalogue-search")
     search.fill("contact v3 users")
     results.locator("a", has_text="/open-apis/contact/v3/users/{user_id}").first.wait_for()
@@ -154,15 +154,27 @@ def test_search_the_catalogue_pick_an_api_fill_its_path_parameter_and_send(
     assert page.input_value("#id_path") == "/open-apis/contact/v3/users/{user_id}"
     assert page.input_value("#id_method") == "GET"
     page.get_by_test_id("path-param-user_id").fill("ou_" + "0" * 31 + "1")
-    page.get_by_test_id("send").click()
+    page.get_by_test_id("path-param-user_id").press("Control+Enter")  # sends
     page.get_by_test_id("result-ok").wait_for()
     assert "测试用户1" in page.get_by_test_id("response-body").inner_text()
+    # The recent sends panel follows each send without a reload.
+    recent = page.get_by_test_id("recent-panel")
+    assert "/open-apis/contact/v3/users/ou_" in recent.inner_text()
     screenshot(page, "console-catalogue-sent")
+    # A request the server refuses (here: the CSRF cookie is gone) says so and clears the
+    # result it would otherwise leave standing.
+    page.context.clear_cookies(name="csrftoken")
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("request-refused").wait_for()
+    assert "HTTP 403" in page.get_by_test_id("request-refused").inner_text()
+    assert page.get_by_test_id("result-ok").count() == 0
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "console-catalogue-390")
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > 391)
         .map(e => e.tagName + '.' + e.className).slice(0, 12)""")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
-    assert page.console_errors == []
+    # Only the deliberate refusal shows in the browser's console (the request, htmx's report).
+    assert page.console_errors and all("403" in e or "responseError" in e
+                                       for e in page.console_errors), page.console_errors
     assert page.csp_violations() == []
