@@ -29,6 +29,7 @@ class Imported:
     query: list[tuple[str, str]] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str = ""
+    host: str = ""  # the URL's host, lower-case ("" when the command gave none)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -91,6 +92,7 @@ def parse(text: str) -> Imported:
         raise CurlError(gettext("no URL in the command"))
     parts = urlsplit(url if "://" in url else f"https://{url}")
     result.path = parts.path or "/"
+    result.host = (parts.hostname or "").lower()
     for name, content in parse_qsl(parts.query, keep_blank_values=True):
         if name.lower() in MANAGED_QUERY:
             result.warnings.append(gettext(MANAGED) % {"what": gettext("query"), "name": name})
@@ -118,6 +120,20 @@ def parse(text: str) -> Imported:
             result.body = json.dumps(_drop_secrets(parsed, result.warnings),
                                      ensure_ascii=False, indent=2)
     return result
+
+
+def credential_for_host(host: str, credentials):
+    """The credential a pasted URL's host points at: the one whose base URL has that host,
+    else the only one of the platform whose public hosts include it (None when not one)."""
+    if not host:
+        return None
+    by_base = [c for c in credentials if urlsplit(c.effective_base_url).hostname == host]
+    if len(by_base) == 1:
+        return by_base[0]
+    by_platform = [c for c in credentials if host in {
+        urlsplit(url).hostname for url, _ in (*c.platform.base_url_choices,
+                                              (c.platform.default_base_url, ""))}]
+    return by_platform[0] if len(by_platform) == 1 else None
 
 
 def placeholders(provider: Provider, request: OutboundRequest) -> OutboundRequest:

@@ -174,14 +174,21 @@ def console_import(request: HttpRequest) -> HttpResponse:
     except curl.CurlError as exc:
         error = str(exc)
     initial = {"credential": request.POST.get("credential", "")}
+    warnings = imported.warnings if imported else []
+    if imported is not None:
+        usable = Credential.objects.visible_to(request.user).filter(enabled=True)
+        chosen = curl.credential_for_host(imported.host, usable)
+        if chosen is not None and chosen.slug != initial["credential"]:
+            initial["credential"] = chosen.slug
+            warnings = [_("Credential “%(slug)s” chosen: its platform serves %(host)s.")
+                        % {"slug": chosen.slug, "host": imported.host}, *warnings]
     if imported is not None:
         initial.update(method=imported.method, path=imported.path, body=imported.body,
                        query="\n".join(f"{k}={v}" for k, v in imported.query),
                        headers="\n".join(f"{k}: {v}" for k, v in imported.headers))
     form = ConsoleForm(initial=initial, user=request.user)
     return render(request, "console/page.html", _page_context(
-        request, form, import_error=error,
-        import_warnings=imported.warnings if imported else []),
+        request, form, import_error=error, import_warnings=warnings),
         status=200 if imported else 422)
 
 

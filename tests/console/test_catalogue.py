@@ -198,3 +198,20 @@ def test_a_send_brings_the_recent_sends_panel_along(client_as, feishu):
     refused = client.post("/console/send/", {"credential": "fs", "method": "GET", "path": ""},
                           HTTP_HX_REQUEST="true")
     assert refused.status_code == 422 and "recent-panel" not in refused.content.decode()
+
+
+def test_a_curl_import_picks_the_credential_its_host_points_at(client_as, feishu,
+                                                               sandbox_credential):
+    sandbox_credential("dingtalk", "ding_import_01", "dt")
+    client = client_as("developer")
+    docs = ("curl -X GET 'https://api.dingtalk.com/v1.0/contact/users/me' "
+            "-H 'x-acs-dingtalk-access-token: abc'")
+    page = client.post("/console/import/", {"credential": "fs", "curl": docs})
+    assert page.context["form"].initial["credential"] == "dt"  # the platform's host
+    assert "dt" in page.content.decode() and "api.dingtalk.com" in page.content.decode()
+    live = feishu[0].effective_base_url  # both sandbox credentials live on this host
+    page = client.post("/console/import/", {"credential": "", "curl": f"curl {live}/x"})
+    assert page.context["form"].initial["credential"] == ""  # two match: none is guessed
+    unknown = client.post("/console/import/", {"credential": "fs",
+                                               "curl": "curl https://example.com/x"})
+    assert unknown.context["form"].initial["credential"] == "fs"  # kept as chosen
