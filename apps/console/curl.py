@@ -37,7 +37,7 @@ class CurlError(ValueError):
     pass
 
 
-def _drop_secrets(value, warnings: list[str]):
+def drop_secrets(value, warnings: list[str]):
     if isinstance(value, dict):
         kept = {}
         for key, item in value.items():
@@ -45,10 +45,10 @@ def _drop_secrets(value, warnings: list[str]):
                 warnings.append(gettext("secret field “%(name)s” was dropped (never stored)")
                                 % {"name": key})
                 continue
-            kept[key] = _drop_secrets(item, warnings)
+            kept[key] = drop_secrets(item, warnings)
         return kept
     if isinstance(value, list):
-        return [_drop_secrets(item, warnings) for item in value]
+        return [drop_secrets(item, warnings) for item in value]
     return value
 
 
@@ -117,7 +117,7 @@ def parse(text: str) -> Imported:
         except ValueError:  # not JSON, or nested too deeply: kept as the text it was
             result.body = body
         else:
-            result.body = json.dumps(_drop_secrets(parsed, result.warnings),
+            result.body = json.dumps(drop_secrets(parsed, result.warnings),
                                      ensure_ascii=False, indent=2)
     return result
 

@@ -204,3 +204,19 @@ def saved_request_delete(*, user, saved: SavedRequest, request=None) -> None:
                details={"name": saved.name, "folder": saved.folder,
                         "owner": saved.owner.username})
         saved.delete()
+
+
+def saved_requests_import(*, user, requests, credentials: dict, request=None) -> list:
+    """Keep each request of an imported collection as the user's own (same folder and name:
+    replaced), each audited as a save; then one event for the import as a whole."""
+    kept = []
+    with transaction.atomic():
+        for item in requests:
+            saved, _ = saved_request_save(
+                user=user, credential=credentials.get(item.credential_slug), spec=item.spec,
+                name=item.name, folder=item.folder, shared=False, request=request)
+            kept.append(saved)
+        record(action="console.saved_import", actor=Actor.user(user), request=request,
+               target_type="saved_request", target_id="",
+               details={"count": len(kept), "format": "postman-v2.1"})
+    return kept

@@ -17,5 +17,7 @@ urlpatterns = [
     path("catalogue/", views.catalogue_search, name="catalogue"),
     path("saved/", views.saved_list, name="saved"),
     path("saved/save/", views.saved_save, name="saved_save"),
+    path("saved/export.postman.json", views.saved_export, name="saved_export"),
+    path("saved/import/", views.saved_import, name="saved_import"),
     path("saved/<int:pk>/delete/", views.saved_delete, name="saved_delete"),
 ]

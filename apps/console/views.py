@@ -19,7 +19,7 @@ from apps.providers.base import loads
 from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
 
-from . import catalogue, curl
+from . import catalogue, curl, postman
 from .forms import ConsoleForm, SaveForm, api_initial, builder_initial
 from .models import ConsoleCall
 from .selectors import calls_for, history_page, saved_by_folder, saved_for
@@ -29,6 +29,7 @@ from .services import (
     console_send,
     saved_request_delete,
     saved_request_save,
+    saved_requests_import,
 )
 
 USERS = (Role.ADMIN, Role.DEVELOPER)
@@ -281,6 +282,45 @@ def saved_list(request: HttpRequest) -> HttpResponse:
         # A request shared by a teammate may name a credential not shared with this user:
         # its slug is not shown then.
         "visible": set(Credential.objects.visible_to(request.user).values_list("pk", flat=True))})
+
+
+@require_GET
+@role_required(*USERS)
+def saved_export(request: HttpRequest) -> HttpResponse:
+    """The saved requests the user sees, as a Postman Collection v2.1 (no secret, no token:
+    managed auth is left as empty variables)."""
+    visible = set(Credential.objects.visible_to(request.user).values_list("pk", flat=True))
+    collection = postman.export(saved_for(request.user).select_related("credential"), visible)
+    response = HttpResponse(json.dumps(collection, ensure_ascii=False, indent=2),
+                            content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="zhongkong.postman_collection.json"'
+    return response
+
+
+@require_POST
+@role_required(*USERS)
+@sensitive_post_parameters()
+def saved_import(request: HttpRequest) -> HttpResponse:
+    """Saved requests from a Postman Collection (v2.0/v2.1), pasted or uploaded."""
+    upload = request.FILES.get("file")
+    text = upload.read().decode("utf-8", "replace") if upload else request.POST.get(
+        "collection", "")
+    visible = {c.slug: c for c in Credential.objects.visible_to(request.user)}
+    try:
+        parsed = postman.parse(text, set(visible))
+    except postman.CollectionError as exc:
+        messages.error(request, _("The collection could not be read: %(error)s")
+                       % {"error": exc})
+        return redirect("console:saved")
+    if not parsed.requests:
+        messages.error(request, _("The collection holds no request."))
+        return redirect("console:saved")
+    kept = saved_requests_import(user=request.user, requests=parsed.requests,
+                                 credentials=visible, request=request)
+    messages.success(request, _("Imported %(count)s requests.") % {"count": len(kept)})
+    for warning in parsed.warnings[:20]:
+        messages.warning(request, warning)
+    return redirect("console:saved")
 
 
 @require_POST

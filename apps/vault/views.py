@@ -91,7 +91,15 @@ def credential_detail(request: HttpRequest, slug: str) -> HttpResponse:
                "hint": credential.secret_hints.get(spec.name, "")} for spec in platform.fields]
     return render(request, "vault/detail.html", {
         "credential": credential, "platform": platform, "fields": fields,
-        "is_admin": request.user.role == ADMIN, "reveal_form": RevealForm()})
+        "is_admin": request.user.role == ADMIN, "reveal_form": RevealForm(),
+        "secret_choices": _secret_choices(request, credential)})
+
+
+def _secret_choices(request: HttpRequest, credential) -> list[tuple[str, str]]:
+    """(field, label) of each stored secret, labelled as the platform names it."""
+    labels = {f.name: f.label_en if request.LANGUAGE_CODE == "en" else f.label_zh
+              for f in credential.platform.fields}
+    return [(name, labels.get(name, name)) for name in credential.secret_blobs]
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,7 +137,8 @@ def credential_test(request: HttpRequest, slug: str) -> HttpResponse:
 def credential_reveal(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential_for_user(request, slug)
     form = RevealForm(request.POST)
-    context = {"credential": credential, "reveal_form": form}
+    context = {"credential": credential, "reveal_form": form,
+               "secret_choices": _secret_choices(request, credential)}
     if form.is_valid() and form.cleaned_data["field"] in credential.secret_blobs:
         try:
             context["revealed"] = services.credential_reveal(

@@ -99,6 +99,10 @@ ACTS = {
     "console:saved_save": lambda c, w, u: c.post(reverse("console:saved_save"), {
         "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users",
         "save-name": "Users", "save-folder": "contact"}),
+    "console:saved_import": lambda c, w, u: c.post(reverse("console:saved_import"), {
+        "collection": '{"info": {"schema": "https://schema.getpostman.com/json/collection/'
+                      'v2.1.0/collection.json"}, "item": [{"name": "Users", "request": {'
+                      '"method": "GET", "url": "{{fs_base_url}}/open-apis/contact/v3/users"}}]}'}),
     "console:saved_delete": lambda c, w, u: c.post(reverse("console:saved_delete", args=[
         _a_saved(u).pk]), {"confirm": "yes"}),
 }
