@@ -143,23 +143,44 @@ def placeholders(provider: Provider, request: OutboundRequest) -> OutboundReques
     return provider.apply_auth(request, creds, token)
 
 
-def as_curl(request: OutboundRequest) -> str:
+def as_curl(request: OutboundRequest, spec: dict | None = None) -> str:
+    """curl for the request; a form or multipart body (from `spec`) as -d / -F fields."""
+    spec = spec or {}
+    kind = spec.get("body_type", "json")
     url = request.full_url(safe="<>")  # placeholders stay readable
     lines = [f"curl -X {request.method} {shlex.quote(url)}"]
-    lines += [f"  -H {shlex.quote(f'{k}: {v}')}" for k, v in request.headers.items()]
+    lines += [f"  -H {shlex.quote(f'{k}: {v}')}" for k, v in request.headers.items()
+              if not (kind == "multipart" and k.lower() == "content-type")]
     if request.json is not None:
         lines.append(f"  -d {shlex.quote(json.dumps(request.json, ensure_ascii=False))}")
+    elif kind == "form":
+        lines += [f"  --data-urlencode {shlex.quote(f'{k}={v}')}" for k, v in spec["body"]]
+    elif kind == "multipart":
+        lines += [f"  -F {shlex.quote(f'{k}={v}')}" for k, v in spec.get("body") or []]
+        for upload in spec.get("files") or []:
+            part = f"{upload['field']}=@{upload['name']}"
+            lines.append(f"  -F {shlex.quote(part)}")
     return " \\\n".join(lines)
 
 
-def as_python(request: OutboundRequest) -> str:
+def as_python(request: OutboundRequest, spec: dict | None = None) -> str:
+    spec = spec or {}
+    kind = spec.get("body_type", "json")
+    headers = {k: v for k, v in request.headers.items()
+               if not (kind in ("form", "multipart") and k.lower() == "content-type")}
     args = [repr(request.method), repr(request.url)]
     if request.params:
         args.append(f"params={request.params!r}")
-    if request.headers:
-        args.append(f"headers={request.headers!r}")
+    if headers:
+        args.append(f"headers={headers!r}")
     if request.json is not None:
         args.append(f"json={request.json!r}")
+    elif kind in ("form", "multipart"):
+        args.append(f"data={[tuple(p) for p in spec.get('body') or []]!r}")
+    if kind == "multipart" and spec.get("files"):
+        files = {f["field"]: (f["name"], f"open({f['name']!r}, 'rb')") for f in spec["files"]}
+        shown = ", ".join(f"{k!r}: ({n!r}, {o})" for k, (n, o) in files.items())
+        args.append(f"files={{{shown}}}")
     joined = ",\n    ".join(args)
     return f"import requests\n\nresponse = requests.request(\n    {joined},\n    timeout=10,\n)\n" \
            "print(response.status_code, response.text)\n"

@@ -7,12 +7,14 @@ from urllib.parse import quote, unquote
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.providers.base import MAX_JSON_DEPTH, JSONTooDeep, OutboundRequest, join_url, loads
+from apps.providers.base import MAX_JSON_DEPTH, JSONTooDeep, OutboundRequest, loads
 from apps.vault.models import Credential
 
-from .services import request_spec
+from .services import Upload, outbound, request_spec
 
 METHODS = [(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")]
+BODY_TYPES = [("json", "JSON"), ("form", "application/x-www-form-urlencoded"),
+              ("multipart", "multipart/form-data")]
 
 
 _PATH_PARAM = re.compile(r"{(\w{1,64})}")
@@ -45,8 +47,15 @@ class ConsoleForm(forms.Form):
         attrs={"rows": 2, "placeholder": "receive_id_type=open_id"}))
     headers = forms.CharField(label=_("Headers"), required=False, widget=forms.Textarea(
         attrs={"rows": 2, "placeholder": "Name: value"}))
-    body = forms.CharField(label=_("JSON body"), required=False, strip=False,
+    body_type = forms.ChoiceField(label=_("Body type"), choices=BODY_TYPES, initial="json",
+                                  required=False)
+    body = forms.CharField(label=_("Request body"), required=False, strip=False,
+                           help_text=_("JSON; for a form or multipart body, one name=value "
+                                       "a line."),
                            widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+    upload = forms.FileField(label=_("File (multipart)"), required=False)
+    upload_field = forms.CharField(label=_("File field name"), required=False, max_length=100,
+                                   initial="file")
     idem_uuid = forms.UUIDField(
         label=_("Pinned idempotency key"), required=False,
         help_text=_("Writes to a platform that reads an idempotency key: empty sends a new "
@@ -94,6 +103,12 @@ class ConsoleForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("upload") is not None and data.get("body_type") != "multipart":
+            self.add_error("upload", _("A file is sent in a multipart/form-data body: choose "
+                                       "that body type."))
+        if data.get("upload") is not None and not _HEADER_NAME.fullmatch(
+                data.get("upload_field") or ""):
+            self.add_error("upload_field", _("Name the form field that carries the file."))
         if "path" in data:
             data["path"] = self._filled_path(data["path"])
         pinned = data.get("idem_uuid")
@@ -138,22 +153,37 @@ class ConsoleForm(forms.Form):
                            % {"name": name})
         return filled
 
+    def the_upload(self) -> Upload | None:
+        """The attached file (valid form only)."""
+        upload = self.cleaned_data.get("upload")
+        if upload is None:
+            return None
+        return Upload(field=self.cleaned_data["upload_field"], name=upload.name,
+                      content=upload.read(), content_type=upload.content_type or
+                      "application/octet-stream")
+
+    def send_args(self) -> dict:
+        """What console_send takes (valid form only)."""
+        data = self.cleaned_data
+        return {"method": data["method"], "path": data["path"], "query": data["query"],
+                "headers": data["headers"], "body": data["body"],
+                "body_type": data["body_type"], "upload": self.the_upload()}
+
     def spec(self) -> dict:
         """The built request (valid form only), as history and saved requests keep it."""
-        data = self.cleaned_data
-        return request_spec(method=data["method"], path=data["path"], query=data["query"],
-                            headers=data["headers"], body=data["body"])
+        return request_spec(**self.send_args())
 
     def built(self) -> OutboundRequest:
         """The request on the credential's base URL, before auth (valid form only)."""
-        data = self.cleaned_data
-        return OutboundRequest(data["method"], join_url(data["credential"].effective_base_url,
-                                                        data["path"]),
-                               params=list(data["query"]), headers=dict(data["headers"]),
-                               json=data["body"])
+        return outbound(self.cleaned_data["credential"].effective_base_url, **self.send_args())
+
+    def clean_body_type(self) -> str:
+        return self.cleaned_data.get("body_type") or "json"
 
     def clean_body(self):
         text = self.cleaned_data["body"]
+        if self.cleaned_data.get("body_type") in ("form", "multipart"):
+            return _pairs(text, "=", "name=value")
         if not text.strip():
             return None
         try:
@@ -186,19 +216,32 @@ class SaveForm(forms.Form):
 
 def api_initial(api) -> dict:
     """The builder's fields for a catalogue entry: its method and path template, a query
-    line for each required parameter or one with an example, and the body skeleton."""
+    line for each required parameter or one with an example, and the body skeleton (for an
+    upload: its fields as lines, the file field named)."""
     query = [f"{p.name}={p.example}" for p in api.query if p.required or p.example]
-    return {"method": api.method if api.method in dict(METHODS) else "POST",
-            "path": api.path, "query": "\n".join(query), "headers": "",
-            "body": json.dumps(api.body, ensure_ascii=False, indent=2)
-            if api.body is not None else ""}
+    initial = {"method": api.method if api.method in dict(METHODS) else "POST",
+               "path": api.path, "query": "\n".join(query), "headers": "", "body_type": "json",
+               "body": json.dumps(api.body, ensure_ascii=False, indent=2)
+               if api.body is not None else ""}
+    if api.body_type == "multipart" and isinstance(api.body, dict):
+        files = [k for k, v in api.body.items() if k in ("file", "image", "media") or v == ""
+                 and k.endswith(("file", "image"))]
+        initial.update(body_type="multipart", upload_field=files[0] if files else "file",
+                       body="\n".join(f"{k}=" for k in api.body if k not in files[:1]))
+    return initial
 
 
 def builder_initial(credential: str, spec: dict) -> dict:
     """The builder's fields from a stored request spec (history, saved, next page)."""
-    body = spec.get("body")
+    body, body_type = spec.get("body"), spec.get("body_type", "json")
+    if body_type != "json":
+        text = "\n".join(f"{k}={v}" for k, v in body or [])
+    else:
+        text = json.dumps(body, ensure_ascii=False, indent=2) if body is not None else ""
+    files = spec.get("files") or []
     return {"credential": credential, "method": spec.get("method", "GET"),
             "path": spec.get("path", "/"),
             "query": "\n".join(f"{k}={v}" for k, v in spec.get("query") or []),
             "headers": "\n".join(f"{k}: {v}" for k, v in spec.get("headers") or []),
-            "body": json.dumps(body, ensure_ascii=False, indent=2) if body is not None else ""}
+            "body_type": body_type, "body": text,
+            "upload_field": files[0]["field"] if files else "file"}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
+from urllib3 import encode_multipart_formdata
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record
@@ -39,10 +41,65 @@ def _token(credential: Credential, actor: Actor) -> str | None:
     return token_for_use(credential=credential, actor=actor)
 
 
-def request_spec(*, method: str, path: str, query, headers, body) -> dict:
-    """The request as built, before auth: what history replays and saved requests keep."""
-    return {"method": method, "path": path, "query": [list(p) for p in query],
+def request_spec(*, method: str, path: str, query, headers, body, body_type: str = "json",
+                 upload: Upload | None = None) -> dict:
+    """The request as built, before auth: what history replays and saved requests keep (an
+    uploaded file by its name and size only)."""
+    spec = {"method": method, "path": path, "query": [list(p) for p in query],
             "headers": [list(h) for h in headers], "body": body}
+    if body_type != "json":
+        spec["body_type"] = body_type
+    if upload is not None:
+        spec["files"] = [{"field": upload.field, "name": upload.name, "size": len(upload.content)}]
+    return spec
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent in a multipart body (never stored: history keeps its name and size)."""
+
+    field: str
+    name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+def outbound(base_url: str, *, method: str, path: str, query, headers, body,
+             body_type: str = "json", upload: Upload | None = None) -> OutboundRequest:
+    """The request on the wire before auth: a JSON body, a form-urlencoded one, or a
+    multipart/form-data one with its fields and the uploaded file."""
+    out = OutboundRequest(method, join_url(base_url, path), params=list(query),
+                          headers=dict(headers))
+    declared = out.header("Content-Type")
+    if body_type == "form":
+        out.body = urlencode(list(body or [])).encode()
+        if not declared:
+            out.headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif body_type == "multipart":
+        fields = [(k, v) for k, v in body or []]
+        if upload is not None:
+            fields.append((upload.field, (upload.name, upload.content, upload.content_type)))
+        out.body, content_type = encode_multipart_formdata(fields)
+        out.headers = {k: v for k, v in out.headers.items() if k.lower() != "content-type"}
+        out.headers["Content-Type"] = content_type
+    else:
+        out.json = body
+    return out
+
+
+def body_text(out: OutboundRequest, spec: dict) -> str:
+    """The request body as history shows it: JSON, the form, or a multipart summary."""
+    if out.json is not None:
+        return json.dumps(out.json, ensure_ascii=False)
+    kind = spec.get("body_type", "json")
+    if kind == "form" and out.body is not None:
+        return out.body.decode("utf-8", "replace")
+    if kind == "multipart":
+        parts = [f"{k}={v}" for k, v in spec.get("body") or []]
+        parts += [f"{f['field']}=@{f['name']} ({f['size']} bytes)" for f in
+                  spec.get("files") or []]
+        return "multipart/form-data: " + "; ".join(parts)
+    return ""
 
 
 def redacted_spec(spec: dict, values: list[str] | None = None) -> dict:
@@ -76,13 +133,14 @@ def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[Outbound
 @sensitive_variables("values", "token", "fresh", "authed", "raw", "sent", "body", "headers",
                      "query")
 def console_send(*, user, credential: Credential, method: str, path: str, query, headers,
-                 body, request=None) -> Outcome:
+                 body, body_type: str = "json", upload: Upload | None = None,
+                 request=None) -> Outcome:
     platform = credential.platform
     values = credential.adapter_values()
     actor = Actor.user(user)
     base = credential.effective_base_url
-    raw = OutboundRequest(method, join_url(base, path), params=list(query),
-                          headers=dict(headers), json=body)
+    raw = outbound(base, method=method, path=path, query=query, headers=headers, body=body,
+                   body_type=body_type, upload=upload)
     try:
         token = _token(credential, actor)
     except TokenUnavailable as exc:
@@ -117,7 +175,8 @@ def console_send(*, user, credential: Credential, method: str, path: str, query,
     with transaction.atomic():
         call = _store(user, credential, authed, sent, decoded, retried, values=known,
                       spec=request_spec(method=method, path=path, query=query,
-                                        headers=headers, body=body))
+                                        headers=headers, body=body, body_type=body_type,
+                                        upload=upload))
         record(action="console.send", actor=actor, request=request, target_type="credential",
                target_id=credential.slug,
                outcome=AuditEvent.Outcome.SUCCESS if decoded and decoded.ok else
@@ -153,7 +212,7 @@ def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retri
            spec: dict, values: list[str]) -> ConsoleCall:
     spec = redacted_spec(spec, values)
     url = authed.full_url()
-    body = json.dumps(authed.json, ensure_ascii=False) if authed.json is not None else ""
+    body = body_text(authed, spec)
     # PostgreSQL text and jsonb refuse NUL: a platform's NUL bytes are kept as U+FFFD.
     response = sent.body[:STORED_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")
     return ConsoleCall.objects.create(
@@ -174,10 +233,14 @@ def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retri
 def console_replay(*, user, call: ConsoleCall, request=None) -> Outcome:
     """Send a stored request again, with the credential's current token."""
     spec = call.request_spec
+    if spec.get("files"):
+        return Outcome(None, None, error=_("This send uploaded a file, which Zhongkong does not "
+                                           "keep: open it in the console and attach the file "
+                                           "again."))
     return console_send(user=user, credential=call.credential, method=spec["method"],
                         path=spec["path"], query=[tuple(p) for p in spec["query"]],
                         headers=[tuple(h) for h in spec["headers"]], body=spec["body"],
-                        request=request)
+                        body_type=spec.get("body_type", "json"), request=request)
 
 
 def saved_request_save(*, user, credential: Credential | None, spec: dict, name: str,

@@ -25,6 +25,7 @@ from .models import ConsoleCall
 from .selectors import calls_for, history_page, saved_by_folder, saved_for
 from .services import (
     auth_preview,
+    body_text,
     console_replay,
     console_send,
     saved_request_delete,
@@ -198,11 +199,13 @@ def console_import(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 def console_export(request: HttpRequest) -> HttpResponse:
     """The built request as curl and Python, auth as placeholders (no live secret)."""
-    form = ConsoleForm(request.POST, user=request.user)
+    form = ConsoleForm(request.POST, request.FILES, user=request.user)
     context = {"form": form}
     if form.is_valid():
         shown = curl.placeholders(form.cleaned_data["credential"].platform, form.built())
-        context["export"] = {"curl": curl.as_curl(shown), "python": curl.as_python(shown)}
+        spec = form.spec()
+        context["export"] = {"curl": curl.as_curl(shown, spec),
+                             "python": curl.as_python(shown, spec)}
     return _result(request, context, status=200 if form.is_valid() else 422)
 
 
@@ -210,14 +213,12 @@ def console_export(request: HttpRequest) -> HttpResponse:
 @role_required(*USERS)
 @sensitive_post_parameters()
 def console_send_view(request: HttpRequest) -> HttpResponse:
-    form = ConsoleForm(request.POST, user=request.user)
+    form = ConsoleForm(request.POST, request.FILES, user=request.user)
     context = {"form": form}
     status = 200
     if form.is_valid():
-        data = form.cleaned_data
-        outcome = console_send(user=request.user, credential=data["credential"],
-                               method=data["method"], path=data["path"], query=data["query"],
-                               headers=data["headers"], body=data["body"], request=request)
+        outcome = console_send(user=request.user, credential=form.cleaned_data["credential"],
+                               request=request, **form.send_args())
         context["outcome"] = outcome
         if outcome.call is not None:
             context["pretty_body"] = _pretty(outcome.call.response_body)
@@ -245,12 +246,13 @@ def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
 @sensitive_post_parameters()
 def console_preview(request: HttpRequest) -> HttpResponse:
     """The request as it will go out: auth injected, secrets and token as placeholders."""
-    form = ConsoleForm(request.POST, user=request.user)
+    form = ConsoleForm(request.POST, request.FILES, user=request.user)
     context = {"form": form}
     if form.is_valid():
         authed, added = auth_preview(form.cleaned_data["credential"], form.built())
-        context.update(preview=authed, added=added, body_text=_pretty(
-            json.dumps(authed.json, ensure_ascii=False)) if authed.json is not None else "")
+        shown = body_text(authed, form.spec())
+        context.update(preview=authed, added=added,
+                       body_text=_pretty(shown) if authed.json is not None else shown)
     return render(request, "console/preview.html", context)
 
 
@@ -258,7 +260,7 @@ def console_preview(request: HttpRequest) -> HttpResponse:
 @role_required(*USERS)
 @sensitive_post_parameters()
 def saved_save(request: HttpRequest) -> HttpResponse:
-    form = ConsoleForm(request.POST, user=request.user)
+    form = ConsoleForm(request.POST, request.FILES, user=request.user)
     save_form = SaveForm(request.POST, prefix="save")
     if not (form.is_valid() and save_form.is_valid()):
         return _result(request, {"form": form, "save_form": save_form}, status=422)

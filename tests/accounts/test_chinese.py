@@ -21,7 +21,8 @@ def test_password_rules_speak_chinese():
 
 def test_refresh_reasons_and_system_actors_are_translated():
     with translation.override("zh-hans"):
-        assert refresh_reason("scheduled") == "定时" and refresh_reason("passive").startswith("被动")
+        assert refresh_reason("scheduled") == "定时"
+        assert refresh_reason("passive").startswith("被动")
         event = AuditEvent(actor_type="system", actor_label="token-manual")
         assert actor(event) == "令牌中心 · 手动"
         assert actor(AuditEvent(actor_type="system", actor_label="cli")) == "命令行"

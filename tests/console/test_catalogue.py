@@ -9,6 +9,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -143,7 +144,13 @@ def test_every_catalogued_api_the_sandbox_emulates_round_trips(client_as, sandbo
         initial = page.context["form"].initial
         form = {"credential": "rt", "method": initial["method"], "path": initial["path"],
                 "query": initial["query"], "headers": "", "body": initial["body"],
+                "body_type": initial["body_type"],
                 **{f"path_param.{p.name}": SAMPLES.get(p.name, "x") for p in api.path_params}}
+        if initial["body_type"] == "multipart":
+            form.update(upload_field=initial["upload_field"], upload=SimpleUploadedFile(
+                "sample.png", b"\x89PNG sample", "image/png"), body="\n".join(
+                f"{line}{SAMPLES.get(line.rstrip('='), 'message')}"
+                for line in initial["body"].splitlines()))
         if api.id == "im.v1.create_message":
             form["body"] = json.dumps({"receive_id": SAMPLES["user_id"], "msg_type": "text",
                                        "content": json.dumps({"text": "hi"})})
@@ -152,7 +159,8 @@ def test_every_catalogued_api_the_sandbox_emulates_round_trips(client_as, sandbo
         assert 'data-testid="form-errors"' not in html, (api.id, html[:500])
         assert 'data-testid="result-ok"' in html, (api.id, re.sub(r"\s+", " ", html)[:800])
         sent.append(api.id)
-    assert len(sent) >= (3 if platform == "feishu" else 1), sent
+    assert len(sent) >= (4 if platform == "feishu" else 1), sent
+    assert platform != "feishu" or "im.v1.create_image" in sent
 
 
 def test_platform_names_on_the_wire_come_from_the_adapters():
@@ -215,3 +223,49 @@ def test_a_curl_import_picks_the_credential_its_host_points_at(client_as, feishu
     unknown = client.post("/console/import/", {"credential": "fs",
                                                "curl": "curl https://example.com/x"})
     assert unknown.context["form"].initial["credential"] == "fs"  # kept as chosen
+
+
+def test_a_multipart_upload_goes_out_as_the_platform_reads_it(client_as, feishu):
+    from apps.console.models import ConsoleCall
+
+    client = client_as("developer")
+    page = client.get("/console/", {"credential": "fs", "api": "im.v1.create_image"})
+    initial = page.context["form"].initial
+    assert (initial["body_type"], initial["upload_field"]) == ("multipart", "image")
+    assert "image_type=" in initial["body"]
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    form = {"credential": "fs", "method": "POST", "path": "/open-apis/im/v1/images",
+            "query": "", "headers": "", "body_type": "multipart", "body": "image_type=message",
+            "upload_field": "image"}
+    sent = client.post("/console/send/", {**form, "upload": SimpleUploadedFile(
+        "logo.png", png, "image/png")}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="result-ok"' in sent and "img_v2_" in sent
+    call = ConsoleCall.objects.latest("pk")
+    assert call.request_body == f"multipart/form-data: image_type=message; image=@logo.png " \
+                                f"({len(png)} bytes)"  # never the file itself
+    assert call.request_spec["files"] == [{"field": "image", "name": "logo.png",
+                                           "size": len(png)}]
+    assert client.post(f"/console/history/{call.pk}/replay/").status_code == 200
+    assert ConsoleCall.objects.count() == 1  # a replay cannot re-send a file it never kept
+    missing = client.post("/console/send/", {**form, "body": "image_type=nonsense"},
+                          HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="result-failed"' in missing and "image" in missing
+    export = client.post("/console/export/", {**form, "upload": SimpleUploadedFile(
+        "logo.png", png, "image/png")}, HTTP_HX_REQUEST="true").content.decode()
+    assert "-F image_type=message" in export and "-F image=@logo.png" in export
+    assert "files={&#x27;image&#x27;: (&#x27;logo.png&#x27;" in export
+
+
+def test_a_form_urlencoded_body_is_encoded_and_exported():
+    from apps.console import curl
+    from apps.console.services import outbound, request_spec
+
+    pairs = [("name", "a b&c"), ("n", "中")]
+    out = outbound("https://platform.invalid", method="POST", path="/x", query=[],
+                   headers=[], body=pairs, body_type="form")
+    assert out.body == b"name=a+b%26c&n=%E4%B8%AD" and out.json is None
+    assert out.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    spec = request_spec(method="POST", path="/x", query=[], headers=[], body=pairs,
+                        body_type="form")
+    assert "--data-urlencode 'name=a b&c'" in curl.as_curl(out, spec)
+    assert "data=[('name', 'a b&c'), ('n', '中')]" in curl.as_python(out, spec)

@@ -178,3 +178,57 @@ def test_search_the_catalogue_pick_an_api_fill_its_path_parameter_and_send(
     assert page.console_errors and all("403" in e or "responseError" in e
                                        for e in page.console_errors), page.console_errors
     assert page.csp_violations() == []
+
+
+def test_upload_an_image_with_a_multipart_body(page, make_user, live_server, settings,
+                                               tmp_path):
+    _developer_with_feishu(make_user, live_server, settings, "upl", "cli_e2e_upload",
+                           "feishu-upload")
+    sign_in(page, "upl", "a long developer passphrase")
+    page.goto(f"{live_server.url}/console/?credential=feishu-upload")
+    page.get_by_test_id("catalogue-search").fill("images")
+    page.get_by_test_id("catalogue-results").locator(
+        "a", has_text="/open-apis/im/v1/images").first.click()
+    page.get_by_test_id("api-card").wait_for()
+    assert page.input_value("#id_body_type") == "multipart"
+    assert page.input_value("#id_upload_field") == "image"
+    page.fill("#id_body", "image_type=message")
+    image = tmp_path / "logo.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(200)))
+    page.set_input_files("#id_upload", str(image))
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    assert "img_v2_" in page.get_by_test_id("response-body").inner_text()
+    page.get_by_test_id("export").click()
+    page.get_by_test_id("export-code").wait_for()
+    assert "-F image=@logo.png" in page.get_by_test_id("export-code").inner_text()
+    screenshot(page, "console-multipart-upload")
+    assert page.console_errors == []
+    assert page.csp_violations() == []
+
+
+def test_a_dingtalk_new_api_call_from_the_catalogue(page, make_user, live_server, settings):
+    parts = urlsplit(live_server.url)
+    settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
+    dev = make_user("din", "developer", password="a long developer passphrase")
+    app, secret = sandbox_app_register(provider="dingtalk", app_id="ding_e2e_01")
+    values = get_provider("dingtalk").sample_values(app.app_id, secret)
+    secret_names = set(get_provider("dingtalk").secret_fields)
+    credential_create(by=None, provider="dingtalk", name="钉钉沙箱", slug="dingtalk-sandbox",
+                      environment="test", base_url=f"{live_server.url}/sandbox/dingtalk",
+                      public={k: v for k, v in values.items() if k not in secret_names},
+                      secrets={k: v for k, v in values.items() if k in secret_names},
+                      allowed_users=[dev])
+    sign_in(page, "din", "a long developer passphrase")
+    page.goto(f"{live_server.url}/console/?credential=dingtalk-sandbox")
+    page.get_by_test_id("catalogue-search").fill("获取用户信息")
+    page.get_by_test_id("catalogue-results").locator(
+        "a", has_text="/v1.0/contact/users/{union_id}").first.click()
+    page.get_by_test_id("path-param-union_id").fill("on_e2e")
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    assert "on_e2e" in page.get_by_test_id("response-body").inner_text()
+    assert secret not in page.content()
+    screenshot(page, "console-dingtalk-new-api")
+    assert page.console_errors == []
+    assert page.csp_violations() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 
@@ -198,10 +199,31 @@ def user_list(request):
     return ok(data)
 
 
+@core.endpoint(P, ("POST",))
+def images(request):
+    """Upload an image (im/v1/images): multipart, image_type message|avatar, the file in
+    `image`; the reply carries the image_key, as the docs' example shows it."""
+    _, denied = _authorise(request, "images")
+    if denied:
+        return denied
+    if not request.content_type.startswith("multipart/form-data"):
+        return _violation("image", "the body must be multipart/form-data")
+    image_type = request.POST.get("image_type", "")
+    if image_type not in ("message", "avatar"):
+        return _violation("image_type", "image_type must be message or avatar", image_type)
+    image = request.FILES.get("image")
+    if image is None or image.size == 0:
+        return _violation("image", "image is required")
+    digest = hashlib.sha256(image.read()).hexdigest()
+    return ok({"image_key": f"img_v2_{digest[:8]}-{digest[8:12]}-{digest[12:16]}-"
+                            f"{digest[16:20]}-{digest[20:32]}g"})
+
+
 urlpatterns = [
     path("open-apis/auth/v3/tenant_access_token/internal", tenant_token),
     path("open-apis/auth/v3/app_access_token/internal", app_token),
     path("open-apis/im/v1/messages", messages),
+    path("open-apis/im/v1/images", images),
     path("open-apis/contact/v3/users", user_list),
     path("open-apis/contact/v3/users/<str:user_id>", user_detail),
 ]
