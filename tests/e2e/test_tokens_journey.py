@@ -46,5 +46,14 @@ def test_admin_refreshes_a_token_and_creates_a_client_key(page, make_user, live_
     screenshot(page, "client-keys-zh")
     page.goto("/tokens/keys/")
     assert key not in page.content()
+    # English, at 1366 px (a common laptop): no page scrolls sideways.
+    page.set_viewport_size({"width": 1366, "height": 800})
+    page.locator(".langswitch button[value=en]").click()
+    for path in ("/tokens/", "/tokens/feishu-prod/", "/console/", "/console/history/",
+                 "/tokens/keys/", "/"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366, path
+    page.goto("/tokens/")
+    screenshot(page, "tokens-en-1366")
     assert page.console_errors == []
     assert page.csp_violations() == []
