@@ -5,6 +5,7 @@ import re
 from urllib.parse import quote, unquote
 
 from django import forms
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from apps.providers.base import MAX_JSON_DEPTH, JSONTooDeep, OutboundRequest, loads
@@ -12,6 +13,13 @@ from apps.vault.models import Credential
 
 from .services import Upload, outbound, request_spec
 
+# What Python's JSON parser says, so that the interface can say it in Chinese too.
+JSON_MESSAGES = {gettext_noop("Expecting value"),
+                 gettext_noop("Expecting property name enclosed in double quotes"),
+                 gettext_noop("Expecting ',' delimiter"), gettext_noop("Expecting ':' delimiter"),
+                 gettext_noop("Unterminated string starting at"),
+                 gettext_noop("Invalid control character at"), gettext_noop("Extra data"),
+                 gettext_noop("Invalid \\escape"), gettext_noop("Invalid \\uXXXX escape")}
 METHODS = [(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")]
 BODY_TYPES = [("json", "JSON"), ("form", "application/x-www-form-urlencoded"),
               ("multipart", "multipart/form-data")]
@@ -195,7 +203,8 @@ class ConsoleForm(forms.Form):
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 _("Invalid JSON at line %(line)s, column %(col)s: %(msg)s")
-                % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from None
+                % {"line": exc.lineno, "col": exc.colno,
+                   "msg": gettext(exc.msg) if exc.msg in JSON_MESSAGES else exc.msg}) from None
 
 
 class SaveForm(forms.Form):
