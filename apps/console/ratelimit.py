@@ -36,7 +36,8 @@ def acquire(*, token: str, api: str, limits: tuple[RateLimit, ...]) -> float:
             cache.decr(key)
         except ValueError:  # the window just expired: nothing to give back
             pass
-    return round(max((window + 1) * limit.per - now for limit, window in full), 3)
+    # Never 0, which means "send": a refusal in a window's last half millisecond still waits.
+    return max(0.001, round(max((window + 1) * limit.per - now for limit, window in full), 3))
 
 
 def _count(keys: list[str], ttls: list[int]) -> list[int]:
