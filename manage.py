@@ -15,8 +15,10 @@ def main() -> None:
         settings.INSTALLED_APPS  # noqa: B018 - loads the settings, which check every value
     except ImproperlyConfigured as exc:
         # Django would go on and fail later with "Models aren't loaded yet": say why now.
-        sys.exit(f"configuration error: {exc}\n(`make run` writes a .env for this machine; "
-                 ".env.example lists every setting)")
+        sys.exit(
+            f"configuration error: {exc}\n(`make run` writes a .env for this machine; "
+            ".env.example lists every setting)"
+        )
     execute_from_command_line(sys.argv)
 
 

@@ -121,10 +121,12 @@ if env.str("MIGRATION_DATABASE_URL", default=""):
 # The embedded default's cache is process memory. It holds the console's rate windows and the
 # token centre's leases, so it must never drop one to make room (Django's default keeps 300
 # entries and culls a third of them when full: a day window culled is a quota burnt).
-EMBEDDED_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                  "LOCATION": "zhongkong", "OPTIONS": {"MAX_ENTRIES": 1_000_000}}
-CACHES = {"default": env.cache("CACHE_URL") if env.str("CACHE_URL", default="")
-          else EMBEDDED_CACHE}
+EMBEDDED_CACHE = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "zhongkong",
+    "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+}
+CACHES = {"default": env.cache("CACHE_URL") if env.str("CACHE_URL", default="") else EMBEDDED_CACHE}
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -134,8 +136,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -257,8 +261,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 # Each emulator also has an origin of its own: a port per platform from SANDBOX_ORIGIN_PORT
 # (feishu, feishu_project, flashduty, freelog, itrigger, wechat, wecom, dingtalk).
 SANDBOX_ORIGIN_HOST = env.str("SANDBOX_ORIGIN_HOST", default="127.0.0.1")
-SANDBOX_ORIGIN_PORT = env.int("SANDBOX_ORIGIN_PORT",
-                              default=int(env.str("PORT", default="8000")) + 1)
+SANDBOX_ORIGIN_PORT = env.int(
+    "SANDBOX_ORIGIN_PORT", default=int(env.str("PORT", default="8000")) + 1
+)
 
 # Console: hosts reachable although not public (host:port), e.g. this Zhongkong's sandbox.
 CONSOLE_INTERNAL_TARGETS = env.list("CONSOLE_INTERNAL_TARGETS", default=[])
@@ -267,8 +272,9 @@ if SANDBOX_ENABLED:
 
     _site = _urlsplit(SITE_URL)
     CONSOLE_INTERNAL_TARGETS.append(f"{_site.hostname}:{_site.port or 80}")
-    CONSOLE_INTERNAL_TARGETS += [f"{SANDBOX_ORIGIN_HOST}:{SANDBOX_ORIGIN_PORT + i}"
-                                 for i in range(8)]
+    CONSOLE_INTERNAL_TARGETS += [
+        f"{SANDBOX_ORIGIN_HOST}:{SANDBOX_ORIGIN_PORT + i}" for i in range(8)
+    ]
 
 # Token centre.
 TOKEN_SCAN_INTERVAL = env.float("TOKEN_SCAN_INTERVAL", default=60.0)
@@ -288,9 +294,14 @@ TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per clie
 # Each web process counts its token hand-outs in a small memory-mapped file here
 # (apps/tokens/ledger.py); in memory (/dev/shm) when the host has it.
 _SHM = Path("/dev/shm")  # noqa: S108 (a memory file system; a directory per deployment)
-TOKEN_LEDGER_DIR = env.path("TOKEN_LEDGER_DIR", default=str(
-    _SHM / f"zhongkong-{hashlib.sha256(str(VAR_DIR).encode()).hexdigest()[:8]}"
-    if _SHM.is_dir() else VAR_DIR / "ledger"))
+TOKEN_LEDGER_DIR = env.path(
+    "TOKEN_LEDGER_DIR",
+    default=str(
+        _SHM / f"zhongkong-{hashlib.sha256(str(VAR_DIR).encode()).hexdigest()[:8]}"
+        if _SHM.is_dir()
+        else VAR_DIR / "ledger"
+    ),
+)
 
 # Heartbeats older than this make /healthz answer 503.
 HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)

@@ -16,26 +16,42 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.audit.services import GENESIS_HASH, _chain_head, compute_hash, fingerprint
 
-PROVIDERS = ["feishu", "feishu_project", "flashduty", "freelog", "itrigger", "wechat", "wecom",
-             "dingtalk"]
+PROVIDERS = [
+    "feishu",
+    "feishu_project",
+    "flashduty",
+    "freelog",
+    "itrigger",
+    "wechat",
+    "wecom",
+    "dingtalk",
+]
 ACTIONS = [  # (action, weight, target type)
-    ("token.handout", 34, "credential"), ("token.refresh", 25, "credential"),
-    ("auth.login", 8, "user"), ("auth.logout", 6, "user"), ("auth.login_failed", 3, ""),
-    ("credential.test", 5, "credential"), ("credential.update", 3, "credential"),
-    ("credential.reveal", 1, "credential"), ("credential.create", 1, "credential"),
-    ("credential.disable", 1, "credential"), ("client_key.create", 1, "client_key"),
-    ("user.role_change", 1, "user"), ("audit.export", 1, ""), ("audit.verify", 1, ""),
+    ("token.handout", 34, "credential"),
+    ("token.refresh", 25, "credential"),
+    ("auth.login", 8, "user"),
+    ("auth.logout", 6, "user"),
+    ("auth.login_failed", 3, ""),
+    ("credential.test", 5, "credential"),
+    ("credential.update", 3, "credential"),
+    ("credential.reveal", 1, "credential"),
+    ("credential.create", 1, "credential"),
+    ("credential.disable", 1, "credential"),
+    ("client_key.create", 1, "client_key"),
+    ("user.role_change", 1, "user"),
+    ("audit.export", 1, ""),
+    ("audit.verify", 1, ""),
 ]
 
 
-def seed_audit(events: int = 10_000, *, days: int = 90, batch: int = 5_000,
-               seed: int = 7) -> int:
+def seed_audit(events: int = 10_000, *, days: int = 90, batch: int = 5_000, seed: int = 7) -> int:
     """Append `events` realistic audit events spread over the last `days`."""
     rng = random.Random(seed)
     users = [f"user{i:02d}" for i in range(1, 25)]
     keys = [(str(i), f"service-{i}") for i in range(1, 9)]
-    credentials = [(f"{p}-{env}-{n}", p) for p in PROVIDERS
-                   for env in ("prod", "test") for n in (1, 2, 3)]
+    credentials = [
+        (f"{p}-{env}-{n}", p) for p in PROVIDERS for env in ("prod", "test") for n in (1, 2, 3)
+    ]
     actions, weights = [a[0] for a in ACTIONS], [a[1] for a in ACTIONS]
     targets = {a[0]: a[2] for a in ACTIONS}
     start = timezone.now() - timedelta(days=days)
@@ -53,8 +69,9 @@ def seed_audit(events: int = 10_000, *, days: int = 90, batch: int = 5_000,
                 details, secrets, outcome = {"provider": provider}, {}, "success"
                 if action == "token.handout":
                     actor = ("client_key", *rng.choice(keys))
-                    details.update(count=rng.randint(1, 400),
-                                   minute=(start + step * (written + i)).isoformat())
+                    details.update(
+                        count=rng.randint(1, 400), minute=(start + step * (written + i)).isoformat()
+                    )
                 elif action in ("auth.login", "auth.logout", "user.role_change"):
                     name = rng.choice(users)
                     actor, details = ("user", str(users.index(name) + 1), name), {}
@@ -76,14 +93,22 @@ def seed_audit(events: int = 10_000, *, days: int = 90, batch: int = 5_000,
                 target = targets[action]
                 seq += 1
                 event = AuditEvent(
-                    seq=seq, created_at=start + step * (written + i),
-                    actor_type=actor[0], actor_id=actor[1], actor_label=actor[2],
-                    action=action, target_type=target,
-                    target_id=slug if target == "credential" else "", outcome=outcome,
+                    seq=seq,
+                    created_at=start + step * (written + i),
+                    actor_type=actor[0],
+                    actor_id=actor[1],
+                    actor_label=actor[2],
+                    action=action,
+                    target_type=target,
+                    target_id=slug if target == "credential" else "",
+                    outcome=outcome,
                     ip=f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                    user_agent="python-requests/2.34" if actor[0] != "user" else
-                    "Mozilla/5.0", request_id=uuid.uuid4().hex, details=details,
-                    secret_fingerprints=secrets, prev_hash=prev)
+                    user_agent="python-requests/2.34" if actor[0] != "user" else "Mozilla/5.0",
+                    request_id=uuid.uuid4().hex,
+                    details=details,
+                    secret_fingerprints=secrets,
+                    prev_hash=prev,
+                )
                 event.hash = prev = compute_hash(event)
                 rows.append(event)
             AuditEvent.objects.bulk_create(rows, batch_size=size)

@@ -55,10 +55,16 @@ def feishu_sandbox_credential(base: str, slug: str):
 
     app, secret = sandbox_app_register(provider="feishu", app_id=f"{slug}-app")
     values = get_provider("feishu").sample_values(app.app_id, secret)
-    return credential_create(by=None, provider="feishu", name=slug, slug=slug,
-                             environment="test", base_url=f"{base}/sandbox/feishu",
-                             public={"app_id": values["app_id"]},
-                             secrets={"app_secret": values["app_secret"]})
+    return credential_create(
+        by=None,
+        provider="feishu",
+        name=slug,
+        slug=slug,
+        environment="test",
+        base_url=f"{base}/sandbox/feishu",
+        public={"app_id": values["app_id"]},
+        secrets={"app_secret": values["app_secret"]},
+    )
 
 
 class FakeUpstream(BaseHTTPRequestHandler):

@@ -29,13 +29,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def forms(value: str) -> set[str]:
     """The forms a value may be found in (base64 at each of its three alignments)."""
-    found = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=True)[1:-1],
-             quote(value, safe=""), quote_plus(value)}
+    found = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=True)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value),
+    }
     raw = value.encode()
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         for offset in range(3):
             encoded = encode(b"\0" * offset + raw).decode()
-            found.add(encoded[-(-8 * offset // 6):(8 * (offset + len(raw))) // 6])
+            found.add(encoded[-(-8 * offset // 6) : (8 * (offset + len(raw))) // 6])
     return {f for f in found if len(f) >= 8}
 
 
@@ -68,43 +73,83 @@ def test_no_secret_token_or_client_key_leaks_anywhere(live_server, client_as, us
     pages: list[str] = []
 
     def keep(response) -> None:
-        content = b"".join(response.streaming_content) if response.streaming else \
-            response.content
+        content = b"".join(response.streaming_content) if response.streaming else response.content
         pages.append(content.decode("utf-8", "replace"))
 
     with caplog.at_level(logging.DEBUG):
-        keep(admin.post("/credentials/new/feishu/", {
-            "name": "Canary", "slug": "canary", "environment": "production",
-            "base_url": f"{live_server.url}/sandbox/feishu", "p_app_id": app.app_id,
-            "p_app_secret": secret, "p_token_kind": "tenant_access_token", "notes": "",
-            "enabled": "on", "allowed_users": [users.developer.pk]}, follow=True))
+        keep(
+            admin.post(
+                "/credentials/new/feishu/",
+                {
+                    "name": "Canary",
+                    "slug": "canary",
+                    "environment": "production",
+                    "base_url": f"{live_server.url}/sandbox/feishu",
+                    "p_app_id": app.app_id,
+                    "p_app_secret": secret,
+                    "p_token_kind": "tenant_access_token",
+                    "notes": "",
+                    "enabled": "on",
+                    "allowed_users": [users.developer.pk],
+                },
+                follow=True,
+            )
+        )
         credential = Credential.objects.get(slug="canary")
         keep(admin.post("/credentials/canary/test/", HTTP_HX_REQUEST="true"))
         keep(admin.post("/tokens/canary/refresh/", follow=True))
         token = AccessToken.objects.get(credential=credential).value()
         created = admin.post("/tokens/keys/", {"name": "svc", "credentials": [credential.pk]})
-        raw_key = re.search(r'class="secret-once">(zkck_[^<]+)<',
-                            created.content.decode()).group(1)  # shown once, on purpose
+        raw_key = re.search(r'class="secret-once">(zkck_[^<]+)<', created.content.decode()).group(
+            1
+        )  # shown once, on purpose
         for _ in range(3):
-            handed = requests.get(f"{live_server.url}/api/v1/tokens/canary",
-                                  headers={"Authorization": f"Bearer {raw_key}"}, timeout=20)
+            handed = requests.get(
+                f"{live_server.url}/api/v1/tokens/canary",
+                headers={"Authorization": f"Bearer {raw_key}"},
+                timeout=20,
+            )
             assert handed.status_code == 200
-        send = {"credential": "canary", "method": "POST", "path": "/open-apis/im/v1/messages",
-                "query": "receive_id_type=open_id", "headers": "",
-                "body": json.dumps({"receive_id": "ou_1", "msg_type": "text",
-                                    "content": json.dumps({"text": "hi"})})}
+        send = {
+            "credential": "canary",
+            "method": "POST",
+            "path": "/open-apis/im/v1/messages",
+            "query": "receive_id_type=open_id",
+            "headers": "",
+            "body": json.dumps(
+                {"receive_id": "ou_1", "msg_type": "text", "content": json.dumps({"text": "hi"})}
+            ),
+        }
         keep(developer.post("/console/send/", send, HTTP_HX_REQUEST="true"))
         keep(developer.post("/console/preview/", send, HTTP_HX_REQUEST="true"))
-        keep(developer.post("/console/saved/save/", {**send, "save-name": "Send",
-                                                     "save-folder": "im"}, follow=True))
+        keep(
+            developer.post(
+                "/console/saved/save/",
+                {**send, "save-name": "Send", "save-folder": "im"},
+                follow=True,
+            )
+        )
         call = ConsoleCall.objects.order_by("-pk").first()
         keep(developer.post(f"/console/history/{call.pk}/replay/", HTTP_HX_REQUEST="true"))
         keep(developer.post("/console/export/", send, HTTP_HX_REQUEST="true"))
         saved = SavedRequest.objects.get()
-        for url in ("/", "/credentials/", "/credentials/canary/", "/credentials/canary/edit/",
-                    "/tokens/", "/tokens/canary/", "/tokens/keys/", "/console/",
-                    f"/console/?saved={saved.pk}", "/console/history/", "/console/saved/",
-                    "/audit/", "/accounts/users/", "/healthz", "/api/v1/openapi.json"):
+        for url in (
+            "/",
+            "/credentials/",
+            "/credentials/canary/",
+            "/credentials/canary/edit/",
+            "/tokens/",
+            "/tokens/canary/",
+            "/tokens/keys/",
+            "/console/",
+            f"/console/?saved={saved.pk}",
+            "/console/history/",
+            "/console/saved/",
+            "/audit/",
+            "/accounts/users/",
+            "/healthz",
+            "/api/v1/openapi.json",
+        ):
             keep(admin.get(url))
         for url in ("/console/", "/console/history/", "/console/saved/", "/tokens/"):
             keep(developer.get(url))
@@ -122,9 +167,12 @@ def test_no_secret_token_or_client_key_leaks_anywhere(live_server, client_as, us
     assert AuditEvent.objects.filter(action="token.handout").exists()
     assert AuditEvent.objects.filter(action="credential.test", outcome="success").exists()
     assert sum(page.count("console.send") for page in pages) >= 2
-    places = {"database": all_rows(), "logs": caplog.text,
-              "cache": _redis_dump(os.environ["CACHE_URL"]).decode("latin-1"),
-              "broker": _redis_dump(settings.CELERY_BROKER_URL).decode("latin-1")}
+    places = {
+        "database": all_rows(),
+        "logs": caplog.text,
+        "cache": _redis_dump(os.environ["CACHE_URL"]).decode("latin-1"),
+        "broker": _redis_dump(settings.CELERY_BROKER_URL).decode("latin-1"),
+    }
     places.update({f"page {n}": page for n, page in enumerate(pages)})
     for name, value in (("app secret", secret), ("token", token), ("client key", raw_key)):
         for form in forms(value):

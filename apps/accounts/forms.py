@@ -29,4 +29,6 @@ class RoleForm(forms.Form):
 # catalogue does not have yet; listed here so that ours carries it.
 PASSWORD_TOO_SHORT = ngettext_lazy(
     "This password is too short. It must contain at least %d character.",
-    "This password is too short. It must contain at least %d characters.", "count")
+    "This password is too short. It must contain at least %d characters.",
+    "count",
+)

@@ -13,8 +13,11 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.must_change_password:
-            allowed = {reverse("accounts:password_change"), reverse("accounts:logout"),
-                       reverse("set_language")}
+            allowed = {
+                reverse("accounts:password_change"),
+                reverse("accounts:logout"),
+                reverse("set_language"),
+            }
             if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("accounts:password_change")
         return self.get_response(request)

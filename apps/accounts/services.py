@@ -31,16 +31,29 @@ def _check_last_admin(user: User) -> None:
 
 
 @transaction.atomic
-def user_create(*, username: str, email: str, role: str, by: User | None,
-                password: str | None = None, request=None) -> tuple[User, str]:
+def user_create(
+    *,
+    username: str,
+    email: str,
+    role: str,
+    by: User | None,
+    password: str | None = None,
+    request=None,
+) -> tuple[User, str]:
     """Create a user with a one-time password (returned once, never stored in clear)."""
     one_time = password or generate_one_time_password()
-    user = User.objects.create_user(username=username, email=email, password=one_time,
-                                    must_change_password=password is None)
+    user = User.objects.create_user(
+        username=username, email=email, password=one_time, must_change_password=password is None
+    )
     _set_role(user, role)
-    record(action="user.create", actor=Actor.user(by) if by else Actor.system("bootstrap"),
-           request=request, target_type="user", target_id=user.pk,
-           details={"username": username, "role": role})
+    record(
+        action="user.create",
+        actor=Actor.user(by) if by else Actor.system("bootstrap"),
+        request=request,
+        target_type="user",
+        target_id=user.pk,
+        details={"username": username, "role": role},
+    )
     return user, one_time
 
 
@@ -52,8 +65,14 @@ def user_set_role(*, user: User, role: str, by: User, request=None) -> User:
     if role != Role.ADMIN:
         _check_last_admin(user)
     _set_role(user, role)
-    record(action="user.role_change", actor=Actor.user(by), request=request, target_type="user",
-           target_id=user.pk, details={"username": user.username, "from": old, "to": role})
+    record(
+        action="user.role_change",
+        actor=Actor.user(by),
+        request=request,
+        target_type="user",
+        target_id=user.pk,
+        details={"username": user.username, "from": old, "to": role},
+    )
     return user
 
 
@@ -67,9 +86,14 @@ def user_set_active(*, user: User, active: bool, by: User, request=None) -> User
         _check_last_admin(user)
     user.is_active = active
     user.save(update_fields=["is_active"])
-    record(action="user.activate" if active else "user.deactivate", actor=Actor.user(by),
-           request=request, target_type="user", target_id=user.pk,
-           details={"username": user.username})
+    record(
+        action="user.activate" if active else "user.deactivate",
+        actor=Actor.user(by),
+        request=request,
+        target_type="user",
+        target_id=user.pk,
+        details={"username": user.username},
+    )
     return user
 
 
@@ -78,8 +102,13 @@ def user_password_changed(*, user: User, request=None) -> None:
     if user.must_change_password:
         user.must_change_password = False
         user.save(update_fields=["must_change_password"])
-    record(action="user.password_change", actor=Actor.user(user), request=request,
-           target_type="user", target_id=user.pk)
+    record(
+        action="user.password_change",
+        actor=Actor.user(user),
+        request=request,
+        target_type="user",
+        target_id=user.pk,
+    )
 
 
 # Re-entering one's password (to reveal a secret) has a throttle of its own: a mistyped
@@ -120,5 +149,11 @@ def user_unlock(*, user: User, by: User, request=None) -> None:
 
     AxesProxyHandler.reset_attempts(username=user.get_username())
     cache.delete(_reauth_key(user))
-    record(action="user.unlock", actor=Actor.user(by), request=request, target_type="user",
-           target_id=user.pk, details={"username": user.username})
+    record(
+        action="user.unlock",
+        actor=Actor.user(by),
+        request=request,
+        target_type="user",
+        target_id=user.pk,
+        details={"username": user.username},
+    )

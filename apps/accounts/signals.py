@@ -12,26 +12,46 @@ from apps.audit.services import Actor, record
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs) -> None:
-    record(action="auth.login", actor=Actor.user(user), request=request,
-           target_type="user", target_id=user.pk)
+    record(
+        action="auth.login",
+        actor=Actor.user(user),
+        request=request,
+        target_type="user",
+        target_id=user.pk,
+    )
 
 
 @receiver(user_logged_out)
 def _logged_out(sender, request, user, **kwargs) -> None:
     if user is not None:
-        record(action="auth.logout", actor=Actor.user(user), request=request,
-               target_type="user", target_id=user.pk)
+        record(
+            action="auth.logout",
+            actor=Actor.user(user),
+            request=request,
+            target_type="user",
+            target_id=user.pk,
+        )
 
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))[:150]
-    record(action="auth.login_failed", actor=Actor.anonymous(username), request=request,
-           outcome=AuditEvent.Outcome.FAILURE, details={"username": username})
+    record(
+        action="auth.login_failed",
+        actor=Actor.anonymous(username),
+        request=request,
+        outcome=AuditEvent.Outcome.FAILURE,
+        details={"username": username},
+    )
 
 
 @receiver(user_locked_out)
 def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
     username = str(username or "")[:150]
-    record(action="auth.lockout", actor=Actor.anonymous(username), request=request,
-           outcome=AuditEvent.Outcome.DENIED, details={"username": username})
+    record(
+        action="auth.lockout",
+        actor=Actor.anonymous(username),
+        request=request,
+        outcome=AuditEvent.Outcome.DENIED,
+        details={"username": username},
+    )

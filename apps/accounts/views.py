@@ -60,8 +60,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 def _row(request: HttpRequest, user: User, error: str = "") -> HttpResponse:
     if request.htmx:
-        return render(request, "accounts/users.html#user-row", {"u": user, "roles": Role,
-                                                                "row_error": error})
+        return render(
+            request, "accounts/users.html#user-row", {"u": user, "roles": Role, "row_error": error}
+        )
     if error:
         messages.error(request, error)
     return redirect("accounts:users")
@@ -76,15 +77,19 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
         return _row(request, user, _("Choose a valid role."))
     if form.cleaned_data["role"] == user.role:
         return _row(request, user)
-    ask = confirm_first(request, title=_("Change role"), cancel=reverse("accounts:users"),
-                        question=_("Make %(name)s %(role)s? What they may see and do changes at "
-                                   "once.") % {"name": user.username,
-                                               "role": Role(form.cleaned_data["role"]).label})
+    ask = confirm_first(
+        request,
+        title=_("Change role"),
+        cancel=reverse("accounts:users"),
+        question=_("Make %(name)s %(role)s? What they may see and do changes at once.")
+        % {"name": user.username, "role": Role(form.cleaned_data["role"]).label},
+    )
     if ask:
         return ask
     try:
-        services.user_set_role(user=user, role=form.cleaned_data["role"], by=request.user,
-                               request=request)
+        services.user_set_role(
+            user=user, role=form.cleaned_data["role"], by=request.user, request=request
+        )
     except ValidationError as exc:
         return _row(request, user, " ".join(exc.messages))
     return _row(request, user)

@@ -9,8 +9,16 @@ from .models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["seq", "created_at", "actor_label", "action", "target_type", "target_id",
-                    "outcome", "request_id"]
+    list_display = [
+        "seq",
+        "created_at",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_id",
+        "outcome",
+        "request_id",
+    ]
     list_filter = ["outcome", "actor_type", "action"]
     date_hierarchy = "created_at"
     search_fields = ["action", "actor_label", "request_id", "target_id"]

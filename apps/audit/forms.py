@@ -8,18 +8,27 @@ from .selectors import ACTION_FAMILIES, EventFilter
 
 
 class EventFilterForm(forms.Form):
-    start = forms.DateTimeField(label=_("From"), required=False,
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    end = forms.DateTimeField(label=_("To"), required=False,
-                              widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = forms.DateTimeField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    end = forms.DateTimeField(
+        label=_("To"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
     actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
-    family = forms.ChoiceField(label=_("Action"), required=False,
-                               choices=[("", _("All actions"))] +
-                               [(f, f"{f}.*") for f in ACTION_FAMILIES])
+    family = forms.ChoiceField(
+        label=_("Action"),
+        required=False,
+        choices=[("", _("All actions"))] + [(f, f"{f}.*") for f in ACTION_FAMILIES],
+    )
     credential = forms.ChoiceField(label=_("Credential"), required=False, choices=())
     platform = forms.ChoiceField(label=_("Platform"), required=False, choices=())
-    outcome = forms.ChoiceField(label=_("Outcome"), required=False,
-                                choices=[("", _("All outcomes"))] + AuditEvent.Outcome.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("All outcomes"))] + AuditEvent.Outcome.choices,
+    )
     trace = forms.CharField(label=_("Request / trace id"), required=False, max_length=200)
     text = forms.CharField(label=_("Text in details"), required=False, max_length=200)
     before = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
@@ -47,8 +56,12 @@ class EventFilterForm(forms.Form):
         if self.is_bound and not self.is_valid():
             return None
         data = self.cleaned_data if self.is_bound else {}
-        return EventFilter(**{k: data.get(k) or ("" if k not in ("start", "end") else None)
-                              for k in EventFilter.__dataclass_fields__})
+        return EventFilter(
+            **{
+                k: data.get(k) or ("" if k not in ("start", "end") else None)
+                for k in EventFilter.__dataclass_fields__
+            }
+        )
 
     def described(self) -> dict:
         """The filters in use, for the audit event an export records."""
@@ -57,5 +70,8 @@ class EventFilterForm(forms.Form):
 
 
 class SecretLookupForm(forms.Form):
-    value = forms.CharField(label=_("Secret or token value"), strip=True,
-                            widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+    value = forms.CharField(
+        label=_("Secret or token value"),
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )

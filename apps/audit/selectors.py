@@ -12,8 +12,7 @@ from django.db.models.functions import Cast
 from .models import AuditEvent
 
 # Families of dotted actions, as the README's table lists them.
-ACTION_FAMILIES = ("auth", "user", "credential", "vault", "token", "client_key", "console",
-                   "audit")
+ACTION_FAMILIES = ("auth", "user", "credential", "vault", "token", "client_key", "console", "audit")
 PAGE_SIZE = 50
 
 
@@ -35,8 +34,12 @@ def _seq_hint(*, order: str, **time_filter) -> int | None:
     scanning back from the newest event. It holds while writers' clocks agree within
     CLOCK_SKEW."""
     field = "created_at" if order == "seq" else "-created_at"
-    return (AuditEvent.objects.filter(**time_filter).order_by(field)
-            .values_list("seq", flat=True).first())
+    return (
+        AuditEvent.objects.filter(**time_filter)
+        .order_by(field)
+        .values_list("seq", flat=True)
+        .first()
+    )
 
 
 @dataclass
@@ -72,57 +75,76 @@ class EventFilter:
             events = events.filter(outcome=self.outcome)
         if self.trace:
             events = events.alias(trace_id=detail_text("trace_id")).filter(
-                Q(request_id=self.trace) | Q(trace_id=self.trace))
+                Q(request_id=self.trace) | Q(trace_id=self.trace)
+            )
         if self.text:
             events = events.filter(details__icontains=self.text)
         return events
 
 
-def events_page(event_filter: EventFilter, *, before: int | None = None,
-                size: int = PAGE_SIZE) -> tuple[list[AuditEvent], int | None]:
+def events_page(
+    event_filter: EventFilter, *, before: int | None = None, size: int = PAGE_SIZE
+) -> tuple[list[AuditEvent], int | None]:
     """One page, newest first, and the `before` cursor of the next page (None at the end)."""
     events = event_filter.apply(AuditEvent.objects.all()).order_by("-seq")
     if before is not None:
         events = events.filter(seq__lt=before)
-    page = list(events[:size + 1])
+    page = list(events[: size + 1])
     more = len(page) > size
     page = page[:size]
     return page, (page[-1].seq if more and page else None)
 
 
 def events_for_export(event_filter: EventFilter):
-    return event_filter.apply(AuditEvent.objects.all()).order_by("-seq").iterator(
-        chunk_size=2000)
+    return event_filter.apply(AuditEvent.objects.all()).order_by("-seq").iterator(chunk_size=2000)
 
 
 def events_with_fingerprint(fingerprint: str, *, size: int = 200) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(secret_fingerprints__icontains=fingerprint)
-                .order_by("-seq")[:size])
+    return list(
+        AuditEvent.objects.filter(secret_fingerprints__icontains=fingerprint).order_by("-seq")[
+            :size
+        ]
+    )
 
 
 def handouts_of_token(fingerprint: str, *, size: int = 200) -> list[AuditEvent]:
     """The hand-outs of a token: hand-outs are counted per minute without the value, so they
     are found through the token's life, from the first refresh that obtained it (its
     fingerprint) to the next refresh of the same credential that obtained another one."""
-    obtained = (AuditEvent.objects.filter(action="token.refresh", outcome="success",
-                                          secret_fingerprints__icontains=fingerprint)
-                .order_by("seq").values_list("target_id", "created_at"))
+    obtained = (
+        AuditEvent.objects.filter(
+            action="token.refresh", outcome="success", secret_fingerprints__icontains=fingerprint
+        )
+        .order_by("seq")
+        .values_list("target_id", "created_at")
+    )
     lives: dict[str, tuple[datetime, datetime | None]] = {}
     for credential, at in obtained:
         first = lives.get(credential, (at, None))[0]
-        replaced = (AuditEvent.objects.filter(
-            action="token.refresh", outcome="success", target_type="credential",
-            target_id=credential, created_at__gt=at)
+        replaced = (
+            AuditEvent.objects.filter(
+                action="token.refresh",
+                outcome="success",
+                target_type="credential",
+                target_id=credential,
+                created_at__gt=at,
+            )
             .exclude(secret_fingerprints__icontains=fingerprint)
-            .order_by("seq").values_list("created_at", flat=True).first())
+            .order_by("seq")
+            .values_list("created_at", flat=True)
+            .first()
+        )
         lives[credential] = (first, replaced)
     found: list[AuditEvent] = []
     for credential, (start, end) in lives.items():
         minute = detail_text("minute")
-        events = (AuditEvent.objects.filter(action="token.handout", target_type="credential",
-                                            target_id=credential)
-                  .alias(minute=minute)
-                  .filter(minute__gte=start.replace(second=0, microsecond=0).isoformat()))
+        events = (
+            AuditEvent.objects.filter(
+                action="token.handout", target_type="credential", target_id=credential
+            )
+            .alias(minute=minute)
+            .filter(minute__gte=start.replace(second=0, microsecond=0).isoformat())
+        )
         if end is not None:
             events = events.filter(minute__lt=end.isoformat())
         found += list(events.order_by("-seq")[:size])

@@ -66,8 +66,9 @@ def fingerprint(value: str) -> str:
 
 
 def _canonical(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str).encode()
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
 
 
 def _normal_ip(ip: str | None) -> str | None:
@@ -95,8 +96,10 @@ def compute_hash(event: AuditEvent) -> str:
     return hmac.new(_key(b"chain"), _canonical(fields), hashlib.sha256).hexdigest()
 
 
-_HEAD_SQL = (f"SELECT seq, hash FROM {AuditEvent._meta.db_table} "  # noqa: S608 (table name)
-             "ORDER BY seq DESC LIMIT 1")
+_HEAD_SQL = (
+    f"SELECT seq, hash FROM {AuditEvent._meta.db_table} "  # noqa: S608 (table name)
+    "ORDER BY seq DESC LIMIT 1"
+)
 
 
 def _chain_head() -> tuple[int, str] | None:
@@ -182,27 +185,38 @@ def verify_chain(*, chunk_size: int = 2000, checkpoint: bool = True) -> ChainRep
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
     for event in AuditEvent.objects.in_chain_order().iterator(chunk_size=chunk_size):
         if event.seq != expected_seq:
-            return ChainReport(False, checked, event.seq,
-                               f"expected event #{expected_seq} here "
-                               "(an event is missing or moved)")
+            return ChainReport(
+                False,
+                checked,
+                event.seq,
+                f"expected event #{expected_seq} here (an event is missing or moved)",
+            )
         if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.seq,
-                               "previous hash does not match the event before it")
+            return ChainReport(
+                False, checked, event.seq, "previous hash does not match the event before it"
+            )
         if not hmac.compare_digest(compute_hash(event), event.hash):
             return ChainReport(False, checked, event.seq, "content does not match its hash")
         anchor = anchors.get(event.seq)
         if anchor is not None and not hmac.compare_digest(anchor.hash, event.hash):
             when = anchor.created_at.strftime("%Y-%m-%d %H:%M")
-            return ChainReport(False, checked, event.seq,
-                               f"differs from the checkpoint of {when} (the chain was "
-                               "rewritten from here)")
+            return ChainReport(
+                False,
+                checked,
+                event.seq,
+                f"differs from the checkpoint of {when} (the chain was rewritten from here)",
+            )
         expected_seq, expected_prev, checked = event.seq + 1, event.hash, checked + 1
     head = max(anchors, default=0)
     if head >= expected_seq:
         when = anchors[head].created_at.strftime("%Y-%m-%d %H:%M")
-        return ChainReport(False, checked, expected_seq,
-                           f"missing: a verification on {when} saw the chain reach #{head}; "
-                           "the newest events were deleted")
+        return ChainReport(
+            False,
+            checked,
+            expected_seq,
+            f"missing: a verification on {when} saw the chain reach #{head}; "
+            "the newest events were deleted",
+        )
     if checkpoint and checked:
         AuditCheckpoint.objects.create(seq=expected_seq - 1, hash=expected_prev)
     return ChainReport(True, checked)

@@ -33,9 +33,24 @@ from .selectors import (
 from .services import fingerprint, record, verify_chain
 
 REVIEWERS = ("auditor", "admin")
-EXPORT_FIELDS = ["seq", "created_at", "actor_type", "actor_id", "actor_label", "action",
-                 "target_type", "target_id", "outcome", "ip", "user_agent", "request_id",
-                 "details", "secret_fingerprints", "prev_hash", "hash"]
+EXPORT_FIELDS = [
+    "seq",
+    "created_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "outcome",
+    "ip",
+    "user_agent",
+    "request_id",
+    "details",
+    "secret_fingerprints",
+    "prev_hash",
+    "hash",
+]
 
 
 def _filter_form(request: HttpRequest) -> EventFilterForm:
@@ -43,7 +58,8 @@ def _filter_form(request: HttpRequest) -> EventFilterForm:
     return EventFilterForm(
         request.GET or None,
         platforms=[(key, f"{p.name_zh} / {p.name_en}") for key, p in PROVIDERS.items()],
-        credentials=list(Credential.objects.order_by("slug").values_list("slug", "slug")))
+        credentials=list(Credential.objects.order_by("slug").values_list("slug", "slug")),
+    )
 
 
 @require_GET
@@ -55,10 +71,18 @@ def event_list(request: HttpRequest) -> HttpResponse:
     events, next_before = events_page(event_filter, before=before) if event_filter else ([], None)
     query = request.GET.copy()
     query.pop("before", None)
-    context = {"form": form, "events": events, "next_before": next_before,
-               "query": query.urlencode(), "filtered": bool(form.described())}
-    template = "audit/list.html#event-table" if request.htmx and \
-        request.headers.get("HX-Target") == "event-table" else "audit/list.html"
+    context = {
+        "form": form,
+        "events": events,
+        "next_before": next_before,
+        "query": query.urlencode(),
+        "filtered": bool(form.described()),
+    }
+    template = (
+        "audit/list.html#event-table"
+        if request.htmx and request.headers.get("HX-Target") == "event-table"
+        else "audit/list.html"
+    )
     return render(request, template, context)
 
 
@@ -100,11 +124,16 @@ def event_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     """The filtered events, streamed (constant memory however many there are)."""
     form = _filter_form(request)
     if form.event_filter() is None:
-        return HttpResponseBadRequest(" ".join(str(e) for errors in form.errors.values()
-                                               for e in errors), content_type="text/plain")
+        return HttpResponseBadRequest(
+            " ".join(str(e) for errors in form.errors.values() for e in errors),
+            content_type="text/plain",
+        )
     with transaction.atomic():
-        record(action="audit.export", request=request, details={"format": fmt,
-                                                               "filters": form.described()})
+        record(
+            action="audit.export",
+            request=request,
+            details={"format": fmt, "filters": form.described()},
+        )
     events = events_for_export(form.event_filter())
     if fmt == "csv":
         writer = csv.writer(_Echo())
@@ -114,14 +143,16 @@ def event_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
             for event in events:
                 row = _row(event)
                 row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
-                row["secret_fingerprints"] = json.dumps(row["secret_fingerprints"],
-                                                        sort_keys=True)
+                row["secret_fingerprints"] = json.dumps(row["secret_fingerprints"], sort_keys=True)
                 yield writer.writerow([spreadsheet_safe(row[name]) for name in EXPORT_FIELDS])
+
         content_type = "text/csv; charset=utf-8"
     else:
+
         def lines():
             for event in events:
                 yield json.dumps(_row(event), ensure_ascii=False, sort_keys=True) + "\n"
+
         content_type = "application/x-ndjson; charset=utf-8"
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(lines(), content_type=content_type)
@@ -135,9 +166,12 @@ def event_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
 def chain_verify(request: HttpRequest) -> HttpResponse:
     report = verify_chain()
     with transaction.atomic():
-        record(action="audit.verify", request=request,
-               outcome=AuditEvent.Outcome.SUCCESS if report.ok else AuditEvent.Outcome.FAILURE,
-               details={"checked": report.checked, "bad_seq": report.bad_seq})
+        record(
+            action="audit.verify",
+            request=request,
+            outcome=AuditEvent.Outcome.SUCCESS if report.ok else AuditEvent.Outcome.FAILURE,
+            details={"checked": report.checked, "bad_seq": report.bad_seq},
+        )
     return render(request, "audit/list.html#verify-result", {"report": report})
 
 
@@ -151,12 +185,19 @@ def secret_lookup(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         value = form.cleaned_data["value"]
         digest = fingerprint(value)
-        matches = sorted({e.seq: e for e in [*events_with_fingerprint(digest),
-                                             *handouts_of_token(digest)]}.values(),
-                         key=lambda e: -e.seq)
+        matches = sorted(
+            {
+                e.seq: e for e in [*events_with_fingerprint(digest), *handouts_of_token(digest)]
+            }.values(),
+            key=lambda e: -e.seq,
+        )
         with transaction.atomic():
-            record(action="audit.secret_lookup", request=request, secrets={"looked_up": value},
-                   details={"matches": len(matches)})
+            record(
+                action="audit.secret_lookup",
+                request=request,
+                secrets={"looked_up": value},
+                details={"matches": len(matches)},
+            )
         context["matches"] = [m for m in matches if m.action != "audit.secret_lookup"]
         context["looked_up"] = True
     template = "audit/lookup.html#lookup-result" if request.htmx else "audit/lookup.html"

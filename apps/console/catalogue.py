@@ -46,8 +46,9 @@ class Api:
     haystack: str = field(default="", compare=False, repr=False)
 
     def title(self, language: str) -> str:
-        first, second = (self.title_en, self.title_zh) if language == "en" else (
-            self.title_zh, self.title_en)
+        first, second = (
+            (self.title_en, self.title_zh) if language == "en" else (self.title_zh, self.title_en)
+        )
         return first or second or self.path
 
 
@@ -61,18 +62,31 @@ def write(platform: str, entries: list[dict], source: str, out: str | Path = DAT
 
 
 def _params(rows) -> tuple[Param, ...]:
-    return tuple(Param(r["name"], r.get("type", "string"), bool(r.get("required")),
-                       str(r.get("example", ""))) for r in rows or ())
+    return tuple(
+        Param(
+            r["name"], r.get("type", "string"), bool(r.get("required")), str(r.get("example", ""))
+        )
+        for r in rows or ()
+    )
 
 
 def _api(row: dict, source: str) -> Api:
-    api = Api(id=row["id"], method=row["method"], path=row["path"],
-              title_zh=row.get("title_zh", ""), title_en=row.get("title_en", ""),
-              resource=row.get("resource", ""), path_params=_params(row.get("path_params")),
-              query=_params(row.get("query")), body=row.get("body"),
-              body_type=row.get("body_type", "none"),
-              token_types=tuple(row.get("token_types", ())), limit=row.get("limit", ""),
-              docs=row.get("docs", ""), source=source)
+    api = Api(
+        id=row["id"],
+        method=row["method"],
+        path=row["path"],
+        title_zh=row.get("title_zh", ""),
+        title_en=row.get("title_en", ""),
+        resource=row.get("resource", ""),
+        path_params=_params(row.get("path_params")),
+        query=_params(row.get("query")),
+        body=row.get("body"),
+        body_type=row.get("body_type", "none"),
+        token_types=tuple(row.get("token_types", ())),
+        limit=row.get("limit", ""),
+        docs=row.get("docs", ""),
+        source=source,
+    )
     return _indexed(api)
 
 
@@ -84,16 +98,24 @@ def _indexed(api: Api) -> Api:
 def _from_endpoint(platform: str, index: int, endpoint) -> Api:
     """An adapter's hand-checked endpoint (literal path; its query values as examples)."""
     body = endpoint.body
-    return _indexed(Api(
-        id=f"{platform}.documented.{index}", method=endpoint.method, path=endpoint.path,
-        title_zh=endpoint.title_zh, title_en=endpoint.title_en,
-        resource=endpoint.path.strip("/").split("/")[0],
-        path_params=tuple(Param(n, "string", True) for n in re.findall(r"{(\w+)}",
-                                                                        endpoint.path)),
-        query=tuple(Param(k, "string", False, v) for k, v in endpoint.query),
-        body=body, body_type=getattr(endpoint, "body_type", "json" if body is not None
-                                     else "none"),
-        limit=endpoint.limit, source="docs"))
+    return _indexed(
+        Api(
+            id=f"{platform}.documented.{index}",
+            method=endpoint.method,
+            path=endpoint.path,
+            title_zh=endpoint.title_zh,
+            title_en=endpoint.title_en,
+            resource=endpoint.path.strip("/").split("/")[0],
+            path_params=tuple(
+                Param(n, "string", True) for n in re.findall(r"{(\w+)}", endpoint.path)
+            ),
+            query=tuple(Param(k, "string", False, v) for k, v in endpoint.query),
+            body=body,
+            body_type=getattr(endpoint, "body_type", "json" if body is not None else "none"),
+            limit=endpoint.limit,
+            source="docs",
+        )
+    )
 
 
 @functools.cache
@@ -113,14 +135,23 @@ def entries(platform: str) -> tuple[Api, ...]:
         found = apis.get((documented.method, documented.path))
         if found:
             examples = {p.name: p.example for p in documented.query}
-            query = tuple(Param(p.name, p.type, p.required, examples.pop(p.name, p.example))
-                          for p in found.query)
+            query = tuple(
+                Param(p.name, p.type, p.required, examples.pop(p.name, p.example))
+                for p in found.query
+            )
             query += tuple(Param(n, "string", False, v) for n, v in examples.items())
-            documented = _indexed(Api(**{**found.__dict__, "title_zh": documented.title_zh,
-                                         "title_en": documented.title_en or found.title_en,
-                                         "limit": documented.limit or found.limit,
-                                         "query": query, "body": found.body
-                                         if documented.body is None else documented.body}))
+            documented = _indexed(
+                Api(
+                    **{
+                        **found.__dict__,
+                        "title_zh": documented.title_zh,
+                        "title_en": documented.title_en or found.title_en,
+                        "limit": documented.limit or found.limit,
+                        "query": query,
+                        "body": found.body if documented.body is None else documented.body,
+                    }
+                )
+            )
         apis[(documented.method, documented.path)] = documented
     return tuple(apis.values())
 
@@ -145,8 +176,13 @@ def search(platform: str, query: str, limit: int = MAX_RESULTS) -> list[Api]:
         haystack = api.haystack
         if all(term in haystack for term in terms):
             first = terms[0]
-            rank = (0 if api.title_zh.startswith(first) or api.title_en.lower().startswith(
-                first) else 1 if first in api.path.lower() else 2)
+            rank = (
+                0
+                if api.title_zh.startswith(first) or api.title_en.lower().startswith(first)
+                else 1
+                if first in api.path.lower()
+                else 2
+            )
             found.append((rank, len(api.path), api.path, api.method, api))
     found.sort(key=lambda row: row[:4])
     return [row[-1] for row in found[:limit]]

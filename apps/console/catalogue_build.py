@@ -14,8 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-SDKS = {"feishu": "lark_oapi", "dingtalk": "alibabacloud_dingtalk", "wechat": "wechatpy",
-        "wecom": "wechatpy"}
+SDKS = {
+    "feishu": "lark_oapi",
+    "dingtalk": "alibabacloud_dingtalk",
+    "wechat": "wechatpy",
+    "wecom": "wechatpy",
+}
 
 
 def sdk_root(package: str) -> Path | None:
@@ -46,18 +50,31 @@ def _type_name(node: ast.AST | None) -> str:
     text = ast.unparse(node)
     for optional in ("Optional[", "Union["):
         if text.startswith(optional):
-            text = text[len(optional):-1].split(",")[0].strip()
+            text = text[len(optional) : -1].split(",")[0].strip()
     if text.startswith(("List[", "list[", "Set[")):
         return "array"
     if text.startswith(("Dict[", "dict[")):
         return "object"
-    return {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-            "IO[Any]": "file", "Any": "any"}.get(text, "object")
+    return {
+        "str": "string",
+        "int": "integer",
+        "float": "number",
+        "bool": "boolean",
+        "IO[Any]": "file",
+        "Any": "any",
+    }.get(text, "object")
 
 
 def skeleton(kind: str):
-    return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [],
-            "file": "", "any": None}.get(kind, {})
+    return {
+        "string": "",
+        "integer": 0,
+        "number": 0,
+        "boolean": False,
+        "array": [],
+        "file": "",
+        "any": None,
+    }.get(kind, {})
 
 
 def _param(name: str, kind: str, required: bool) -> dict:
@@ -79,9 +96,11 @@ def _lark_types(model_dir: Path, class_file: str, depth: int = 0) -> tuple[dict,
         return {}, False
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "_types" for t in node.targets) and \
-                isinstance(node.value, ast.Dict):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "_types" for t in node.targets)
+            and isinstance(node.value, ast.Dict)
+        ):
             out, has_file = {}, False
             for key, value in zip(node.value.keys, node.value.values, strict=True):
                 name, text = ast.literal_eval(key), ast.unparse(value)
@@ -107,23 +126,37 @@ def _lark_request(path: Path) -> dict | None:
     stem = path.stem[: -len("_request")]
     token_types = sorted(t.lower() for t in re.findall(r"AccessTokenType\.(\w+)", text))
     annotations = dict(re.findall(r"self\.(\w+): Optional\[([\w\[\], ]+)\]", text))
-    kinds = {name: _type_name(ast.parse(value, mode="eval").body)
-             for name, value in annotations.items()}
+    kinds = {
+        name: _type_name(ast.parse(value, mode="eval").body) for name, value in annotations.items()
+    }
     path_params = [_param(name, "string", True) for name in re.findall(r":(\w+)", uri[1])]
-    query = [_param(name, kinds.get(attr, "string"), False) for attr, name in
-             re.findall(r"def (\w+)\(self, \w+: [^)]*\)[^:]*:\s*\n\s*self\._\w+\.\w+ = \w+\s*\n"
-                        r"\s*self\._\w+\.add_query\(\"(\w+)\"", text)]
+    query = [
+        _param(name, kinds.get(attr, "string"), False)
+        for attr, name in re.findall(
+            r"def (\w+)\(self, \w+: [^)]*\)[^:]*:\s*\n\s*self\._\w+\.\w+ = \w+\s*\n"
+            r"\s*self\._\w+\.add_query\(\"(\w+)\"",
+            text,
+        )
+    ]
     body, body_type = None, "none"
     if "request_body" in annotations:
         body, has_file = _lark_types(path.parent, f"{stem}_request_body")
         body_type = "multipart" if has_file else "json"
     resource = uri[1].split("/")[3] if uri[1].count("/") > 3 else service
-    return {"id": f"{service}.{version}.{stem}", "method": method[1],
-            "path": re.sub(r":(\w+)", r"{\1}", uri[1]), "title_en": words(
-                "".join(p.title() for p in stem.split("_"))),
-            "title_zh": "", "resource": f"{service} {resource}", "path_params": path_params,
-            "query": query, "body": body, "body_type": body_type, "token_types": token_types,
-            "docs": ""}
+    return {
+        "id": f"{service}.{version}.{stem}",
+        "method": method[1],
+        "path": re.sub(r":(\w+)", r"{\1}", uri[1]),
+        "title_en": words("".join(p.title() for p in stem.split("_"))),
+        "title_zh": "",
+        "resource": f"{service} {resource}",
+        "path_params": path_params,
+        "query": query,
+        "body": body,
+        "body_type": body_type,
+        "token_types": token_types,
+        "docs": "",
+    }
 
 
 # -- DingTalk: alibabacloud-dingtalk ---------------------------------------------------------
@@ -149,30 +182,40 @@ def _dingtalk_models(path: Path) -> dict[str, dict[str, dict]]:
     for cls in tree.body:
         if not (isinstance(cls, ast.ClassDef) and cls.name.endswith("Request")):
             continue
-        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and
-                     f.name == "__init__"), None)
+        init = next(
+            (f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
+        )
         if init is None:
             continue
         kinds = {a.arg: _type_name(a.annotation) for a in init.args.args[1:]}
         attributes = {}
         for statement in init.body:
-            if isinstance(statement, ast.Assign) and isinstance(statement.targets[0],
-                                                                ast.Attribute):
+            if isinstance(statement, ast.Assign) and isinstance(
+                statement.targets[0], ast.Attribute
+            ):
                 name = statement.targets[0].attr
                 above = []
-                for line in reversed(lines[:statement.lineno - 1]):
+                for line in reversed(lines[: statement.lineno - 1]):
                     if not line.strip().startswith("#"):
                         break
                     above.append(line)
-                attributes[name] = {"type": kinds.get(name, "string"), "required": any(
-                    "This parameter is required" in line for line in above)}
+                attributes[name] = {
+                    "type": kinds.get(name, "string"),
+                    "required": any("This parameter is required" in line for line in above),
+                }
         out[cls.name] = attributes
     return out
 
 
 def _dingtalk_operation(node: ast.FunctionDef, models: dict, module: str) -> dict | None:
-    params = next((c for c in ast.walk(node) if isinstance(c, ast.Call) and
-                   ast.unparse(c.func).endswith("Params")), None)
+    params = next(
+        (
+            c
+            for c in ast.walk(node)
+            if isinstance(c, ast.Call) and ast.unparse(c.func).endswith("Params")
+        ),
+        None,
+    )
     if params is None:
         return None
     fields = {k.arg: k.value for k in params.keywords}
@@ -180,16 +223,26 @@ def _dingtalk_operation(node: ast.FunctionDef, models: dict, module: str) -> dic
         return None
     action = ast.literal_eval(fields["action"]) if "action" in fields else node.name
     pathname = fields["pathname"]
-    path = "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
-                   for v in pathname.values) if isinstance(pathname, ast.JoinedStr) \
+    path = (
+        "".join(
+            v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+            for v in pathname.values
+        )
+        if isinstance(pathname, ast.JoinedStr)
         else ast.literal_eval(pathname)
-    request_model = next((ast.unparse(a.annotation).split(".")[-1] for a in node.args.args
-                          if a.arg == "request" and a.annotation is not None), "")
+    )
+    request_model = next(
+        (
+            ast.unparse(a.annotation).split(".")[-1]
+            for a in node.args.args
+            if a.arg == "request" and a.annotation is not None
+        ),
+        "",
+    )
     attributes = models.get(request_model, {})
     query, body = [], {}
     for statement in ast.walk(node):
-        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0],
-                                                            ast.Subscript):
+        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Subscript):
             target = statement.targets[0]
             holder = ast.unparse(target.value)
             if holder not in ("query", "body") or not isinstance(target.slice, ast.Constant):
@@ -203,19 +256,27 @@ def _dingtalk_operation(node: ast.FunctionDef, models: dict, module: str) -> dic
     doc = ast.get_docstring(node) or ""
     summary = re.search(r"@summary\s+(.+)", doc)
     service = module.rsplit("_", 2)[0]
-    return {"id": f"{module}.{action}", "method": ast.literal_eval(fields["method"]),
-            "path": path, "title_zh": summary[1].strip() if summary else "",
-            "title_en": words(action), "resource": service.replace("_", " "),
-            "path_params": [_param(name, "string", True) for name in
-                            re.findall(r"{(\w+)}", path)],
-            "query": sorted(query, key=lambda q: (not q["required"], q["name"])),
-            "body": body or None, "body_type": "json" if body else "none",
-            "token_types": ["access_token"], "docs": ""}
+    return {
+        "id": f"{module}.{action}",
+        "method": ast.literal_eval(fields["method"]),
+        "path": path,
+        "title_zh": summary[1].strip() if summary else "",
+        "title_en": words(action),
+        "resource": service.replace("_", " "),
+        "path_params": [_param(name, "string", True) for name in re.findall(r"{(\w+)}", path)],
+        "query": sorted(query, key=lambda q: (not q["required"], q["name"])),
+        "body": body or None,
+        "body_type": "json" if body else "none",
+        "token_types": ["access_token"],
+        "docs": "",
+    }
 
 
 # -- WeChat and WeCom: wechatpy ----------------------------------------------------------------
-WECHATPY = {"wechat": ("client/api", "https://api.weixin.qq.com/cgi-bin/"),
-            "wecom": ("enterprise/client/api", "https://qyapi.weixin.qq.com/cgi-bin/")}
+WECHATPY = {
+    "wechat": ("client/api", "https://api.weixin.qq.com/cgi-bin/"),
+    "wecom": ("enterprise/client/api", "https://qyapi.weixin.qq.com/cgi-bin/"),
+}
 
 
 def wechatpy(root: Path, platform: str) -> Iterator[dict]:
@@ -224,9 +285,14 @@ def wechatpy(root: Path, platform: str) -> Iterator[dict]:
     for module in sorted((root / folder).glob("*.py")):
         tree = ast.parse(module.read_text(encoding="utf-8"))
         for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-            cls_base = next((ast.literal_eval(s.value) for s in cls.body
-                             if isinstance(s, ast.Assign) and
-                             ast.unparse(s.targets[0]) == "API_BASE_URL"), base)
+            cls_base = next(
+                (
+                    ast.literal_eval(s.value)
+                    for s in cls.body
+                    if isinstance(s, ast.Assign) and ast.unparse(s.targets[0]) == "API_BASE_URL"
+                ),
+                base,
+            )
             for function in (f for f in cls.body if isinstance(f, ast.FunctionDef)):
                 for entry in _wechatpy_calls(function, cls_base, module.stem):
                     key = (entry["method"], entry["path"])
@@ -237,7 +303,7 @@ def wechatpy(root: Path, platform: str) -> Iterator[dict]:
 
 def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterator[dict]:
     args = function.args
-    required = {a.arg for a in args.args[1:len(args.args) - len(args.defaults)]}
+    required = {a.arg for a in args.args[1 : len(args.args) - len(args.defaults)]}
     doc = ast.get_docstring(function) or ""
     lines = [line.strip() for line in doc.splitlines() if line.strip()]
     title = next((line for line in lines if not line.startswith((":", "http", "详情"))), "")
@@ -246,9 +312,11 @@ def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterat
 
     def keys_of(node, conditional: bool) -> list[tuple[str, bool]]:
         if isinstance(node, ast.Dict):
-            return [(k.value, not conditional and isinstance(v, ast.Name) and v.id in required)
-                    for k, v in zip(node.keys, node.values, strict=True)
-                    if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            return [
+                (k.value, not conditional and isinstance(v, ast.Name) and v.id in required)
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            ]
         if isinstance(node, ast.Name):
             return assigned.get(node.id, [])
         return []
@@ -259,14 +327,21 @@ def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterat
                 target = statement.targets[0]
                 if isinstance(target, ast.Name):
                     assigned[target.id] = keys_of(statement.value, conditional)
-                elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
-                        and isinstance(target.slice, ast.Constant):
+                elif (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and isinstance(target.slice, ast.Constant)
+                ):
                     assigned.setdefault(target.value.id, []).append((target.slice.value, False))
             for child in ("body", "orelse", "handlers", "finalbody"):
                 nested = getattr(statement, child, None)
                 if isinstance(nested, list) and not isinstance(statement, ast.FunctionDef):
-                    visit(nested, conditional or child != "body" or
-                          isinstance(statement, ast.If | ast.For | ast.While | ast.Try))
+                    visit(
+                        nested,
+                        conditional
+                        or child != "body"
+                        or isinstance(statement, ast.If | ast.For | ast.While | ast.Try),
+                    )
             for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
                 entry = call_entry(call)
                 if entry:
@@ -274,8 +349,12 @@ def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterat
 
     def call_entry(call: ast.Call) -> dict | None:
         name = ast.unparse(call.func)
-        if name not in ("self._get", "self._post") or not call.args or not isinstance(
-                call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
+        if (
+            name not in ("self._get", "self._post")
+            or not call.args
+            or not isinstance(call.args[0], ast.Constant)
+            or not isinstance(call.args[0].value, str)
+        ):
             return None
         url = call.args[0].value
         kwargs = {k.arg: k.value for k in call.keywords}
@@ -285,14 +364,21 @@ def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterat
         method = "GET" if name == "self._get" else "POST"
         query = [_param(k, "string", r) for k, r in keys_of(kwargs.get("params"), False)]
         data = keys_of(kwargs.get("data"), False)
-        return {"id": f"{module}.{function.name}.{method}.{urlsplit(full).path}",
-                "method": method, "path": urlsplit(full).path, "title_zh": title,
-                "title_en": words("".join(p.title() for p in function.name.split("_"))) +
-                f" ({module})", "resource": module,
-                "path_params": [], "query": _unique(query),
-                "body": {k: "" for k, _ in data} or None,
-                "body_type": "json" if method == "POST" else "none",
-                "token_types": ["access_token"], "docs": docs}
+        return {
+            "id": f"{module}.{function.name}.{method}.{urlsplit(full).path}",
+            "method": method,
+            "path": urlsplit(full).path,
+            "title_zh": title,
+            "title_en": words("".join(p.title() for p in function.name.split("_")))
+            + f" ({module})",
+            "resource": module,
+            "path_params": [],
+            "query": _unique(query),
+            "body": {k: "" for k, _ in data} or None,
+            "body_type": "json" if method == "POST" else "none",
+            "token_types": ["access_token"],
+            "docs": docs,
+        }
 
     return visit(function.body, False)
 
@@ -313,9 +399,12 @@ def build(platform: str) -> list[dict]:
     root = sdk_root(package)
     if root is None:
         return []
-    entries = {"feishu": lambda: feishu(root), "dingtalk": lambda: dingtalk(root),
-               "wechat": lambda: wechatpy(root, "wechat"),
-               "wecom": lambda: wechatpy(root, "wecom")}[platform]()
+    entries = {
+        "feishu": lambda: feishu(root),
+        "dingtalk": lambda: dingtalk(root),
+        "wechat": lambda: wechatpy(root, "wechat"),
+        "wecom": lambda: wechatpy(root, "wecom"),
+    }[platform]()
     unique = {}
     for entry in entries:
         unique.setdefault(entry["id"], entry)

@@ -17,8 +17,9 @@ from apps.providers.registry import wire_names
 # own): dropped from an import, shown as placeholders on export. Secrets: never kept.
 MANAGED_HEADERS = wire_names().auth_headers | {"cookie", "host", "content-length"}
 MANAGED_QUERY = wire_names().auth_query
-MANAGED = gettext_noop("%(what)s “%(name)s” is managed by Zhongkong (auth is injected when "
-                       "sending) and was dropped")
+MANAGED = gettext_noop(
+    "%(what)s “%(name)s” is managed by Zhongkong (auth is injected when sending) and was dropped"
+)
 SECRET_KEYS = wire_names().secret_keys
 
 
@@ -42,8 +43,9 @@ def drop_secrets(value, warnings: list[str]):
         kept = {}
         for key, item in value.items():
             if str(key).lower() in SECRET_KEYS:
-                warnings.append(gettext("secret field “%(name)s” was dropped (never stored)")
-                                % {"name": key})
+                warnings.append(
+                    gettext("secret field “%(name)s” was dropped (never stored)") % {"name": key}
+                )
                 continue
             kept[key] = drop_secrets(item, warnings)
         return kept
@@ -73,8 +75,10 @@ def parse(text: str) -> Imported:
             name, _, content = value.partition(":")
             result.headers.append((name.strip(), content.strip()))
             i += 2
-        elif word in ("-d", "--data", "--data-raw", "--data-binary", "--data-ascii",
-                      "--json") and value is not None:
+        elif (
+            word in ("-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--json")
+            and value is not None
+        ):
             data.append(value)
             if word == "--json":
                 result.headers.append(("Content-Type", "application/json"))
@@ -84,8 +88,22 @@ def parse(text: str) -> Imported:
         elif word.startswith("-"):
             # Flags without a value we care about (-s, -L, -k, -v, --compressed, ...); those
             # taking a value we do not use are skipped with it.
-            i += 2 if word in ("-o", "-u", "--user", "-A", "--user-agent", "-e", "-m",
-                               "--max-time", "--connect-timeout") else 1
+            i += (
+                2
+                if word
+                in (
+                    "-o",
+                    "-u",
+                    "--user",
+                    "-A",
+                    "--user-agent",
+                    "-e",
+                    "-m",
+                    "--max-time",
+                    "--connect-timeout",
+                )
+                else 1
+            )
         else:
             url, i = word, i + 1
     if not url:
@@ -97,8 +115,9 @@ def parse(text: str) -> Imported:
         if name.lower() in MANAGED_QUERY:
             result.warnings.append(gettext(MANAGED) % {"what": gettext("query"), "name": name})
         elif name.lower() in SECRET_KEYS:
-            result.warnings.append(gettext("secret query “%(name)s” was dropped (never stored)")
-                                   % {"name": name})
+            result.warnings.append(
+                gettext("secret query “%(name)s” was dropped (never stored)") % {"name": name}
+            )
         else:
             result.query.append((name, content))
     kept = []
@@ -117,8 +136,9 @@ def parse(text: str) -> Imported:
         except ValueError:  # not JSON, or nested too deeply: kept as the text it was
             result.body = body
         else:
-            result.body = json.dumps(drop_secrets(parsed, result.warnings),
-                                     ensure_ascii=False, indent=2)
+            result.body = json.dumps(
+                drop_secrets(parsed, result.warnings), ensure_ascii=False, indent=2
+            )
     return result
 
 
@@ -130,9 +150,15 @@ def credential_for_host(host: str, credentials):
     by_base = [c for c in credentials if urlsplit(c.effective_base_url).hostname == host]
     if len(by_base) == 1:
         return by_base[0]
-    by_platform = [c for c in credentials if host in {
-        urlsplit(url).hostname for url, _ in (*c.platform.base_url_choices,
-                                              (c.platform.default_base_url, ""))}]
+    by_platform = [
+        c
+        for c in credentials
+        if host
+        in {
+            urlsplit(url).hostname
+            for url, _ in (*c.platform.base_url_choices, (c.platform.default_base_url, ""))
+        }
+    ]
     return by_platform[0] if len(by_platform) == 1 else None
 
 
@@ -149,8 +175,11 @@ def as_curl(request: OutboundRequest, spec: dict | None = None) -> str:
     kind = spec.get("body_type", "json")
     url = request.full_url(safe="<>")  # placeholders stay readable
     lines = [f"curl -X {request.method} {shlex.quote(url)}"]
-    lines += [f"  -H {shlex.quote(f'{k}: {v}')}" for k, v in request.headers.items()
-              if not (kind == "multipart" and k.lower() == "content-type")]
+    lines += [
+        f"  -H {shlex.quote(f'{k}: {v}')}"
+        for k, v in request.headers.items()
+        if not (kind == "multipart" and k.lower() == "content-type")
+    ]
     if request.json is not None:
         lines.append(f"  -d {shlex.quote(json.dumps(request.json, ensure_ascii=False))}")
     elif kind == "form":
@@ -166,8 +195,11 @@ def as_curl(request: OutboundRequest, spec: dict | None = None) -> str:
 def as_python(request: OutboundRequest, spec: dict | None = None) -> str:
     spec = spec or {}
     kind = spec.get("body_type", "json")
-    headers = {k: v for k, v in request.headers.items()
-               if not (kind in ("form", "multipart") and k.lower() == "content-type")}
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if not (kind in ("form", "multipart") and k.lower() == "content-type")
+    }
     args = [repr(request.method), repr(request.url)]
     if request.params:
         args.append(f"params={request.params!r}")
@@ -182,5 +214,7 @@ def as_python(request: OutboundRequest, spec: dict | None = None) -> str:
         shown = ", ".join(f"{k!r}: ({n!r}, {o})" for k, (n, o) in files.items())
         args.append(f"files={{{shown}}}")
     joined = ",\n    ".join(args)
-    return f"import requests\n\nresponse = requests.request(\n    {joined},\n    timeout=10,\n)\n" \
-           "print(response.status_code, response.text)\n"
+    return (
+        f"import requests\n\nresponse = requests.request(\n    {joined},\n    timeout=10,\n)\n"
+        "print(response.status_code, response.text)\n"
+    )

@@ -14,15 +14,23 @@ from apps.vault.models import Credential
 from .services import Upload, outbound, request_spec
 
 # What Python's JSON parser says, so that the interface can say it in Chinese too.
-JSON_MESSAGES = {gettext_noop("Expecting value"),
-                 gettext_noop("Expecting property name enclosed in double quotes"),
-                 gettext_noop("Expecting ',' delimiter"), gettext_noop("Expecting ':' delimiter"),
-                 gettext_noop("Unterminated string starting at"),
-                 gettext_noop("Invalid control character at"), gettext_noop("Extra data"),
-                 gettext_noop("Invalid \\escape"), gettext_noop("Invalid \\uXXXX escape")}
+JSON_MESSAGES = {
+    gettext_noop("Expecting value"),
+    gettext_noop("Expecting property name enclosed in double quotes"),
+    gettext_noop("Expecting ',' delimiter"),
+    gettext_noop("Expecting ':' delimiter"),
+    gettext_noop("Unterminated string starting at"),
+    gettext_noop("Invalid control character at"),
+    gettext_noop("Extra data"),
+    gettext_noop("Invalid \\escape"),
+    gettext_noop("Invalid \\uXXXX escape"),
+}
 METHODS = [(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")]
-BODY_TYPES = [("json", "JSON"), ("form", "application/x-www-form-urlencoded"),
-              ("multipart", "multipart/form-data")]
+BODY_TYPES = [
+    ("json", "JSON"),
+    ("form", "application/x-www-form-urlencoded"),
+    ("multipart", "multipart/form-data"),
+]
 
 
 _PATH_PARAM = re.compile(r"{(\w{1,64})}")
@@ -39,42 +47,67 @@ def _pairs(text: str, separator: str, label: str) -> list[tuple[str, str]]:
         name, sep, value = line.partition(separator)
         if not sep or not name.strip():
             raise forms.ValidationError(
-                _("Line %(n)s: write %(label)s") % {"n": number, "label": label})
+                _("Line %(n)s: write %(label)s") % {"n": number, "label": label}
+            )
         pairs.append((name.strip(), value.strip()))
     return pairs
 
 
 class ConsoleForm(forms.Form):
-    credential = forms.ModelChoiceField(label=_("Credential"), queryset=Credential.objects.none(),
-                                        to_field_name="slug")
+    credential = forms.ModelChoiceField(
+        label=_("Credential"), queryset=Credential.objects.none(), to_field_name="slug"
+    )
     method = forms.ChoiceField(label=_("Method"), choices=METHODS, initial="GET")
-    path = forms.CharField(label=_("Path"), max_length=2000,
-                           help_text=_("Relative to the platform's base URL, e.g. "
-                                       "/open-apis/im/v1/messages"))
-    query = forms.CharField(label=_("Query"), required=False, widget=forms.Textarea(
-        attrs={"rows": 2, "placeholder": "receive_id_type=open_id"}))
-    headers = forms.CharField(label=_("Headers"), required=False, widget=forms.Textarea(
-        attrs={"rows": 2, "placeholder": "Name: value"}))
-    body_type = forms.ChoiceField(label=_("Body type"), choices=BODY_TYPES, initial="json",
-                                  required=False)
-    body = forms.CharField(label=_("Request body"), required=False, strip=False,
-                           help_text=_("JSON; for a form or multipart body, one name=value "
-                                       "a line."),
-                           widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+    path = forms.CharField(
+        label=_("Path"),
+        max_length=2000,
+        help_text=_("Relative to the platform's base URL, e.g. /open-apis/im/v1/messages"),
+    )
+    query = forms.CharField(
+        label=_("Query"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "receive_id_type=open_id"}),
+    )
+    headers = forms.CharField(
+        label=_("Headers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Name: value"}),
+    )
+    body_type = forms.ChoiceField(
+        label=_("Body type"), choices=BODY_TYPES, initial="json", required=False
+    )
+    body = forms.CharField(
+        label=_("Request body"),
+        required=False,
+        strip=False,
+        help_text=_("JSON; for a form or multipart body, one name=value a line."),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+    )
     upload = forms.FileField(label=_("File (multipart)"), required=False)
-    upload_field = forms.CharField(label=_("File field name"), required=False, max_length=100,
-                                   initial="file")
+    upload_field = forms.CharField(
+        label=_("File field name"), required=False, max_length=100, initial="file"
+    )
     idem_uuid = forms.UUIDField(
-        label=_("Pinned idempotency key"), required=False,
-        help_text=_("Writes to a platform that reads an idempotency key: empty sends a new "
-                    "key each time; pin one to test idempotency."),
-        widget=forms.TextInput(attrs={"placeholder": "00000000-0000-4000-8000-000000000000",
-                                      "autocomplete": "off", "spellcheck": "false"}))
+        label=_("Pinned idempotency key"),
+        required=False,
+        help_text=_(
+            "Writes to a platform that reads an idempotency key: empty sends a new "
+            "key each time; pin one to test idempotency."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": "00000000-0000-4000-8000-000000000000",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["credential"].queryset = Credential.objects.visible_to(user).filter(
-            enabled=True)
+            enabled=True
+        )
 
     def clean_path(self) -> str:
         path = self.cleaned_data["path"].strip()
@@ -91,44 +124,56 @@ class ConsoleForm(forms.Form):
     def clean_headers(self):
         pairs = _pairs(self.cleaned_data["headers"], ":", "Name: value")
         if any(name.lower() in {"host", "authorization", "content-length"} for name, _ in pairs):
-            raise forms.ValidationError(_("Host, Authorization and Content-Length are set by "
-                                          "Zhongkong."))
+            raise forms.ValidationError(
+                _("Host, Authorization and Content-Length are set by Zhongkong.")
+            )
         for name, value in pairs:
             if not _HEADER_NAME.fullmatch(name):
                 raise forms.ValidationError(
                     _("Header name %(name)s may hold only letters, digits and !#$%%&'*+-.^_`|~.")
-                    % {"name": name[:100]})
+                    % {"name": name[:100]}
+                )
             try:
                 value.encode("latin-1")
             except UnicodeEncodeError:
                 raise forms.ValidationError(
-                    _("The value of header %(name)s has characters HTTP headers cannot carry "
-                      "(only Latin-1); percent-encode them.") % {"name": name}) from None
+                    _(
+                        "The value of header %(name)s has characters HTTP headers cannot carry "
+                        "(only Latin-1); percent-encode them."
+                    )
+                    % {"name": name}
+                ) from None
             if _CONTROL.search(value):
                 raise forms.ValidationError(
-                    _("The value of header %(name)s has control characters.") % {"name": name})
+                    _("The value of header %(name)s has control characters.") % {"name": name}
+                )
         return pairs
 
     def clean(self):
         data = super().clean()
         if data.get("upload") is not None and data.get("body_type") != "multipart":
-            self.add_error("upload", _("A file is sent in a multipart/form-data body: choose "
-                                       "that body type."))
+            self.add_error(
+                "upload", _("A file is sent in a multipart/form-data body: choose that body type.")
+            )
         if data.get("upload") is not None and not _HEADER_NAME.fullmatch(
-                data.get("upload_field") or ""):
+            data.get("upload_field") or ""
+        ):
             self.add_error("upload_field", _("Name the form field that carries the file."))
         if "path" in data:
             data["path"] = self._filled_path(data["path"])
         pinned = data.get("idem_uuid")
         if pinned and "headers" in data and data.get("credential") and "path" in data:
-            header = data["credential"].platform.idempotency_header(data.get("method", ""),
-                                                                    data["path"])
+            header = data["credential"].platform.idempotency_header(
+                data.get("method", ""), data["path"]
+            )
             if not header:
-                self.add_error("idem_uuid", _("This platform reads no idempotency key on "
-                                              "this request."))
+                self.add_error(
+                    "idem_uuid", _("This platform reads no idempotency key on this request.")
+                )
             elif any(name.lower() == header.lower() for name, _ in data["headers"]):
-                self.add_error("idem_uuid", _("%(header)s is already among the headers.")
-                               % {"header": header})
+                self.add_error(
+                    "idem_uuid", _("%(header)s is already among the headers.") % {"header": header}
+                )
             else:
                 data["headers"] = [*data["headers"], (header, str(pinned))]
         return data
@@ -137,12 +182,15 @@ class ConsoleForm(forms.Form):
         """The {name} parameters of the path as entered, with the values given for them."""
         path = str(self.data.get("path", "") if self.is_bound else self.initial.get("path", ""))
         source = self.data if self.is_bound else self.initial
-        return [(name, str(source.get(PATH_PARAM_FIELD + name, "")))
-                for name in dict.fromkeys(_PATH_PARAM.findall(path))]
+        return [
+            (name, str(source.get(PATH_PARAM_FIELD + name, "")))
+            for name in dict.fromkeys(_PATH_PARAM.findall(path))
+        ]
 
     def _filled_path(self, path: str) -> str:
         """A catalogued path template with each {name} replaced by its field's value (one
         path segment, percent-encoded)."""
+
         def fill(match: re.Match) -> str:
             value = str(self.data.get(PATH_PARAM_FIELD + match[1], "")).strip()
             if not value:
@@ -157,8 +205,9 @@ class ConsoleForm(forms.Form):
         for name in missing:
             self.add_error("path", _("Fill the path parameter %(name)s.") % {"name": name})
         for name in bad:
-            self.add_error("path", _("The path parameter %(name)s may not be . or ..")
-                           % {"name": name})
+            self.add_error(
+                "path", _("The path parameter %(name)s may not be . or ..") % {"name": name}
+            )
         return filled
 
     def the_upload(self) -> Upload | None:
@@ -166,16 +215,25 @@ class ConsoleForm(forms.Form):
         upload = self.cleaned_data.get("upload")
         if upload is None:
             return None
-        return Upload(field=self.cleaned_data["upload_field"], name=upload.name,
-                      content=upload.read(), content_type=upload.content_type or
-                      "application/octet-stream")
+        return Upload(
+            field=self.cleaned_data["upload_field"],
+            name=upload.name,
+            content=upload.read(),
+            content_type=upload.content_type or "application/octet-stream",
+        )
 
     def send_args(self) -> dict:
         """What console_send takes (valid form only)."""
         data = self.cleaned_data
-        return {"method": data["method"], "path": data["path"], "query": data["query"],
-                "headers": data["headers"], "body": data["body"],
-                "body_type": data["body_type"], "upload": self.the_upload()}
+        return {
+            "method": data["method"],
+            "path": data["path"],
+            "query": data["query"],
+            "headers": data["headers"],
+            "body": data["body"],
+            "body_type": data["body_type"],
+            "upload": self.the_upload(),
+        }
 
     def spec(self) -> dict:
         """The built request (valid form only), as history and saved requests keep it."""
@@ -198,29 +256,38 @@ class ConsoleForm(forms.Form):
             return loads(text)
         except JSONTooDeep:
             raise forms.ValidationError(
-                _("The JSON is nested more than %(depth)s levels deep.")
-                % {"depth": MAX_JSON_DEPTH}) from None
+                _("The JSON is nested more than %(depth)s levels deep.") % {"depth": MAX_JSON_DEPTH}
+            ) from None
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 _("Invalid JSON at line %(line)s, column %(col)s: %(msg)s")
-                % {"line": exc.lineno, "col": exc.colno,
-                   "msg": gettext(exc.msg) if exc.msg in JSON_MESSAGES else exc.msg}) from None
+                % {
+                    "line": exc.lineno,
+                    "col": exc.colno,
+                    "msg": gettext(exc.msg) if exc.msg in JSON_MESSAGES else exc.msg,
+                }
+            ) from None
 
 
 class SaveForm(forms.Form):
     """Name and folder for keeping the builder's request (prefixed `save-` in the page)."""
 
     name = forms.CharField(label=_("Name"), max_length=100)
-    folder = forms.CharField(label=_("Folder"), max_length=100, required=False,
-                             widget=forms.TextInput(attrs={"list": "saved-folders"}))
+    folder = forms.CharField(
+        label=_("Folder"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "saved-folders"}),
+    )
     shared = forms.BooleanField(label=_("Share with the team"), required=False)
 
     def clean_name(self) -> str:
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_folder(self) -> str:
-        return "/".join(part.strip() for part in self.cleaned_data["folder"].split("/")
-                        if part.strip())
+        return "/".join(
+            part.strip() for part in self.cleaned_data["folder"].split("/") if part.strip()
+        )
 
 
 def api_initial(api) -> dict:
@@ -228,15 +295,25 @@ def api_initial(api) -> dict:
     line for each required parameter or one with an example, and the body skeleton (for an
     upload: its fields as lines, the file field named)."""
     query = [f"{p.name}={p.example}" for p in api.query if p.required or p.example]
-    initial = {"method": api.method if api.method in dict(METHODS) else "POST",
-               "path": api.path, "query": "\n".join(query), "headers": "", "body_type": "json",
-               "body": json.dumps(api.body, ensure_ascii=False, indent=2)
-               if api.body is not None else ""}
+    initial = {
+        "method": api.method if api.method in dict(METHODS) else "POST",
+        "path": api.path,
+        "query": "\n".join(query),
+        "headers": "",
+        "body_type": "json",
+        "body": json.dumps(api.body, ensure_ascii=False, indent=2) if api.body is not None else "",
+    }
     if api.body_type == "multipart" and isinstance(api.body, dict):
-        files = [k for k, v in api.body.items() if k in ("file", "image", "media") or v == ""
-                 and k.endswith(("file", "image"))]
-        initial.update(body_type="multipart", upload_field=files[0] if files else "file",
-                       body="\n".join(f"{k}=" for k in api.body if k not in files[:1]))
+        files = [
+            k
+            for k, v in api.body.items()
+            if k in ("file", "image", "media") or v == "" and k.endswith(("file", "image"))
+        ]
+        initial.update(
+            body_type="multipart",
+            upload_field=files[0] if files else "file",
+            body="\n".join(f"{k}=" for k in api.body if k not in files[:1]),
+        )
     return initial
 
 
@@ -248,9 +325,13 @@ def builder_initial(credential: str, spec: dict) -> dict:
     else:
         text = json.dumps(body, ensure_ascii=False, indent=2) if body is not None else ""
     files = spec.get("files") or []
-    return {"credential": credential, "method": spec.get("method", "GET"),
-            "path": spec.get("path", "/"),
-            "query": "\n".join(f"{k}={v}" for k, v in spec.get("query") or []),
-            "headers": "\n".join(f"{k}: {v}" for k, v in spec.get("headers") or []),
-            "body_type": body_type, "body": text,
-            "upload_field": files[0]["field"] if files else "file"}
+    return {
+        "credential": credential,
+        "method": spec.get("method", "GET"),
+        "path": spec.get("path", "/"),
+        "query": "\n".join(f"{k}={v}" for k, v in spec.get("query") or []),
+        "headers": "\n".join(f"{k}: {v}" for k, v in spec.get("headers") or []),
+        "body_type": body_type,
+        "body": text,
+        "upload_field": files[0]["field"] if files else "file",
+    }

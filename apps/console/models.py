@@ -10,10 +10,12 @@ class ConsoleCall(models.Model):
     """One send from the console. Everything stored is redacted by value first: any live
     secret or token of any credential is replaced before the row is written."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                             related_name="+")
-    credential = models.ForeignKey(Credential, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    credential = models.ForeignKey(
+        Credential, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     method = models.CharField(max_length=8)
     url = models.TextField()
@@ -36,8 +38,10 @@ class ConsoleCall(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["user", "-id"], name="console_call_user"),
-                   models.Index(fields=["credential", "-id"], name="console_call_credential")]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="console_call_user"),
+            models.Index(fields=["credential", "-id"], name="console_call_credential"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.url} → {self.status}"
@@ -47,21 +51,24 @@ class SavedRequest(models.Model):
     """A request kept by name for later: the builder's fields, redacted by value like the
     history. Private to its owner unless shared with the team."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
     folder = models.CharField(max_length=100, blank=True)
     shared = models.BooleanField(default=False)
-    credential = models.ForeignKey(Credential, on_delete=models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+    credential = models.ForeignKey(
+        Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     request_spec = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["folder", "name", "id"]
-        constraints = [models.UniqueConstraint(fields=["owner", "folder", "name"],
-                                               name="console_saved_unique_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "folder", "name"], name="console_saved_unique_name"
+            )
+        ]
         indexes = [models.Index(fields=["shared", "folder", "name"], name="console_saved_shared")]
 
     def __str__(self) -> str:

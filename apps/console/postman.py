@@ -34,9 +34,13 @@ def _request_item(saved, credential) -> dict:
     spec = saved.request_spec
     slug = credential.slug if credential else "base"
     base = _ref(slug, "base_url")
-    out = OutboundRequest(spec.get("method", "GET"), base + spec.get("path", "/"),
-                          params=[tuple(p) for p in spec.get("query") or []],
-                          headers=dict(spec.get("headers") or []), json=spec.get("body"))
+    out = OutboundRequest(
+        spec.get("method", "GET"),
+        base + spec.get("path", "/"),
+        params=[tuple(p) for p in spec.get("query") or []],
+        headers=dict(spec.get("headers") or []),
+        json=spec.get("body"),
+    )
     if credential is not None:  # the platform's auth, from variables with no value
         platform = credential.platform
         creds = {f.name: f.default or _ref(slug, f.name) for f in platform.fields}
@@ -46,14 +50,19 @@ def _request_item(saved, credential) -> dict:
     request = {
         "method": out.method,
         "header": [{"key": k, "value": v} for k, v in out.headers.items()],
-        "url": {"raw": out.full_url(safe="{}"), "host": [base],
-                "path": [p for p in path.split("/") if p],
-                "query": [{"key": k, "value": v} for k, v in out.params]},
+        "url": {
+            "raw": out.full_url(safe="{}"),
+            "host": [base],
+            "path": [p for p in path.split("/") if p],
+            "query": [{"key": k, "value": v} for k, v in out.params],
+        },
     }
     if out.json is not None:
-        request["body"] = {"mode": "raw", "raw": json.dumps(out.json, ensure_ascii=False,
-                                                            indent=2),
-                           "options": {"raw": {"language": "json"}}}
+        request["body"] = {
+            "mode": "raw",
+            "raw": json.dumps(out.json, ensure_ascii=False, indent=2),
+            "options": {"raw": {"language": "json"}},
+        }
     return {"name": saved.name, "request": request}
 
 
@@ -79,10 +88,15 @@ def export(saved_requests, visible_ids: set[int]) -> dict:
                 variables.setdefault(_var(credential.slug, f.name), "")
             if platform.token_type:
                 variables.setdefault(_var(credential.slug, platform.token_type), "")
-    return {"info": {"_postman_id": str(uuid.uuid4()), "name": "Zhongkong saved requests",
-                     "schema": SCHEMA},
-            "item": root["item"],
-            "variable": [{"key": k, "value": v} for k, v in sorted(variables.items())]}
+    return {
+        "info": {
+            "_postman_id": str(uuid.uuid4()),
+            "name": "Zhongkong saved requests",
+            "schema": SCHEMA,
+        },
+        "item": root["item"],
+        "variable": [{"key": k, "value": v} for k, v in sorted(variables.items())],
+    }
 
 
 @dataclass
@@ -127,8 +141,9 @@ def parse(text: str, slugs: set[str]) -> Parsed:
             if isinstance(item.get("item"), list):
                 walk(item["item"], [*folder, str(item.get("name", ""))[:40]])
             elif isinstance(item.get("request"), dict | str):
-                out.requests.append(_one(item, "/".join(p for p in folder if p), by_var,
-                                         names, out.warnings))
+                out.requests.append(
+                    _one(item, "/".join(p for p in folder if p), by_var, names, out.warnings)
+                )
 
     walk(collection["item"], [])
     return out
@@ -142,14 +157,15 @@ def _one(item: dict, folder: str, by_var: dict, names, warnings: list[str]) -> I
     raw = url.get("raw", "") if isinstance(url, dict) else str(url)
     host_var = _VARIABLE.match(raw)
     slug = by_var.get(host_var[1], "") if host_var else ""
-    rest = raw[host_var.end():] if host_var else raw
+    rest = raw[host_var.end() :] if host_var else raw
     parts = urlsplit(rest if rest.startswith("/") or "://" in rest else "/" + rest)
-    query = [(str(q.get("key", "")), str(q.get("value") or "")) for q in (
-        url.get("query") or [] if isinstance(url, dict) else []) if isinstance(q, dict)
-        and not q.get("disabled")]
+    query = [
+        (str(q.get("key", "")), str(q.get("value") or ""))
+        for q in (url.get("query") or [] if isinstance(url, dict) else [])
+        if isinstance(q, dict) and not q.get("disabled")
+    ]
     if not query and parts.query:
-        query = [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in
-                 parts.query.split("&")]
+        query = [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in parts.query.split("&")]
     name = str(item.get("name") or parts.path or "request")[:100]
     kept_query = []
     for key, value in query:
@@ -167,13 +183,23 @@ def _one(item: dict, folder: str, by_var: dict, names, warnings: list[str]) -> I
         elif key:
             headers.append([key, str(header.get("value", ""))])
     body = None
-    raw_body = (request.get("body") or {}).get("raw") if isinstance(request.get("body"),
-                                                                    dict) else None
+    raw_body = (
+        (request.get("body") or {}).get("raw") if isinstance(request.get("body"), dict) else None
+    )
     if raw_body:
         try:
             body = curl.drop_secrets(loads(raw_body), warnings)
         except ValueError:
             warnings.append(f"{name}: a body that is not JSON was left out")
-    return Imported(name=name, folder=folder[:100], credential_slug=slug, spec={
-        "method": str(request.get("method") or "GET").upper()[:10],
-        "path": parts.path or "/", "query": kept_query, "headers": headers, "body": body})
+    return Imported(
+        name=name,
+        folder=folder[:100],
+        credential_slug=slug,
+        spec={
+            "method": str(request.get("method") or "GET").upper()[:10],
+            "path": parts.path or "/",
+            "query": kept_query,
+            "headers": headers,
+            "body": body,
+        },
+    )

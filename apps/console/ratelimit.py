@@ -27,8 +27,9 @@ def acquire(*, token: str, api: str, limits: tuple[RateLimit, ...]) -> float:
     except Exception:  # the shared cache is down: send, and let the platform's limit speak
         logger.warning("the cache is unreachable; console rate windows not counted")
         return 0.0
-    full = [(limit, window) for (limit, window), n in zip(windows, used, strict=True)
-            if n > limit.limit]
+    full = [
+        (limit, window) for (limit, window), n in zip(windows, used, strict=True) if n > limit.limit
+    ]
     if not full:
         return 0.0
     for key in keys:

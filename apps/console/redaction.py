@@ -28,7 +28,8 @@ def _stamp() -> tuple:
             f"SELECT (SELECT COUNT(*) FROM {credentials}), "  # noqa: S608 (table names)
             f"(SELECT MAX(updated_at) FROM {credentials}), "
             f"(SELECT COUNT(*) FROM {tokens}), (SELECT MAX(id) FROM {tokens}), "
-            f"(SELECT SUM(version) FROM {tokens}), (SELECT MAX(obtained_at) FROM {tokens})")
+            f"(SELECT SUM(version) FROM {tokens}), (SELECT MAX(obtained_at) FROM {tokens})"
+        )
         return (connection.alias, *cursor.fetchone())
 
 
@@ -71,8 +72,14 @@ def encoded_forms(value: str) -> set[str]:
     """The value as it may appear in stored text: raw, JSON-escaped (with and without
     \\u escapes), URL-encoded, and base64 (standard and URL-safe, any alignment)."""
     raw = value.encode()
-    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
-             quote(value, safe=""), quote_plus(value, safe=""), quote(value)}
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        quote(value),
+    }
     forms |= _base64_inner(raw, base64.b64encode) | _base64_inner(raw, base64.urlsafe_b64encode)
     return forms
 

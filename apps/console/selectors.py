@@ -13,8 +13,16 @@ def calls_for(user) -> QuerySet:
     return calls if user.role == "admin" else calls.filter(user=user)
 
 
-def history_page(user, *, credential: str = "", platform: str = "", outcome: str = "",
-                 code: str = "", trace: str = "", before: int | None = None):
+def history_page(
+    user,
+    *,
+    credential: str = "",
+    platform: str = "",
+    outcome: str = "",
+    code: str = "",
+    trace: str = "",
+    before: int | None = None,
+):
     calls = calls_for(user)
     if credential:
         calls = calls.filter(credential__slug=credential)
@@ -28,7 +36,7 @@ def history_page(user, *, credential: str = "", platform: str = "", outcome: str
         calls = calls.filter(trace_id=trace)
     if before:
         calls = calls.filter(id__lt=before)
-    page = list(calls.order_by("-id")[:PAGE_SIZE + 1])
+    page = list(calls.order_by("-id")[: PAGE_SIZE + 1])
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     return page, (page[-1].id if more and page else None)
@@ -37,7 +45,8 @@ def history_page(user, *, credential: str = "", platform: str = "", outcome: str
 def saved_for(user) -> QuerySet:
     """A user's own saved requests and those shared with the team."""
     return SavedRequest.objects.filter(Q(owner=user) | Q(shared=True)).select_related(
-        "owner", "credential")
+        "owner", "credential"
+    )
 
 
 def saved_by_folder(user, *, search: str = "") -> list[tuple[str, list[SavedRequest]]]:

@@ -41,12 +41,25 @@ def _token(credential: Credential, actor: Actor) -> str | None:
     return token_for_use(credential=credential, actor=actor)
 
 
-def request_spec(*, method: str, path: str, query, headers, body, body_type: str = "json",
-                 upload: Upload | None = None) -> dict:
+def request_spec(
+    *,
+    method: str,
+    path: str,
+    query,
+    headers,
+    body,
+    body_type: str = "json",
+    upload: Upload | None = None,
+) -> dict:
     """The request as built, before auth: what history replays and saved requests keep (an
     uploaded file by its name and size only)."""
-    spec = {"method": method, "path": path, "query": [list(p) for p in query],
-            "headers": [list(h) for h in headers], "body": body}
+    spec = {
+        "method": method,
+        "path": path,
+        "query": [list(p) for p in query],
+        "headers": [list(h) for h in headers],
+        "body": body,
+    }
     if body_type != "json":
         spec["body_type"] = body_type
     if upload is not None:
@@ -64,12 +77,22 @@ class Upload:
     content_type: str = "application/octet-stream"
 
 
-def outbound(base_url: str, *, method: str, path: str, query, headers, body,
-             body_type: str = "json", upload: Upload | None = None) -> OutboundRequest:
+def outbound(
+    base_url: str,
+    *,
+    method: str,
+    path: str,
+    query,
+    headers,
+    body,
+    body_type: str = "json",
+    upload: Upload | None = None,
+) -> OutboundRequest:
     """The request on the wire before auth: a JSON body, a form-urlencoded one, or a
     multipart/form-data one with its fields and the uploaded file."""
-    out = OutboundRequest(method, join_url(base_url, path), params=list(query),
-                          headers=dict(headers))
+    out = OutboundRequest(
+        method, join_url(base_url, path), params=list(query), headers=dict(headers)
+    )
     declared = out.header("Content-Type")
     if body_type == "form":
         out.body = urlencode(list(body or [])).encode()
@@ -96,8 +119,7 @@ def body_text(out: OutboundRequest, spec: dict) -> str:
         return out.body.decode("utf-8", "replace")
     if kind == "multipart":
         parts = [f"{k}={v}" for k, v in spec.get("body") or []]
-        parts += [f"{f['field']}=@{f['name']} ({f['size']} bytes)" for f in
-                  spec.get("files") or []]
+        parts += [f"{f['field']}=@{f['name']} ({f['size']} bytes)" for f in spec.get("files") or []]
         return "multipart/form-data: " + "; ".join(parts)
     return ""
 
@@ -115,11 +137,17 @@ def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[Outbound
     creds.update(credential.public_values)
     token = None
     if platform.uses_token_for(credential.public_values):
-        held = AccessToken.objects.filter(credential=credential).only(
-            "fingerprint", "version", "token_type").first()
+        held = (
+            AccessToken.objects.filter(credential=credential)
+            .only("fingerprint", "version", "token_type")
+            .first()
+        )
         name = (held and held.token_type) or platform.token_type or "token"
-        token = f"<{name} {held.fingerprint} v{held.version}>" if held and held.fingerprint \
+        token = (
+            f"<{name} {held.fingerprint} v{held.version}>"
+            if held and held.fingerprint
             else f"<{name}>"
+        )
     authed = platform.apply_auth(raw, creds, token)
     idem = platform.idempotency_header(raw.method, raw.path)
     if idem and not raw.header(idem):
@@ -130,70 +158,123 @@ def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[Outbound
     return authed, added
 
 
-@sensitive_variables("values", "token", "fresh", "authed", "raw", "sent", "body", "headers",
-                     "query")
-def console_send(*, user, credential: Credential, method: str, path: str, query, headers,
-                 body, body_type: str = "json", upload: Upload | None = None,
-                 request=None) -> Outcome:
+@sensitive_variables(
+    "values", "token", "fresh", "authed", "raw", "sent", "body", "headers", "query"
+)
+def console_send(
+    *,
+    user,
+    credential: Credential,
+    method: str,
+    path: str,
+    query,
+    headers,
+    body,
+    body_type: str = "json",
+    upload: Upload | None = None,
+    request=None,
+) -> Outcome:
     platform = credential.platform
     values = credential.adapter_values()
     actor = Actor.user(user)
     base = credential.effective_base_url
-    raw = outbound(base, method=method, path=path, query=query, headers=headers, body=body,
-                   body_type=body_type, upload=upload)
+    raw = outbound(
+        base,
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        body=body,
+        body_type=body_type,
+        upload=upload,
+    )
     try:
         token = _token(credential, actor)
     except TokenUnavailable as exc:
         return Outcome(None, exc.decoded, error=f"no token: {exc}")
-    wait = ratelimit.acquire(token=token or str(credential.uid), api=f"{method} {path}",
-                             limits=platform.rate_limits(method, path))
+    wait = ratelimit.acquire(
+        token=token or str(credential.uid),
+        api=f"{method} {path}",
+        limits=platform.rate_limits(method, path),
+    )
     if wait:
         return Outcome(None, None, wait=wait)
     authed = platform.apply_auth(raw, values, token)
     hosts = {urlsplit(base).hostname or ""}
     sent = send(authed, allowed_hosts=hosts, internal=settings.CONSOLE_INTERNAL_TARGETS)
-    decoded = platform.decode(sent.status, sent.headers, sent.body, authed) if not sent.error \
-        else None
+    decoded = (
+        platform.decode(sent.status, sent.headers, sent.body, authed) if not sent.error else None
+    )
     retried, fresh = False, None
     if decoded is not None and decoded.token_rejected and token:
         # One passive refresh through the token centre, then one retry.
         try:
-            fresh = token_refresh(credential_id=credential.pk, rejected_token=token,
-                                  reason="console", actor=actor).value()
+            fresh = token_refresh(
+                credential_id=credential.pk, rejected_token=token, reason="console", actor=actor
+            ).value()
         except TokenUnavailable:
             fresh = None
         if fresh and fresh != token:
             authed = platform.apply_auth(raw, values, fresh)
             sent = send(authed, allowed_hosts=hosts, internal=settings.CONSOLE_INTERNAL_TARGETS)
-            decoded = platform.decode(sent.status, sent.headers, sent.body, authed) \
-                if not sent.error else None
+            decoded = (
+                platform.decode(sent.status, sent.headers, sent.body, authed)
+                if not sent.error
+                else None
+            )
             retried = True
     known = live_values()
     # What the platform said is shown and stored only after every live secret and token in
     # it, in any encoding, is replaced (an upstream may echo the Authorization header).
     decoded = redacted_decoded(decoded, known) if decoded is not None else None
     with transaction.atomic():
-        call = _store(user, credential, authed, sent, decoded, retried, values=known,
-                      spec=request_spec(method=method, path=path, query=query,
-                                        headers=headers, body=body, body_type=body_type,
-                                        upload=upload))
-        record(action="console.send", actor=actor, request=request, target_type="credential",
-               target_id=credential.slug,
-               outcome=AuditEvent.Outcome.SUCCESS if decoded and decoded.ok else
-               AuditEvent.Outcome.FAILURE,
-               details={"provider": credential.provider, "method": method,
-                        "path": redact(path, known),
-                        "status": sent.status, "code": decoded.code if decoded else None,
-                        "trace_id": decoded.trace_id if decoded else "", "call": call.pk,
-                        "error": sent.error},
-               # The fingerprint of each token sent, so that a secret look-up of a leaked
-               # token finds the sends that used it.
-               secrets={"access_token": token, "retried_with": fresh if retried else None})
+        call = _store(
+            user,
+            credential,
+            authed,
+            sent,
+            decoded,
+            retried,
+            values=known,
+            spec=request_spec(
+                method=method,
+                path=path,
+                query=query,
+                headers=headers,
+                body=body,
+                body_type=body_type,
+                upload=upload,
+            ),
+        )
+        record(
+            action="console.send",
+            actor=actor,
+            request=request,
+            target_type="credential",
+            target_id=credential.slug,
+            outcome=AuditEvent.Outcome.SUCCESS
+            if decoded and decoded.ok
+            else AuditEvent.Outcome.FAILURE,
+            details={
+                "provider": credential.provider,
+                "method": method,
+                "path": redact(path, known),
+                "status": sent.status,
+                "code": decoded.code if decoded else None,
+                "trace_id": decoded.trace_id if decoded else "",
+                "call": call.pk,
+                "error": sent.error,
+            },
+            # The fingerprint of each token sent, so that a secret look-up of a leaked
+            # token finds the sends that used it.
+            secrets={"access_token": token, "retried_with": fresh if retried else None},
+        )
     return Outcome(call, decoded)
 
 
 def redacted_decoded(decoded: Decoded, values: list[str]) -> Decoded:
     """The decoded result with every live value replaced in each text it carries."""
+
     def clean(value):
         if isinstance(value, str):
             return redact(value, values)
@@ -203,69 +284,146 @@ def redacted_decoded(decoded: Decoded, values: list[str]) -> Decoded:
             return [clean(v) for v in value]
         return value
 
-    return replace(decoded, **{name: clean(getattr(decoded, name)) for name in (
-        "code", "message", "trace_id", "data", "next_page", "field_violations",
-        "permission_violations", "helps", "troubleshooter", "caller_ip", "problem")})
+    return replace(
+        decoded,
+        **{
+            name: clean(getattr(decoded, name))
+            for name in (
+                "code",
+                "message",
+                "trace_id",
+                "data",
+                "next_page",
+                "field_violations",
+                "permission_violations",
+                "helps",
+                "troubleshooter",
+                "caller_ip",
+                "problem",
+            )
+        },
+    )
 
 
-def _store(user, credential, authed: OutboundRequest, sent: Sent, decoded, retried,
-           spec: dict, values: list[str]) -> ConsoleCall:
+def _store(
+    user,
+    credential,
+    authed: OutboundRequest,
+    sent: Sent,
+    decoded,
+    retried,
+    spec: dict,
+    values: list[str],
+) -> ConsoleCall:
     spec = redacted_spec(spec, values)
     url = authed.full_url()
     body = body_text(authed, spec)
     # PostgreSQL text and jsonb refuse NUL: a platform's NUL bytes are kept as U+FFFD.
     response = sent.body[:STORED_BODY].decode("utf-8", "replace").replace("\x00", "\ufffd")
     return ConsoleCall.objects.create(
-        user=user, credential=credential, method=authed.method, url=redact(url, values),
+        user=user,
+        credential=credential,
+        method=authed.method,
+        url=redact(url, values),
         request_headers={k: redact(v, values) for k, v in authed.headers.items()},
-        request_body=redact(body, values), status=sent.status,
-        response_headers={k.replace("\x00", "\ufffd"): redact(v, values).replace("\x00", "\ufffd")
-                          for k, v in sent.headers.items()},
-        response_body=redact(response, values), truncated=sent.truncated or
-        len(sent.body) > STORED_BODY, elapsed_ms=sent.elapsed_ms,
-        ok=bool(decoded and decoded.ok), code=(decoded.code or "") if decoded else "",
+        request_body=redact(body, values),
+        status=sent.status,
+        response_headers={
+            k.replace("\x00", "\ufffd"): redact(v, values).replace("\x00", "\ufffd")
+            for k, v in sent.headers.items()
+        },
+        response_body=redact(response, values),
+        truncated=sent.truncated or len(sent.body) > STORED_BODY,
+        elapsed_ms=sent.elapsed_ms,
+        ok=bool(decoded and decoded.ok),
+        code=(decoded.code or "") if decoded else "",
         classification=str(decoded.classification) if decoded else "",
         trace_id=decoded.trace_id if decoded else "",
-        trace_source=decoded.trace_id_source if decoded else "", retried=retried,
-        error=sent.error[:300], request_spec=spec)
+        trace_source=decoded.trace_id_source if decoded else "",
+        retried=retried,
+        error=sent.error[:300],
+        request_spec=spec,
+    )
 
 
 def console_replay(*, user, call: ConsoleCall, request=None) -> Outcome:
     """Send a stored request again, with the credential's current token."""
     spec = call.request_spec
     if spec.get("files"):
-        return Outcome(None, None, error=_("This send uploaded a file, which Zhongkong does not "
-                                           "keep: open it in the console and attach the file "
-                                           "again."))
-    return console_send(user=user, credential=call.credential, method=spec["method"],
-                        path=spec["path"], query=[tuple(p) for p in spec["query"]],
-                        headers=[tuple(h) for h in spec["headers"]], body=spec["body"],
-                        body_type=spec.get("body_type", "json"), request=request)
+        return Outcome(
+            None,
+            None,
+            error=_(
+                "This send uploaded a file, which Zhongkong does not "
+                "keep: open it in the console and attach the file "
+                "again."
+            ),
+        )
+    return console_send(
+        user=user,
+        credential=call.credential,
+        method=spec["method"],
+        path=spec["path"],
+        query=[tuple(p) for p in spec["query"]],
+        headers=[tuple(h) for h in spec["headers"]],
+        body=spec["body"],
+        body_type=spec.get("body_type", "json"),
+        request=request,
+    )
 
 
-def saved_request_save(*, user, credential: Credential | None, spec: dict, name: str,
-                       folder: str, shared: bool, request=None) -> tuple[SavedRequest, bool]:
+def saved_request_save(
+    *,
+    user,
+    credential: Credential | None,
+    spec: dict,
+    name: str,
+    folder: str,
+    shared: bool,
+    request=None,
+) -> tuple[SavedRequest, bool]:
     """Keep the builder's request under a name (same owner, folder and name: replaced).
     Secrets and tokens in it are redacted by value before it is stored."""
     with transaction.atomic():
         saved, created = SavedRequest.objects.update_or_create(
-            owner=user, folder=folder, name=name,
-            defaults={"credential": credential, "shared": shared,
-                      "request_spec": redacted_spec(spec)})
-        record(action="console.saved", actor=Actor.user(user), request=request,
-               target_type="saved_request", target_id=saved.pk,
-               details={"name": name, "folder": folder, "shared": shared, "created": created,
-                        "credential": credential.slug if credential else "",
-                        "method": spec["method"], "path": spec["path"]})
+            owner=user,
+            folder=folder,
+            name=name,
+            defaults={
+                "credential": credential,
+                "shared": shared,
+                "request_spec": redacted_spec(spec),
+            },
+        )
+        record(
+            action="console.saved",
+            actor=Actor.user(user),
+            request=request,
+            target_type="saved_request",
+            target_id=saved.pk,
+            details={
+                "name": name,
+                "folder": folder,
+                "shared": shared,
+                "created": created,
+                "credential": credential.slug if credential else "",
+                "method": spec["method"],
+                "path": spec["path"],
+            },
+        )
     return saved, created
 
 
 def saved_request_delete(*, user, saved: SavedRequest, request=None) -> None:
     with transaction.atomic():
-        record(action="console.saved_delete", actor=Actor.user(user), request=request,
-               target_type="saved_request", target_id=saved.pk,
-               details={"name": saved.name, "folder": saved.folder,
-                        "owner": saved.owner.username})
+        record(
+            action="console.saved_delete",
+            actor=Actor.user(user),
+            request=request,
+            target_type="saved_request",
+            target_id=saved.pk,
+            details={"name": saved.name, "folder": saved.folder, "owner": saved.owner.username},
+        )
         saved.delete()
 
 
@@ -276,10 +434,21 @@ def saved_requests_import(*, user, requests, credentials: dict, request=None) ->
     with transaction.atomic():
         for item in requests:
             saved, _ = saved_request_save(
-                user=user, credential=credentials.get(item.credential_slug), spec=item.spec,
-                name=item.name, folder=item.folder, shared=False, request=request)
+                user=user,
+                credential=credentials.get(item.credential_slug),
+                spec=item.spec,
+                name=item.name,
+                folder=item.folder,
+                shared=False,
+                request=request,
+            )
             kept.append(saved)
-        record(action="console.saved_import", actor=Actor.user(user), request=request,
-               target_type="saved_request", target_id="",
-               details={"count": len(kept), "format": "postman-v2.1"})
+        record(
+            action="console.saved_import",
+            actor=Actor.user(user),
+            request=request,
+            target_type="saved_request",
+            target_id="",
+            details={"count": len(kept), "format": "postman-v2.1"},
+        )
     return kept

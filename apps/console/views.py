@@ -38,9 +38,22 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
 def _history(user):
-    return (ConsoleCall.objects.filter(user=user).select_related("credential")
-            .only("id", "created_at", "method", "url", "status", "ok", "code", "trace_id",
-                  "credential__slug", "credential__name")[:15])
+    return (
+        ConsoleCall.objects.filter(user=user)
+        .select_related("credential")
+        .only(
+            "id",
+            "created_at",
+            "method",
+            "url",
+            "status",
+            "ok",
+            "code",
+            "trace_id",
+            "credential__slug",
+            "credential__name",
+        )[:15]
+    )
 
 
 def _pretty(text: str) -> str:
@@ -53,11 +66,15 @@ def _pretty(text: str) -> str:
 def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
     """What every full console page shows beside the builder."""
     saved = saved_for(request.user)
-    return {"form": form, "save_form": extra.pop("save_form", None) or SaveForm(prefix="save"),
-            "history": _history(request.user),
-            "saved": saved.order_by("-updated_at")[:10],
-            "folders": sorted({f for f in saved.values_list("folder", flat=True) if f}),
-            "idempotency": _idempotency_headers(request), **extra}
+    return {
+        "form": form,
+        "save_form": extra.pop("save_form", None) or SaveForm(prefix="save"),
+        "history": _history(request.user),
+        "saved": saved.order_by("-updated_at")[:10],
+        "folders": sorted({f for f in saved.values_list("folder", flat=True) if f}),
+        "idempotency": _idempotency_headers(request),
+        **extra,
+    }
 
 
 def _visible_credential(request: HttpRequest, slug: str) -> Credential | None:
@@ -71,8 +88,9 @@ def _idempotency_headers(request: HttpRequest) -> list[tuple[str, str]]:
     """(header, platform) for each platform among the user's credentials that reads an
     idempotency key on writes: the builder offers to pin one only then."""
     found = {}
-    for provider in Credential.objects.visible_to(request.user).values_list(
-            "provider", flat=True).distinct():
+    for provider in (
+        Credential.objects.visible_to(request.user).values_list("provider", flat=True).distinct()
+    ):
         platform = PROVIDERS.get(provider)
         header = platform.idempotency_header("POST", "/") if platform else None
         if header:
@@ -89,8 +107,11 @@ def console_page(request: HttpRequest) -> HttpResponse:
     save_initial = {}
     if request.GET.get("saved", "").isdigit():
         saved = get_object_or_404(saved_for(request.user), pk=int(request.GET["saved"]))
-        slug = saved.credential.slug if saved.credential and visible.filter(
-            pk=saved.credential_id).exists() else ""
+        slug = (
+            saved.credential.slug
+            if saved.credential and visible.filter(pk=saved.credential_id).exists()
+            else ""
+        )
         initial = builder_initial(slug, saved.request_spec)
         if saved.owner_id == request.user.pk:
             save_initial = {"name": saved.name, "folder": saved.folder, "shared": saved.shared}
@@ -99,12 +120,20 @@ def console_page(request: HttpRequest) -> HttpResponse:
     if api is not None:
         initial.update(api_initial(api))
     form = ConsoleForm(initial=initial, user=request.user)
-    return render(request, "console/page.html", _page_context(
-        request, form, credential=credential, api=api,
-        apis=catalogue.search(credential.provider, "") if credential else (),
-        api_count=len(catalogue.entries(credential.provider)) if credential else 0,
-        save_form=SaveForm(prefix="save", initial=save_initial),
-        credentials=visible.filter(enabled=True)))
+    return render(
+        request,
+        "console/page.html",
+        _page_context(
+            request,
+            form,
+            credential=credential,
+            api=api,
+            apis=catalogue.search(credential.provider, "") if credential else (),
+            api_count=len(catalogue.entries(credential.provider)) if credential else 0,
+            save_form=SaveForm(prefix="save", initial=save_initial),
+            credentials=visible.filter(enabled=True),
+        ),
+    )
 
 
 def _next_page(outcome) -> dict | None:
@@ -129,24 +158,41 @@ def catalogue_search(request: HttpRequest) -> HttpResponse:
     """Type-ahead over the chosen credential's platform catalogue (an htmx partial)."""
     credential = _visible_credential(request, request.GET.get("credential", ""))
     query = request.GET.get("q", "")[:200]
-    return render(request, "console/_catalogue_results.html", {
-        "credential": credential, "query": query,
-        "apis": catalogue.search(credential.provider, query) if credential else (),
-        "api_count": len(catalogue.entries(credential.provider)) if credential else 0})
+    return render(
+        request,
+        "console/_catalogue_results.html",
+        {
+            "credential": credential,
+            "query": query,
+            "apis": catalogue.search(credential.provider, query) if credential else (),
+            "api_count": len(catalogue.entries(credential.provider)) if credential else 0,
+        },
+    )
 
 
 @require_GET
 @role_required(*USERS)
 def history(request: HttpRequest) -> HttpResponse:
-    filters = {k: request.GET.get(k, "").strip()[:200] for k in
-               ("credential", "platform", "outcome", "code", "trace")}
+    filters = {
+        k: request.GET.get(k, "").strip()[:200]
+        for k in ("credential", "platform", "outcome", "code", "trace")
+    }
     before = request.GET.get("before", "")
-    calls, next_before = history_page(request.user, before=int(before) if before.isdigit()
-                                      else None, **filters)
+    calls, next_before = history_page(
+        request.user, before=int(before) if before.isdigit() else None, **filters
+    )
     query = urlencode({k: v for k, v in filters.items() if v})
-    return render(request, "console/history.html", {
-        "calls": calls, "next_before": next_before, "filters": filters, "query": query,
-        "platforms": PROVIDERS.values()})
+    return render(
+        request,
+        "console/history.html",
+        {
+            "calls": calls,
+            "next_before": next_before,
+            "filters": filters,
+            "query": query,
+            "platforms": PROVIDERS.values(),
+        },
+    )
 
 
 @require_POST
@@ -156,8 +202,9 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
     if not Credential.objects.visible_to(request.user).filter(pk=call.credential_id).exists():
         raise Http404
     outcome = console_replay(user=request.user, call=call, request=request)
-    form = ConsoleForm(initial=builder_initial(call.credential.slug, call.request_spec),
-                       user=request.user)
+    form = ConsoleForm(
+        initial=builder_initial(call.credential.slug, call.request_spec), user=request.user
+    )
     context = _page_context(request, form, outcome=outcome, replayed=call)
     if outcome.call is not None:
         context["pretty_body"] = _pretty(outcome.call.response_body)
@@ -182,16 +229,26 @@ def console_import(request: HttpRequest) -> HttpResponse:
         chosen = curl.credential_for_host(imported.host, usable)
         if chosen is not None and chosen.slug != initial["credential"]:
             initial["credential"] = chosen.slug
-            warnings = [_("Credential “%(slug)s” chosen: its platform serves %(host)s.")
-                        % {"slug": chosen.slug, "host": imported.host}, *warnings]
+            warnings = [
+                _("Credential “%(slug)s” chosen: its platform serves %(host)s.")
+                % {"slug": chosen.slug, "host": imported.host},
+                *warnings,
+            ]
     if imported is not None:
-        initial.update(method=imported.method, path=imported.path, body=imported.body,
-                       query="\n".join(f"{k}={v}" for k, v in imported.query),
-                       headers="\n".join(f"{k}: {v}" for k, v in imported.headers))
+        initial.update(
+            method=imported.method,
+            path=imported.path,
+            body=imported.body,
+            query="\n".join(f"{k}={v}" for k, v in imported.query),
+            headers="\n".join(f"{k}: {v}" for k, v in imported.headers),
+        )
     form = ConsoleForm(initial=initial, user=request.user)
-    return render(request, "console/page.html", _page_context(
-        request, form, import_error=error, import_warnings=warnings),
-        status=200 if imported else 422)
+    return render(
+        request,
+        "console/page.html",
+        _page_context(request, form, import_error=error, import_warnings=warnings),
+        status=200 if imported else 422,
+    )
 
 
 @require_POST
@@ -204,8 +261,10 @@ def console_export(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         shown = curl.placeholders(form.cleaned_data["credential"].platform, form.built())
         spec = form.spec()
-        context["export"] = {"curl": curl.as_curl(shown, spec),
-                             "python": curl.as_python(shown, spec)}
+        context["export"] = {
+            "curl": curl.as_curl(shown, spec),
+            "python": curl.as_python(shown, spec),
+        }
     return _result(request, context, status=200 if form.is_valid() else 422)
 
 
@@ -217,8 +276,12 @@ def console_send_view(request: HttpRequest) -> HttpResponse:
     context = {"form": form}
     status = 200
     if form.is_valid():
-        outcome = console_send(user=request.user, credential=form.cleaned_data["credential"],
-                               request=request, **form.send_args())
+        outcome = console_send(
+            user=request.user,
+            credential=form.cleaned_data["credential"],
+            request=request,
+            **form.send_args(),
+        )
         context["outcome"] = outcome
         if outcome.call is not None:
             context["pretty_body"] = _pretty(outcome.call.response_body)
@@ -234,8 +297,11 @@ def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
     if request.htmx:
         response = render(request, "console/page.html#result", context, status=status)
         if context.get("outcome") is not None:
-            recent = render(request, "console/page.html#recent_panel",
-                            {"history": _history(request.user), "oob": True})
+            recent = render(
+                request,
+                "console/page.html#recent_panel",
+                {"history": _history(request.user), "oob": True},
+            )
             response.content += recent.content
         return response
     return render(request, "console/page.html", _page_context(request, **context), status=status)
@@ -251,8 +317,11 @@ def console_preview(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         authed, added = auth_preview(form.cleaned_data["credential"], form.built())
         shown = body_text(authed, form.spec())
-        context.update(preview=authed, added=added,
-                       body_text=_pretty(shown) if authed.json is not None else shown)
+        context.update(
+            preview=authed,
+            added=added,
+            body_text=_pretty(shown) if authed.json is not None else shown,
+        )
     return render(request, "console/preview.html", context)
 
 
@@ -266,24 +335,41 @@ def saved_save(request: HttpRequest) -> HttpResponse:
         return _result(request, {"form": form, "save_form": save_form}, status=422)
     data = save_form.cleaned_data
     saved, created = saved_request_save(
-        user=request.user, credential=form.cleaned_data["credential"], spec=form.spec(),
-        name=data["name"], folder=data["folder"], shared=data["shared"], request=request)
+        user=request.user,
+        credential=form.cleaned_data["credential"],
+        spec=form.spec(),
+        name=data["name"],
+        folder=data["folder"],
+        shared=data["shared"],
+        request=request,
+    )
     if not request.htmx:
         messages.success(request, _("Saved “%(name)s”.") % {"name": saved})
         return redirect(f"{reverse('console:page')}?saved={saved.pk}")
-    return render(request, "console/saved_done.html", {
-        "saved_item": saved, "created": created, "form": form, **_page_context(request, form)})
+    return render(
+        request,
+        "console/saved_done.html",
+        {"saved_item": saved, "created": created, "form": form, **_page_context(request, form)},
+    )
 
 
 @require_GET
 @role_required(*USERS)
 def saved_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
-    return render(request, "console/saved.html", {
-        "folders": saved_by_folder(request.user, search=search), "search": search,
-        # A request shared by a teammate may name a credential not shared with this user:
-        # its slug is not shown then.
-        "visible": set(Credential.objects.visible_to(request.user).values_list("pk", flat=True))})
+    return render(
+        request,
+        "console/saved.html",
+        {
+            "folders": saved_by_folder(request.user, search=search),
+            "search": search,
+            # A request shared by a teammate may name a credential not shared with this user:
+            # its slug is not shown then.
+            "visible": set(
+                Credential.objects.visible_to(request.user).values_list("pk", flat=True)
+            ),
+        },
+    )
 
 
 @require_GET
@@ -293,8 +379,9 @@ def saved_export(request: HttpRequest) -> HttpResponse:
     managed auth is left as empty variables)."""
     visible = set(Credential.objects.visible_to(request.user).values_list("pk", flat=True))
     collection = postman.export(saved_for(request.user).select_related("credential"), visible)
-    response = HttpResponse(json.dumps(collection, ensure_ascii=False, indent=2),
-                            content_type="application/json")
+    response = HttpResponse(
+        json.dumps(collection, ensure_ascii=False, indent=2), content_type="application/json"
+    )
     response["Content-Disposition"] = 'attachment; filename="zhongkong.postman_collection.json"'
     return response
 
@@ -305,20 +392,21 @@ def saved_export(request: HttpRequest) -> HttpResponse:
 def saved_import(request: HttpRequest) -> HttpResponse:
     """Saved requests from a Postman Collection (v2.0/v2.1), pasted or uploaded."""
     upload = request.FILES.get("file")
-    text = upload.read().decode("utf-8", "replace") if upload else request.POST.get(
-        "collection", "")
+    text = (
+        upload.read().decode("utf-8", "replace") if upload else request.POST.get("collection", "")
+    )
     visible = {c.slug: c for c in Credential.objects.visible_to(request.user)}
     try:
         parsed = postman.parse(text, set(visible))
     except postman.CollectionError as exc:
-        messages.error(request, _("The collection could not be read: %(error)s")
-                       % {"error": exc})
+        messages.error(request, _("The collection could not be read: %(error)s") % {"error": exc})
         return redirect("console:saved")
     if not parsed.requests:
         messages.error(request, _("The collection holds no request."))
         return redirect("console:saved")
-    kept = saved_requests_import(user=request.user, requests=parsed.requests,
-                                 credentials=visible, request=request)
+    kept = saved_requests_import(
+        user=request.user, requests=parsed.requests, credentials=visible, request=request
+    )
     messages.success(request, _("Imported %(count)s requests.") % {"count": len(kept)})
     for warning in parsed.warnings[:20]:
         messages.warning(request, warning)
@@ -330,11 +418,14 @@ def saved_import(request: HttpRequest) -> HttpResponse:
 def saved_delete(request: HttpRequest, pk: int) -> HttpResponse:
     saved = get_object_or_404(saved_for(request.user), pk=pk)
     if saved.owner_id != request.user.pk and request.user.role != Role.ADMIN:
-        return HttpResponse(_("Only its owner or an admin may delete a saved request."),
-                            status=403)
-    ask = confirm_first(request, title=_("Delete saved request"), cancel=reverse("console:saved"),
-                        question=_("Delete “%(name)s”? It is gone for everyone it was shared "
-                                   "with.") % {"name": saved})
+        return HttpResponse(_("Only its owner or an admin may delete a saved request."), status=403)
+    ask = confirm_first(
+        request,
+        title=_("Delete saved request"),
+        cancel=reverse("console:saved"),
+        question=_("Delete “%(name)s”? It is gone for everyone it was shared with.")
+        % {"name": saved},
+    )
     if ask:
         return ask
     saved_request_delete(user=request.user, saved=saved, request=request)

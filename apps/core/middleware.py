@@ -44,8 +44,9 @@ class RequestIDMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.request_id = request_id(request.META.get("HTTP_X_REQUEST_ID", ""))
-        meta = RequestMeta(request.request_id, client_ip(request),
-                           request.headers.get("User-Agent", "")[:256])
+        meta = RequestMeta(
+            request.request_id, client_ip(request), request.headers.get("User-Agent", "")[:256]
+        )
         request.audit_meta = meta
         # Bound until the response is closed (request_finished unbinds), so that Django's own
         # "Not Found"/"Internal Server Error" log lines, written after the middleware chain,
@@ -106,18 +107,30 @@ class BodyTooLargeMiddleware:
         if limit is None or length <= limit:
             return self.get_response(request)
         message = gettext("The request is too large (%(size)s; at most %(limit)s).") % {
-            "size": filesizeformat(length), "limit": filesizeformat(limit)}
+            "size": filesizeformat(length),
+            "limit": filesizeformat(limit),
+        }
         if request.path.startswith("/api/"):
-            response = JsonResponse({"error": {"code": "too_large", "message": message},
-                                     "request_id": getattr(request, "request_id", "")},
-                                    status=413)
+            response = JsonResponse(
+                {
+                    "error": {"code": "too_large", "message": message},
+                    "request_id": getattr(request, "request_id", ""),
+                },
+                status=413,
+            )
             response["Cache-Control"] = "no-store"
             return response
         target = request.headers.get("HX-Target", "")
         if request.headers.get("HX-Request") == "true" and _TARGET_ID.match(target):
-            response = HttpResponse(format_html(
-                '<div id="{}" aria-live="polite"><p class="flash flash-error" '
-                'data-testid="too-large">{}</p></div>', target, message), status=422)
+            response = HttpResponse(
+                format_html(
+                    '<div id="{}" aria-live="polite"><p class="flash flash-error" '
+                    'data-testid="too-large">{}</p></div>',
+                    target,
+                    message,
+                ),
+                status=422,
+            )
             response["HX-Retarget"] = f"#{target}"
             response["HX-Reswap"] = "outerHTML"
             return response

@@ -17,8 +17,7 @@ from .models import Heartbeat
 def overview(request: HttpRequest) -> HttpResponse:
     heartbeats = {hb.name: hb for hb in Heartbeat.objects.all()}
     health = token_health_summary(request.user) if request.user.role != "auditor" else None
-    return render(request, "core/overview.html", {"heartbeats": heartbeats,
-                                                  "token_health": health})
+    return render(request, "core/overview.html", {"heartbeats": heartbeats, "token_health": health})
 
 
 @never_cache
@@ -34,4 +33,3 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
-

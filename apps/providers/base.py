@@ -280,8 +280,9 @@ def dict_list(value: Any, keys: tuple[str, ...]) -> list[dict[str, str]]:
     platform left a key out), so that no reader has to guess which keys are there."""
     if not isinstance(value, list):
         return []
-    return [{k: text(item.get(k), 500) for k in keys}
-            for item in value[:100] if isinstance(item, dict)]
+    return [
+        {k: text(item.get(k), 500) for k in keys} for item in value[:100] if isinstance(item, dict)
+    ]
 
 
 # Every permission violation carries these keys (Feishu's docs show {scope, url}, its replies
@@ -312,32 +313,51 @@ PROBLEM_TEXT = {
     "empty": ("响应体为空。", "The response body is empty."),
     "too_large": ("响应体过大，未解析。", "The response body is too large to decode."),
     "not_utf8": ("响应体不是 UTF-8 文本。", "The response body is not UTF-8 text."),
-    "html": ("平台返回了 HTML 页面而不是 JSON（多为网关或代理错误页）。",
-             "The platform returned an HTML page instead of JSON (usually a gateway error page)."),
-    "truncated": ("JSON 不完整，响应可能被截断。", "The JSON is incomplete; the response was cut off."),
+    "html": (
+        "平台返回了 HTML 页面而不是 JSON（多为网关或代理错误页）。",
+        "The platform returned an HTML page instead of JSON (usually a gateway error page).",
+    ),
+    "truncated": (
+        "JSON 不完整，响应可能被截断。",
+        "The JSON is incomplete; the response was cut off.",
+    ),
     "not_json": ("响应体不是 JSON。", "The response body is not JSON."),
     "too_deep": ("JSON 嵌套过深。", "The JSON is nested too deeply."),
-    "unexpected_shape": ("JSON 结构与平台文档不符。",
-                         "The JSON does not have the platform's documented shape."),
+    "unexpected_shape": (
+        "JSON 结构与平台文档不符。",
+        "The JSON does not have the platform's documented shape.",
+    ),
 }
 
 
 CLASSIFICATION_TEXT = {
     Classification.OK: ("成功。", "Success."),
-    Classification.TOKEN_REJECTED: ("平台拒绝了访问令牌（过期或无效）：刷新令牌后重试一次。",
-                                    "The platform rejected the access token (expired or invalid): "
-                                    "refresh it and retry once."),
-    Classification.CREDENTIAL_INVALID: ("凭证无效（App ID 或密钥错误、应用被停用）：请检查凭证，重试无用。",
-                                        "The credential is invalid (wrong id or secret, or the app "
-                                        "is disabled): check it; retrying will not help."),
+    Classification.TOKEN_REJECTED: (
+        "平台拒绝了访问令牌（过期或无效）：刷新令牌后重试一次。",
+        "The platform rejected the access token (expired or invalid): refresh it and retry once.",
+    ),
+    Classification.CREDENTIAL_INVALID: (
+        "凭证无效（App ID 或密钥错误、应用被停用）：请检查凭证，重试无用。",
+        "The credential is invalid (wrong id or secret, or the app "
+        "is disabled): check it; retrying will not help.",
+    ),
     Classification.RATE_LIMITED: ("请求过于频繁：稍后再试。", "Rate limited: wait, then retry."),
-    Classification.QUOTA_EXHAUSTED: ("调用额度已用尽：等额度重置。",
-                                     "The quota is used up: wait until it resets."),
-    Classification.RETRYABLE: ("平台暂时出错：退避后重试。",
-                               "The platform had a transient failure: back off and retry."),
-    Classification.CLIENT_ERROR: ("请求本身有误：请按平台文档修正。",
-                                  "The request itself is wrong: fix it as the platform's docs say."),
-    Classification.MALFORMED: ("无法读取平台的响应。", "The platform's response could not be read."),
+    Classification.QUOTA_EXHAUSTED: (
+        "调用额度已用尽：等额度重置。",
+        "The quota is used up: wait until it resets.",
+    ),
+    Classification.RETRYABLE: (
+        "平台暂时出错：退避后重试。",
+        "The platform had a transient failure: back off and retry.",
+    ),
+    Classification.CLIENT_ERROR: (
+        "请求本身有误：请按平台文档修正。",
+        "The request itself is wrong: fix it as the platform's docs say.",
+    ),
+    Classification.MALFORMED: (
+        "无法读取平台的响应。",
+        "The platform's response could not be read.",
+    ),
 }
 
 
@@ -387,12 +407,14 @@ class Provider:
         """The cheapest authenticated call, for platforms (or modes) without tokens."""
         return None
 
-    def parse_token(self, status: int, headers: Mapping[str, str] | None,
-                    body: bytes | None) -> TokenGrant:
+    def parse_token(
+        self, status: int, headers: Mapping[str, str] | None, body: bytes | None
+    ) -> TokenGrant:
         raise NotImplementedError
 
-    def apply_auth(self, request: OutboundRequest, creds: Mapping[str, str],
-                   token: str | None) -> OutboundRequest:
+    def apply_auth(
+        self, request: OutboundRequest, creds: Mapping[str, str], token: str | None
+    ) -> OutboundRequest:
         raise NotImplementedError
 
     def rate_limits(self, method: str, path: str) -> tuple[RateLimit, ...]:
@@ -402,17 +424,25 @@ class Provider:
         return None
 
     # -- responses -----------------------------------------------------------------------
-    def decode(self, status: int, headers: Mapping[str, str] | None, body: bytes | None,
-               request: OutboundRequest | None = None) -> Decoded:
+    def decode(
+        self,
+        status: int,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        request: OutboundRequest | None = None,
+    ) -> Decoded:
         """Never raises: whatever arrives, the result says what it was."""
         try:
             hdrs = lower_headers(headers)
             parsed = read_json(body)
             decoded = self._decode(int(status), hdrs, parsed, request)
         except Exception as exc:  # a decoder bug must not break the caller
-            decoded = Decoded(ok=False, http_status=int(status) if isinstance(status, int) else 0,
-                              classification=Classification.MALFORMED,
-                              problem=f"decoder_error:{type(exc).__name__}")
+            decoded = Decoded(
+                ok=False,
+                http_status=int(status) if isinstance(status, int) else 0,
+                classification=Classification.MALFORMED,
+                problem=f"decoder_error:{type(exc).__name__}",
+            )
         for name in ("code", "message", "trace_id", "troubleshooter", "caller_ip"):
             value = getattr(decoded, name)
             if isinstance(value, str) and "\x00" in value:  # never storable in PostgreSQL
@@ -421,12 +451,14 @@ class Provider:
             decoded.classification = Classification.OK
         elif decoded.classification is Classification.OK:
             by = by_status(decoded.http_status)
-            decoded.classification = by if by is not Classification.OK else \
-                Classification.CLIENT_ERROR
+            decoded.classification = (
+                by if by is not Classification.OK else Classification.CLIENT_ERROR
+            )
         return self._explain(decoded)
 
-    def _decode(self, status: int, headers: dict[str, str], body: Body,
-                request: OutboundRequest | None) -> Decoded:
+    def _decode(
+        self, status: int, headers: dict[str, str], body: Body, request: OutboundRequest | None
+    ) -> Decoded:
         raise NotImplementedError
 
     def _explain(self, decoded: Decoded) -> Decoded:
@@ -437,7 +469,8 @@ class Provider:
             decoded.explanation_zh, decoded.explanation_en = PROBLEM_TEXT[decoded.problem]
         elif not decoded.ok:
             decoded.explanation_zh, decoded.explanation_en = CLASSIFICATION_TEXT[
-                decoded.classification]
+                decoded.classification
+            ]
         return decoded
 
     def classify(self, code: str | None, status: int) -> Classification:
@@ -445,17 +478,32 @@ class Provider:
         return entry.classification if entry else by_status(status)
 
     def malformed(self, status: int, body: Body, trace: tuple[str, str] = ("", "")) -> Decoded:
-        return Decoded(ok=False, http_status=status, classification=(
-            Classification.RETRYABLE if status >= 500 or status == 429 else
-            Classification.MALFORMED), problem=body.problem or "unexpected_shape",
-            trace_id=trace[0], trace_id_source=trace[1])
+        return Decoded(
+            ok=False,
+            http_status=status,
+            classification=(
+                Classification.RETRYABLE
+                if status >= 500 or status == 429
+                else Classification.MALFORMED
+            ),
+            problem=body.problem or "unexpected_shape",
+            trace_id=trace[0],
+            trace_id_source=trace[1],
+        )
 
     # Codes that, answered by the token endpoint itself, mean the credential is wrong (a
     # business API answering the same code means the token is).
     token_endpoint_credential_codes: frozenset[str] = frozenset()
 
-    def grant(self, decoded: Decoded, token: Any, expires_in: int | None, token_type: str,
-              problem: str = "unexpected_shape", **extra: Any) -> TokenGrant:
+    def grant(
+        self,
+        decoded: Decoded,
+        token: Any,
+        expires_in: int | None,
+        token_type: str,
+        problem: str = "unexpected_shape",
+        **extra: Any,
+    ) -> TokenGrant:
         """The TokenGrant, or the ProviderError saying why the fetch failed. A reply that
         leaves out the lifetime (DingTalk's `gettoken` as its docs print it) gets the
         platform's documented one."""
@@ -471,10 +519,14 @@ class Provider:
         raise self.token_failure(decoded)
 
     def token_failure(self, decoded: Decoded) -> ProviderError:
-        permanent = decoded.classification in {Classification.CREDENTIAL_INVALID,
-                                               Classification.CLIENT_ERROR}
-        message = f"{self.key} token fetch failed: {decoded.code or decoded.http_status} " \
-                  f"{decoded.message or decoded.problem}".strip()
+        permanent = decoded.classification in {
+            Classification.CREDENTIAL_INVALID,
+            Classification.CLIENT_ERROR,
+        }
+        message = (
+            f"{self.key} token fetch failed: {decoded.code or decoded.http_status} "
+            f"{decoded.message or decoded.problem}".strip()
+        )
         return ProviderError(message, decoded=decoded, permanent=permanent)
 
 
@@ -494,8 +546,9 @@ def first_header(headers: dict[str, str], *names: str) -> tuple[str, str]:
     return "", ""
 
 
-def catalog(*tables: tuple[str, Mapping[Any, tuple[str, str, Classification]]]
-            ) -> dict[str, CatalogEntry]:
+def catalog(
+    *tables: tuple[str, Mapping[Any, tuple[str, str, Classification]]],
+) -> dict[str, CatalogEntry]:
     """One catalogue from (source, rows) tables; a later table's row replaces an earlier one."""
     out: dict[str, CatalogEntry] = {}
     for source, rows in tables:

@@ -13,22 +13,31 @@ TOKEN_DEADLINE = 15.0
 TOKEN_MAX_BODY = 256 * 1024  # a token reply is a few hundred bytes
 
 
-def _sent_or_error(provider: Provider, request: OutboundRequest, *, internal: Iterable[str],
-                   deadline: float) -> Sent:
+def _sent_or_error(
+    provider: Provider, request: OutboundRequest, *, internal: Iterable[str], deadline: float
+) -> Sent:
     sent = send(request, internal=internal, deadline=deadline, max_body=TOKEN_MAX_BODY)
     if sent.error:
         refused = sent.error.startswith("refused")
-        decoded = Decoded(ok=False, http_status=0, classification=(
-            Classification.CLIENT_ERROR if refused else Classification.RETRYABLE),
-            problem=f"network:{sent.error}"[:200])
+        decoded = Decoded(
+            ok=False,
+            http_status=0,
+            classification=(Classification.CLIENT_ERROR if refused else Classification.RETRYABLE),
+            problem=f"network:{sent.error}"[:200],
+        )
         raise ProviderError(f"{provider.key}: {sent.error}", decoded=decoded, permanent=refused)
     return sent
 
 
-def probe(provider: Provider, *, base_url: str, creds: Mapping[str, str],
-          internal: Iterable[str] = (), deadline: float = TOKEN_DEADLINE
-          ) -> tuple[Decoded, TokenGrant | None]:
-    """"Test connection": fetch a token, or make the cheapest authenticated call when the
+def probe(
+    provider: Provider,
+    *,
+    base_url: str,
+    creds: Mapping[str, str],
+    internal: Iterable[str] = (),
+    deadline: float = TOKEN_DEADLINE,
+) -> tuple[Decoded, TokenGrant | None]:
+    """ "Test connection": fetch a token, or make the cheapest authenticated call when the
     platform has no tokens. The decoded result never carries the token itself."""
     request = provider.token_request(base_url, creds) if provider.uses_token_for(creds) else None
     is_token = request is not None
@@ -52,12 +61,19 @@ def probe(provider: Provider, *, base_url: str, creds: Mapping[str, str],
     return decoded, grant
 
 
-def fetch_token(provider: Provider, *, base_url: str, creds: Mapping[str, str],
-                internal: Iterable[str] = (), deadline: float = TOKEN_DEADLINE) -> TokenGrant:
+def fetch_token(
+    provider: Provider,
+    *,
+    base_url: str,
+    creds: Mapping[str, str],
+    internal: Iterable[str] = (),
+    deadline: float = TOKEN_DEADLINE,
+) -> TokenGrant:
     """One upstream token fetch. Raises ProviderError (permanent or not) on any failure."""
     request = provider.token_request(base_url, creds)
     if request is None:
-        raise ProviderError(f"{provider.key} does not use tokens for this credential",
-                            permanent=True)
+        raise ProviderError(
+            f"{provider.key} does not use tokens for this credential", permanent=True
+        )
     sent = _sent_or_error(provider, request, internal=internal, deadline=deadline)
     return provider.parse_token(sent.status, sent.headers, sent.body)

@@ -30,59 +30,132 @@ from .wechat import ErrcodeDecoderMixin
 C = Classification
 NEW_API, OLD_API = "https://api.dingtalk.com", "https://oapi.dingtalk.com"
 
-CATALOG = catalog(("https://open.dingtalk.com/document/orgapp/server-api-error-codes-1 (服务端错误码)", {
-    0: ("成功。", "Success.", C.OK),
-    -1: ("系统繁忙，请稍后重试。", "System busy; retry later.", C.RETRYABLE),
-    22: ("请求的参数不合法或调用方式不对，请对照接口文档。",
-         "Invalid request parameters or call style; compare with the API's docs.", C.CLIENT_ERROR),
-    88: ("access_token 不合法（旧版接口），刷新后重试。", "Invalid access_token (old API); refresh and retry.",
-         C.TOKEN_REJECTED),
-    40001: ("secret 错误或 access_token 无效。", "Wrong secret or invalid access_token.",
-            C.TOKEN_REJECTED),
-    40014: ("access_token 不合法，刷新后重试。", "Invalid access_token; refresh and retry.",
-            C.TOKEN_REJECTED),
-    40035: ("参数不合法。", "Invalid parameter.", C.CLIENT_ERROR),
-    40078: ("不存在的临时授权码。", "The temporary auth code does not exist.", C.CLIENT_ERROR),
-    40089: ("不合法的 corpId 或 corpSecret（AppKey 或 AppSecret 错误）。",
-            "Invalid corpId or corpSecret (wrong AppKey or AppSecret).", C.CREDENTIAL_INVALID),
-    41001: ("缺少 access_token。", "Missing access_token.", C.CLIENT_ERROR),
-    42001: ("access_token 已过期，刷新后重试。", "access_token expired; refresh and retry.",
-            C.TOKEN_REJECTED),
-    43003: ("请求方式不对：该接口要求 HTTPS 或其他 HTTP 方法。",
-            "Wrong request style: the API needs HTTPS or another HTTP method.", C.CLIENT_ERROR),
-    45009: ("接口调用超过限制。", "Call limit exceeded.", C.QUOTA_EXHAUSTED),
-    50004: ("请求的部门 id 不在授权范围内。", "The department is outside the authorised scope.",
-            C.CLIENT_ERROR),
-    60011: ("没有调用该接口的权限，请在开发者后台申请接口权限。",
-            "No permission for this API; apply for it in the developer console.", C.CLIENT_ERROR),
-    60003: ("部门不存在。", "The department does not exist.", C.CLIENT_ERROR),
-    60121: ("找不到该用户。", "User not found.", C.CLIENT_ERROR),
-    90002: ("服务器繁忙（平台整体限流），稍后重试。", "Server busy (platform-wide throttling); retry later.",
-            C.RATE_LIMITED),
-    90018: ("当前应用调用该接口过于频繁。", "This app calls the API too often.", C.RATE_LIMITED),
-    90019: ("当前应用调用该接口过于频繁（每分钟）。", "This app calls the API too often (per minute).",
-            C.RATE_LIMITED),
-    400002: ("参数错误：缺失或格式不正确。", "Parameter missing or malformed.", C.CLIENT_ERROR),
-    400402: ("参数缺失或格式不正确，见错误描述。", "A parameter is missing or malformed; see the message.",
-             C.CLIENT_ERROR),
-}), ("https://open.dingtalk.com/document/orgapp/obtain-the-access_token-of-an-internal-app (新版 API 错误码)", {
-    "InvalidAuthentication": ("access_token 不合法或已过期，刷新后重试。",
-                              "access_token invalid or expired; refresh and retry.",
-                              C.TOKEN_REJECTED),
-    "invalidClientIdOrSecret": ("appKey 或 appSecret 错误。", "Wrong appKey or appSecret.",
-                                C.CREDENTIAL_INVALID),
-    "MissingParameter": ("缺少参数。", "Missing parameter.", C.CLIENT_ERROR),
-    "Missingbody": ("请求体缺失（该接口只接受 JSON）。", "The body is missing (this API takes JSON only).",
-                    C.CLIENT_ERROR),
-    "Forbidden.AccessDenied": ("没有调用该接口的权限。", "No permission for this API.",
-                               C.CLIENT_ERROR),
-    "Forbidden.AccessDenied.AccessTokenPermissionDenied": (
-        "没有调用该接口的权限：在开发者后台为应用申请 requiredScopes 中的权限。",
-        "No permission for this API: apply for the requiredScopes in the developer console.",
-        C.CLIENT_ERROR),
-    "Throttling": ("调用频率超限。", "Rate limited.", C.RATE_LIMITED),
-    "system.error": ("钉钉内部错误，稍后重试。", "DingTalk internal error; retry later.", C.RETRYABLE),
-}))
+CATALOG = catalog(
+    (
+        "https://open.dingtalk.com/document/orgapp/server-api-error-codes-1 (服务端错误码)",
+        {
+            0: ("成功。", "Success.", C.OK),
+            -1: ("系统繁忙，请稍后重试。", "System busy; retry later.", C.RETRYABLE),
+            22: (
+                "请求的参数不合法或调用方式不对，请对照接口文档。",
+                "Invalid request parameters or call style; compare with the API's docs.",
+                C.CLIENT_ERROR,
+            ),
+            88: (
+                "access_token 不合法（旧版接口），刷新后重试。",
+                "Invalid access_token (old API); refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            40001: (
+                "secret 错误或 access_token 无效。",
+                "Wrong secret or invalid access_token.",
+                C.TOKEN_REJECTED,
+            ),
+            40014: (
+                "access_token 不合法，刷新后重试。",
+                "Invalid access_token; refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            40035: ("参数不合法。", "Invalid parameter.", C.CLIENT_ERROR),
+            40078: (
+                "不存在的临时授权码。",
+                "The temporary auth code does not exist.",
+                C.CLIENT_ERROR,
+            ),
+            40089: (
+                "不合法的 corpId 或 corpSecret（AppKey 或 AppSecret 错误）。",
+                "Invalid corpId or corpSecret (wrong AppKey or AppSecret).",
+                C.CREDENTIAL_INVALID,
+            ),
+            41001: ("缺少 access_token。", "Missing access_token.", C.CLIENT_ERROR),
+            42001: (
+                "access_token 已过期，刷新后重试。",
+                "access_token expired; refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            43003: (
+                "请求方式不对：该接口要求 HTTPS 或其他 HTTP 方法。",
+                "Wrong request style: the API needs HTTPS or another HTTP method.",
+                C.CLIENT_ERROR,
+            ),
+            45009: ("接口调用超过限制。", "Call limit exceeded.", C.QUOTA_EXHAUSTED),
+            50004: (
+                "请求的部门 id 不在授权范围内。",
+                "The department is outside the authorised scope.",
+                C.CLIENT_ERROR,
+            ),
+            60011: (
+                "没有调用该接口的权限，请在开发者后台申请接口权限。",
+                "No permission for this API; apply for it in the developer console.",
+                C.CLIENT_ERROR,
+            ),
+            60003: ("部门不存在。", "The department does not exist.", C.CLIENT_ERROR),
+            60121: ("找不到该用户。", "User not found.", C.CLIENT_ERROR),
+            90002: (
+                "服务器繁忙（平台整体限流），稍后重试。",
+                "Server busy (platform-wide throttling); retry later.",
+                C.RATE_LIMITED,
+            ),
+            90018: (
+                "当前应用调用该接口过于频繁。",
+                "This app calls the API too often.",
+                C.RATE_LIMITED,
+            ),
+            90019: (
+                "当前应用调用该接口过于频繁（每分钟）。",
+                "This app calls the API too often (per minute).",
+                C.RATE_LIMITED,
+            ),
+            400002: (
+                "参数错误：缺失或格式不正确。",
+                "Parameter missing or malformed.",
+                C.CLIENT_ERROR,
+            ),
+            400402: (
+                "参数缺失或格式不正确，见错误描述。",
+                "A parameter is missing or malformed; see the message.",
+                C.CLIENT_ERROR,
+            ),
+        },
+    ),
+    (
+        "https://open.dingtalk.com/document/orgapp/obtain-the-access_token-of-an-internal-app (新版 API 错误码)",
+        {
+            "InvalidAuthentication": (
+                "access_token 不合法或已过期，刷新后重试。",
+                "access_token invalid or expired; refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            "invalidClientIdOrSecret": (
+                "appKey 或 appSecret 错误。",
+                "Wrong appKey or appSecret.",
+                C.CREDENTIAL_INVALID,
+            ),
+            "MissingParameter": ("缺少参数。", "Missing parameter.", C.CLIENT_ERROR),
+            "Missingbody": (
+                "请求体缺失（该接口只接受 JSON）。",
+                "The body is missing (this API takes JSON only).",
+                C.CLIENT_ERROR,
+            ),
+            "Forbidden.AccessDenied": (
+                "没有调用该接口的权限。",
+                "No permission for this API.",
+                C.CLIENT_ERROR,
+            ),
+            "Forbidden.AccessDenied.AccessTokenPermissionDenied": (
+                "没有调用该接口的权限：在开发者后台为应用申请 requiredScopes 中的权限。",
+                "No permission for this API: apply for the requiredScopes in the developer console.",
+                C.CLIENT_ERROR,
+            ),
+            "Throttling": ("调用频率超限。", "Rate limited.", C.RATE_LIMITED),
+            "system.error": (
+                "钉钉内部错误，稍后重试。",
+                "DingTalk internal error; retry later.",
+                C.RETRYABLE,
+            ),
+        },
+    ),
+)
 
 
 def errmsg_helps(obj: dict) -> list[dict[str, str]]:
@@ -101,24 +174,51 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     docs_url = "https://open.dingtalk.com/document/orgapp/obtain-orgapp-token"
     id_field = "app_key"
     fields = (
-        Field("app_key", "AppKey", "AppKey", help_zh="开发者后台 → 应用 → 凭证与基础信息。",
-              help_en="Developer console → App → Credentials."),
-        Field("app_secret", "AppSecret", "AppSecret", secret=True,
-              help_zh="保存后不再显示。", help_en="Never shown after saving."),
-        Field("api", "接口版本", "API version", required=False, default="new",
-              choices=(("new", "api.dingtalk.com (x-acs-dingtalk-access-token)"),
-                       ("old", "oapi.dingtalk.com (?access_token=)"))),
+        Field(
+            "app_key",
+            "AppKey",
+            "AppKey",
+            help_zh="开发者后台 → 应用 → 凭证与基础信息。",
+            help_en="Developer console → App → Credentials.",
+        ),
+        Field(
+            "app_secret",
+            "AppSecret",
+            "AppSecret",
+            secret=True,
+            help_zh="保存后不再显示。",
+            help_en="Never shown after saving.",
+        ),
+        Field(
+            "api",
+            "接口版本",
+            "API version",
+            required=False,
+            default="new",
+            choices=(
+                ("new", "api.dingtalk.com (x-acs-dingtalk-access-token)"),
+                ("old", "oapi.dingtalk.com (?access_token=)"),
+            ),
+        ),
     )
     token_type = "access_token"
     # Repeated fetches within validity return the same token and extend it.
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
     endpoints = (
-        Endpoint("GET", "/v1.0/contact/users/{union_id}", "获取用户信息（新版 API）",
-                 "Get a user (new API)"),
-        Endpoint("POST", "/topapi/v2/user/get", "查询用户详情（旧版 API，oapi.dingtalk.com）",
-                 "Get a user's details (classic API, oapi.dingtalk.com)",
-                 body={"userid": "", "language": "zh_CN"}),
+        Endpoint(
+            "GET",
+            "/v1.0/contact/users/{union_id}",
+            "获取用户信息（新版 API）",
+            "Get a user (new API)",
+        ),
+        Endpoint(
+            "POST",
+            "/topapi/v2/user/get",
+            "查询用户详情（旧版 API，oapi.dingtalk.com）",
+            "Get a user's details (classic API, oapi.dingtalk.com)",
+            body={"userid": "", "language": "zh_CN"},
+        ),
     )
 
     @staticmethod
@@ -127,19 +227,28 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         if self._old(creds):
-            return OutboundRequest("GET", join_url(base_url, "/gettoken"), params=[
-                ("appkey", creds.get("app_key", "")), ("appsecret", creds.get("app_secret", ""))])
-        return OutboundRequest("POST", join_url(base_url, "/v1.0/oauth2/accessToken"),
-                               headers={"Content-Type": "application/json"},
-                               json={"appKey": creds.get("app_key", ""),
-                                     "appSecret": creds.get("app_secret", "")})
+            return OutboundRequest(
+                "GET",
+                join_url(base_url, "/gettoken"),
+                params=[
+                    ("appkey", creds.get("app_key", "")),
+                    ("appsecret", creds.get("app_secret", "")),
+                ],
+            )
+        return OutboundRequest(
+            "POST",
+            join_url(base_url, "/v1.0/oauth2/accessToken"),
+            headers={"Content-Type": "application/json"},
+            json={"appKey": creds.get("app_key", ""), "appSecret": creds.get("app_secret", "")},
+        )
 
     def parse_token(self, status, headers, body) -> TokenGrant:
         obj = read_json(body).obj
         if isinstance(obj, dict) and "accessToken" in obj:
             decoded = self.decode(status, headers, body)
-            return self.grant(decoded, obj["accessToken"], to_int(obj.get("expireIn")),
-                              "access_token")
+            return self.grant(
+                decoded, obj["accessToken"], to_int(obj.get("expireIn")), "access_token"
+            )
         return self._parse_token_grant(status, headers, body)
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
@@ -163,17 +272,35 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
             if code not in self.catalog and status == 401:
                 classification = C.TOKEN_REJECTED
             scopes = dig(obj, "accessdenieddetail", "requiredScopes")
-            return Decoded(ok=False, http_status=status, classification=classification,
-                           code=code, message=text(obj.get("message"), 1000), trace_id=trace[0],
-                           trace_id_source=trace[1], data=obj, helps=errmsg_helps(obj),
-                           permission_violations=dict_list(
-                               [{"type": "required_scope", "subject": s}
-                                for s in (scopes if isinstance(scopes, list) else [])],
-                               PERMISSION_KEYS))
+            return Decoded(
+                ok=False,
+                http_status=status,
+                classification=classification,
+                code=code,
+                message=text(obj.get("message"), 1000),
+                trace_id=trace[0],
+                trace_id_source=trace[1],
+                data=obj,
+                helps=errmsg_helps(obj),
+                permission_violations=dict_list(
+                    [
+                        {"type": "required_scope", "subject": s}
+                        for s in (scopes if isinstance(scopes, list) else [])
+                    ],
+                    PERMISSION_KEYS,
+                ),
+            )
         if 200 <= status < 300 and isinstance(obj, dict) and "errcode" not in obj:
             trace = first_header(headers, "x-acs-request-id")
-            return Decoded(ok=True, http_status=status, classification=C.OK, code="0",
-                           trace_id=trace[0], trace_id_source=trace[1], data=obj)
+            return Decoded(
+                ok=True,
+                http_status=status,
+                classification=C.OK,
+                code="0",
+                trace_id=trace[0],
+                trace_id_source=trace[1],
+                data=obj,
+            )
         decoded = super()._decode(status, headers, body, request)
         if not decoded.ok and status == 401 and decoded.classification is not C.TOKEN_REJECTED:
             decoded.classification = C.TOKEN_REJECTED  # the Stream SDK resets its token on 401

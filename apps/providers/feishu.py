@@ -35,113 +35,240 @@ TOKEN_PATHS = {
 }
 
 GENERIC = "https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code"
-TOKEN = ("https://open.feishu.cn/document/server-docs/authentication-management/access-token/"
-         "tenant_access_token_internal")
+TOKEN = (
+    "https://open.feishu.cn/document/server-docs/authentication-management/access-token/"
+    "tenant_access_token_internal"
+)
 IM = "https://open.feishu.cn/document/server-docs/im-v1/message/create (错误码)"
 CONTACT = "https://open.feishu.cn/document/server-docs/contact-v3/department/patch (错误码)"
 
-CATALOG = catalog((GENERIC, {
-    0: ("成功。", "Success.", C.OK),
-    10012: ("获取 app_access_token 失败。", "Failed to get app_access_token.", C.RETRYABLE),
-    10013: ("获取 tenant_access_token 失败。", "Failed to get tenant_access_token.", C.RETRYABLE),
-    99991543: ("app_id 或 app_secret 不存在。", "app_id or app_secret does not exist.",
-               C.CREDENTIAL_INVALID),
-    20002: ("app_id 与 app_secret 不匹配。", "app_id and app_secret do not match.",
-            C.CREDENTIAL_INVALID),
-    99991661: ("请求未携带或携带了格式错误的 Authorization 头（不是令牌失效）。",
-               "The Authorization header is missing or garbled (not an expired token).",
-               C.CLIENT_ERROR),
-    99991663: ("tenant_access_token 已失效或无效（也可能该接口需要 user_access_token）；刷新一次后重试。",
-               "tenant_access_token expired or invalid (or the API needs a user token); "
-               "refresh once and retry.", C.TOKEN_REJECTED),
-    99991664: ("app_access_token 无效，刷新后重试。", "app_access_token invalid; refresh and retry.",
-               C.TOKEN_REJECTED),
-    99991665: ("tenant_access_token 不合法，刷新后重试。",
-               "tenant_access_token illegal; refresh and retry.", C.TOKEN_REJECTED),
-    99991668: ("user_access_token 有问题。", "Problem with the user_access_token.",
-               C.TOKEN_REJECTED),
-    99991671: ("令牌格式错误：必须以 t- 或 u- 开头。", "Malformed token: it must start with t- or u-.",
-               C.CLIENT_ERROR),
-    99991677: ("user_access_token 已过期。", "user_access_token expired.", C.TOKEN_REJECTED),
-    99991669: ("user refresh token 无效，需要重新授权。", "Invalid user refresh token; re-authorise.",
-               C.CREDENTIAL_INVALID),
-    99991672: ("应用缺少调用该接口所需的权限（scope），请在开发者后台申请。",
-               "The app lacks a scope this API requires; apply for it in the developer console.",
-               C.CLIENT_ERROR),
-    99991676: ("令牌没有该权限。", "The token has no permission for this.", C.CLIENT_ERROR),
-    99991679: ("用户未授权所需权限，需要重新授权。", "The user has not granted the scope; re-authorise.",
-               C.CLIENT_ERROR),
-    99991662: ("应用未启用。", "The app is not in use.", C.CREDENTIAL_INVALID),
-    99991673: ("应用未授权或未安装。", "The app is unauthorised or not installed.",
-               C.CREDENTIAL_INVALID),
-    99991400: ("请求频率超限，请在 x-ogw-ratelimit-reset 秒后重试。",
-               "Rate limited; retry after x-ogw-ratelimit-reset seconds.", C.RATE_LIMITED),
-    99991401: ("调用方 IP 被应用的 IP 白名单拒绝。", "The caller's IP is denied by the app's allow-list.",
-               C.CLIENT_ERROR),
-    99991403: ("本月 API 调用额度已用尽，下月 1 日恢复。",
-               "This month's API call quota is exhausted; it resets on the 1st.",
-               C.QUOTA_EXHAUSTED),
-    20005: ("access_token 无效。", "Invalid access_token.", C.TOKEN_REJECTED),
-    20013: ("tenant token 无效。", "Invalid tenant token.", C.TOKEN_REJECTED),
-    20014: ("app token 校验失败。", "App token check failed.", C.TOKEN_REJECTED),
-    20006: ("user access token 已过期。", "Expired user access token.", C.TOKEN_REJECTED),
-    4001: ("令牌无效，请刷新（审批类接口）。", "Invalid token, please refresh (approval APIs).",
-           C.TOKEN_REJECTED),
-    1000004: ("接口方法被限频。", "Method rate limited.", C.RATE_LIMITED),
-    1000005: ("应用被限频。", "App rate limited.", C.RATE_LIMITED),
-    11232: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
-    11233: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
-    11247: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
-    99991201: ("资源不存在。", "Resource not found.", C.CLIENT_ERROR),
-    99991301: ("请求方法与接口不匹配。", "HTTP method does not match the API.", C.CLIENT_ERROR),
-    99992402: ("请求参数校验失败，见 field_violations。", "Field validation failed; see field_violations.",
-               C.CLIENT_ERROR),
-}), (TOKEN, {
-    10003: ("请求参数不合法：app_id 或 app_secret 为空、格式错误或应用不存在。",
-            "Invalid parameter: app_id or app_secret is empty, malformed, or the app does not exist.",
-            C.CREDENTIAL_INVALID),
-    10014: ("app_id 不存在或应用不可用（返回 \"app id not exists\"）。",
-            "The app_id does not exist or the app is unavailable (\"app id not exists\").",
-            C.CREDENTIAL_INVALID),
-    10015: ("app_secret 错误。", "Wrong app_secret.", C.CREDENTIAL_INVALID),
-    10016: ("应用未被企业安装或已被停用。", "The app is not installed by the tenant or was disabled.",
-            C.CREDENTIAL_INVALID),
-    10019: ("app_ticket 无效（商店应用）。", "Invalid app_ticket (store apps).", C.CLIENT_ERROR),
-}), (IM, {
-    230001: ("消息参数错误，见错误详情。", "Invalid message parameter; see the error details.",
-             C.CLIENT_ERROR),
-    230002: ("机器人不在该群组中。", "The bot is not in this chat.", C.CLIENT_ERROR),
-    230006: ("应用未启用机器人能力。", "The app has no bot capability enabled.", C.CLIENT_ERROR),
-    230013: ("机器人对该用户没有可用性（用户不在应用的可用范围内）。",
-             "The bot is not available to this user (outside the app's availability).",
-             C.CLIENT_ERROR),
-    230017: ("机器人不是群主或无权限操作。", "The bot is not the chat owner or may not do this.",
-             C.CLIENT_ERROR),
-    230020: ("该群或用户触发了消息频率限制。", "The chat or user hit the message rate limit.",
-             C.RATE_LIMITED),
-    230025: ("消息内容超出长度限制。", "The message content is too long.", C.CLIENT_ERROR),
-    230027: ("缺少必要权限（Lack of necessary permissions）：机器人或用户无权对该消息或会话操作。",
-             "Lack of necessary permissions: the bot or user may not act on this message or chat.",
-             C.CLIENT_ERROR),
-    230028: ("消息被敏感词或风控拦截。", "The message was blocked by content moderation.",
-             C.CLIENT_ERROR),
-    230099: ("创建卡片或消息失败，见错误详情。", "Creating the card or message failed; see the details.",
-             C.CLIENT_ERROR),
-}), (CONTACT, {
-    40002: ("不能对根部门进行该操作。", "This operation is not allowed on the root department.",
-            C.CLIENT_ERROR),
-    40003: ("内部错误，请带上 X-Request-Id 联系客服。", "Internal error; report it with the X-Request-Id.",
-            C.RETRYABLE),
-    40004: ("无部门权限：操作的部门需在应用的通讯录权限范围内（no dept authority error）。",
-            "No department authority: the department must be inside the app's contacts scope.",
-            C.CLIENT_ERROR),
-    40014: ("没有父部门权限（组织架构可见范围）。", "No authority over the parent department.",
-            C.CLIENT_ERROR),
-    41050: ("无用户权限：用户需在应用的通讯录权限范围内（no user authority error）。",
-            "No user authority: the user must be inside the app's contacts scope.", C.CLIENT_ERROR),
-    42008: ("租户 ID 不合法。", "Invalid tenant id.", C.CLIENT_ERROR),
-    43005: ("部门 order 必须唯一。", "Department order must be unique.", C.CLIENT_ERROR),
-}))
+CATALOG = catalog(
+    (
+        GENERIC,
+        {
+            0: ("成功。", "Success.", C.OK),
+            10012: ("获取 app_access_token 失败。", "Failed to get app_access_token.", C.RETRYABLE),
+            10013: (
+                "获取 tenant_access_token 失败。",
+                "Failed to get tenant_access_token.",
+                C.RETRYABLE,
+            ),
+            99991543: (
+                "app_id 或 app_secret 不存在。",
+                "app_id or app_secret does not exist.",
+                C.CREDENTIAL_INVALID,
+            ),
+            20002: (
+                "app_id 与 app_secret 不匹配。",
+                "app_id and app_secret do not match.",
+                C.CREDENTIAL_INVALID,
+            ),
+            99991661: (
+                "请求未携带或携带了格式错误的 Authorization 头（不是令牌失效）。",
+                "The Authorization header is missing or garbled (not an expired token).",
+                C.CLIENT_ERROR,
+            ),
+            99991663: (
+                "tenant_access_token 已失效或无效（也可能该接口需要 user_access_token）；刷新一次后重试。",
+                "tenant_access_token expired or invalid (or the API needs a user token); "
+                "refresh once and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            99991664: (
+                "app_access_token 无效，刷新后重试。",
+                "app_access_token invalid; refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            99991665: (
+                "tenant_access_token 不合法，刷新后重试。",
+                "tenant_access_token illegal; refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            99991668: (
+                "user_access_token 有问题。",
+                "Problem with the user_access_token.",
+                C.TOKEN_REJECTED,
+            ),
+            99991671: (
+                "令牌格式错误：必须以 t- 或 u- 开头。",
+                "Malformed token: it must start with t- or u-.",
+                C.CLIENT_ERROR,
+            ),
+            99991677: (
+                "user_access_token 已过期。",
+                "user_access_token expired.",
+                C.TOKEN_REJECTED,
+            ),
+            99991669: (
+                "user refresh token 无效，需要重新授权。",
+                "Invalid user refresh token; re-authorise.",
+                C.CREDENTIAL_INVALID,
+            ),
+            99991672: (
+                "应用缺少调用该接口所需的权限（scope），请在开发者后台申请。",
+                "The app lacks a scope this API requires; apply for it in the developer console.",
+                C.CLIENT_ERROR,
+            ),
+            99991676: ("令牌没有该权限。", "The token has no permission for this.", C.CLIENT_ERROR),
+            99991679: (
+                "用户未授权所需权限，需要重新授权。",
+                "The user has not granted the scope; re-authorise.",
+                C.CLIENT_ERROR,
+            ),
+            99991662: ("应用未启用。", "The app is not in use.", C.CREDENTIAL_INVALID),
+            99991673: (
+                "应用未授权或未安装。",
+                "The app is unauthorised or not installed.",
+                C.CREDENTIAL_INVALID,
+            ),
+            99991400: (
+                "请求频率超限，请在 x-ogw-ratelimit-reset 秒后重试。",
+                "Rate limited; retry after x-ogw-ratelimit-reset seconds.",
+                C.RATE_LIMITED,
+            ),
+            99991401: (
+                "调用方 IP 被应用的 IP 白名单拒绝。",
+                "The caller's IP is denied by the app's allow-list.",
+                C.CLIENT_ERROR,
+            ),
+            99991403: (
+                "本月 API 调用额度已用尽，下月 1 日恢复。",
+                "This month's API call quota is exhausted; it resets on the 1st.",
+                C.QUOTA_EXHAUSTED,
+            ),
+            20005: ("access_token 无效。", "Invalid access_token.", C.TOKEN_REJECTED),
+            20013: ("tenant token 无效。", "Invalid tenant token.", C.TOKEN_REJECTED),
+            20014: ("app token 校验失败。", "App token check failed.", C.TOKEN_REJECTED),
+            20006: ("user access token 已过期。", "Expired user access token.", C.TOKEN_REJECTED),
+            4001: (
+                "令牌无效，请刷新（审批类接口）。",
+                "Invalid token, please refresh (approval APIs).",
+                C.TOKEN_REJECTED,
+            ),
+            1000004: ("接口方法被限频。", "Method rate limited.", C.RATE_LIMITED),
+            1000005: ("应用被限频。", "App rate limited.", C.RATE_LIMITED),
+            11232: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
+            11233: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
+            11247: ("消息发送频率超限。", "Message rate limit.", C.RATE_LIMITED),
+            99991201: ("资源不存在。", "Resource not found.", C.CLIENT_ERROR),
+            99991301: (
+                "请求方法与接口不匹配。",
+                "HTTP method does not match the API.",
+                C.CLIENT_ERROR,
+            ),
+            99992402: (
+                "请求参数校验失败，见 field_violations。",
+                "Field validation failed; see field_violations.",
+                C.CLIENT_ERROR,
+            ),
+        },
+    ),
+    (
+        TOKEN,
+        {
+            10003: (
+                "请求参数不合法：app_id 或 app_secret 为空、格式错误或应用不存在。",
+                "Invalid parameter: app_id or app_secret is empty, malformed, or the app does not exist.",
+                C.CREDENTIAL_INVALID,
+            ),
+            10014: (
+                'app_id 不存在或应用不可用（返回 "app id not exists"）。',
+                'The app_id does not exist or the app is unavailable ("app id not exists").',
+                C.CREDENTIAL_INVALID,
+            ),
+            10015: ("app_secret 错误。", "Wrong app_secret.", C.CREDENTIAL_INVALID),
+            10016: (
+                "应用未被企业安装或已被停用。",
+                "The app is not installed by the tenant or was disabled.",
+                C.CREDENTIAL_INVALID,
+            ),
+            10019: (
+                "app_ticket 无效（商店应用）。",
+                "Invalid app_ticket (store apps).",
+                C.CLIENT_ERROR,
+            ),
+        },
+    ),
+    (
+        IM,
+        {
+            230001: (
+                "消息参数错误，见错误详情。",
+                "Invalid message parameter; see the error details.",
+                C.CLIENT_ERROR,
+            ),
+            230002: ("机器人不在该群组中。", "The bot is not in this chat.", C.CLIENT_ERROR),
+            230006: (
+                "应用未启用机器人能力。",
+                "The app has no bot capability enabled.",
+                C.CLIENT_ERROR,
+            ),
+            230013: (
+                "机器人对该用户没有可用性（用户不在应用的可用范围内）。",
+                "The bot is not available to this user (outside the app's availability).",
+                C.CLIENT_ERROR,
+            ),
+            230017: (
+                "机器人不是群主或无权限操作。",
+                "The bot is not the chat owner or may not do this.",
+                C.CLIENT_ERROR,
+            ),
+            230020: (
+                "该群或用户触发了消息频率限制。",
+                "The chat or user hit the message rate limit.",
+                C.RATE_LIMITED,
+            ),
+            230025: ("消息内容超出长度限制。", "The message content is too long.", C.CLIENT_ERROR),
+            230027: (
+                "缺少必要权限（Lack of necessary permissions）：机器人或用户无权对该消息或会话操作。",
+                "Lack of necessary permissions: the bot or user may not act on this message or chat.",
+                C.CLIENT_ERROR,
+            ),
+            230028: (
+                "消息被敏感词或风控拦截。",
+                "The message was blocked by content moderation.",
+                C.CLIENT_ERROR,
+            ),
+            230099: (
+                "创建卡片或消息失败，见错误详情。",
+                "Creating the card or message failed; see the details.",
+                C.CLIENT_ERROR,
+            ),
+        },
+    ),
+    (
+        CONTACT,
+        {
+            40002: (
+                "不能对根部门进行该操作。",
+                "This operation is not allowed on the root department.",
+                C.CLIENT_ERROR,
+            ),
+            40003: (
+                "内部错误，请带上 X-Request-Id 联系客服。",
+                "Internal error; report it with the X-Request-Id.",
+                C.RETRYABLE,
+            ),
+            40004: (
+                "无部门权限：操作的部门需在应用的通讯录权限范围内（no dept authority error）。",
+                "No department authority: the department must be inside the app's contacts scope.",
+                C.CLIENT_ERROR,
+            ),
+            40014: (
+                "没有父部门权限（组织架构可见范围）。",
+                "No authority over the parent department.",
+                C.CLIENT_ERROR,
+            ),
+            41050: (
+                "无用户权限：用户需在应用的通讯录权限范围内（no user authority error）。",
+                "No user authority: the user must be inside the app's contacts scope.",
+                C.CLIENT_ERROR,
+            ),
+            42008: ("租户 ID 不合法。", "Invalid tenant id.", C.CLIENT_ERROR),
+            43005: ("部门 order 必须唯一。", "Department order must be unique.", C.CLIENT_ERROR),
+        },
+    ),
+)
 
 
 class Feishu(Provider):
@@ -149,43 +276,80 @@ class Feishu(Provider):
     name_zh = "飞书开放平台"
     name_en = "Feishu / Lark Open Platform"
     default_base_url = "https://open.feishu.cn"
-    base_url_choices = (("https://open.feishu.cn", "Feishu"), ("https://open.larksuite.com", "Lark"))
+    base_url_choices = (
+        ("https://open.feishu.cn", "Feishu"),
+        ("https://open.larksuite.com", "Lark"),
+    )
     docs_url = "https://open.feishu.cn/document/server-docs/api-call-guide/calling-process/get-"
     id_field = "app_id"
     fields = (
-        Field("app_id", "App ID", "App ID", help_zh="开发者后台 → 凭证与基础信息，形如 cli_…",
-              help_en="Developer console → Credentials & Basic Info; looks like cli_…"),
-        Field("app_secret", "App Secret", "App Secret", secret=True,
-              help_zh="开发者后台 → 凭证与基础信息。保存后不再显示。",
-              help_en="Developer console → Credentials & Basic Info. Never shown after saving."),
-        Field("token_kind", "令牌类型", "Token kind", required=False,
-              default="tenant_access_token",
-              choices=(("tenant_access_token", "tenant_access_token"),
-                       ("app_access_token", "app_access_token"))),
+        Field(
+            "app_id",
+            "App ID",
+            "App ID",
+            help_zh="开发者后台 → 凭证与基础信息，形如 cli_…",
+            help_en="Developer console → Credentials & Basic Info; looks like cli_…",
+        ),
+        Field(
+            "app_secret",
+            "App Secret",
+            "App Secret",
+            secret=True,
+            help_zh="开发者后台 → 凭证与基础信息。保存后不再显示。",
+            help_en="Developer console → Credentials & Basic Info. Never shown after saving.",
+        ),
+        Field(
+            "token_kind",
+            "令牌类型",
+            "Token kind",
+            required=False,
+            default="tenant_access_token",
+            choices=(
+                ("tenant_access_token", "tenant_access_token"),
+                ("app_access_token", "app_access_token"),
+            ),
+        ),
     )
     token_type = "tenant_access_token"
     # Max 2 h; a fetch returns the same token until < 30 min remain, then a new one, and
     # both stay valid. Refreshing at 25 min left lands inside that window.
-    refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=1500,
-                                   reissue_window=1800)
+    refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=1500, reissue_window=1800)
     catalog = CATALOG
     endpoints = (
-        Endpoint("POST", "/open-apis/im/v1/messages", "发送消息", "Send a message",
-                 query=(("receive_id_type", "open_id"),),
-                 body={"receive_id": "ou_xxx", "msg_type": "text",
-                       "content": "{\"text\":\"hello\"}"}, limit="1000/min, 50/s"),
-        Endpoint("GET", "/open-apis/contact/v3/users", "获取用户列表（分页）", "List users (paged)",
-                 query=(("page_size", "20"),), limit="1000/min, 50/s"),
-        Endpoint("GET", "/open-apis/contact/v3/users/{user_id}", "获取单个用户", "Get a user",
-                 query=(("user_id_type", "open_id"),)),
+        Endpoint(
+            "POST",
+            "/open-apis/im/v1/messages",
+            "发送消息",
+            "Send a message",
+            query=(("receive_id_type", "open_id"),),
+            body={"receive_id": "ou_xxx", "msg_type": "text", "content": '{"text":"hello"}'},
+            limit="1000/min, 50/s",
+        ),
+        Endpoint(
+            "GET",
+            "/open-apis/contact/v3/users",
+            "获取用户列表（分页）",
+            "List users (paged)",
+            query=(("page_size", "20"),),
+            limit="1000/min, 50/s",
+        ),
+        Endpoint(
+            "GET",
+            "/open-apis/contact/v3/users/{user_id}",
+            "获取单个用户",
+            "Get a user",
+            query=(("user_id_type", "open_id"),),
+        ),
     )
 
     def token_request(self, base_url: str, creds: Mapping[str, str]) -> OutboundRequest:
         kind = creds.get("token_kind") or "tenant_access_token"
         return OutboundRequest(
-            "POST", join_url(base_url, TOKEN_PATHS.get(kind, TOKEN_PATHS["tenant_access_token"])),
+            "POST",
+            join_url(base_url, TOKEN_PATHS.get(kind, TOKEN_PATHS["tenant_access_token"])),
             headers={"Content-Type": "application/json; charset=utf-8"},
-            json={"app_id": creds.get("app_id", ""), "app_secret": creds.get("app_secret", "")})
+            json={"app_id": creds.get("app_id", ""), "app_secret": creds.get("app_secret", "")},
+        )
 
     def parse_token(self, status, headers, body) -> TokenGrant:
         decoded = self.decode(status, headers, body)
@@ -221,15 +385,20 @@ class Feishu(Provider):
             next_page = {"page_token": text(data.get("page_token"), 500)}
         ok = code == 0 and 200 <= status < 300
         return Decoded(
-            ok=ok, http_status=status,
+            ok=ok,
+            http_status=status,
             classification=C.OK if ok else self.classify(str(code), status),
-            code=str(code), message=text(obj.get("msg"), 1000), trace_id=trace[0],
-            trace_id_source=trace[1], data=data, next_page=next_page,
+            code=str(code),
+            message=text(obj.get("msg"), 1000),
+            trace_id=trace[0],
+            trace_id_source=trace[1],
+            data=data,
+            next_page=next_page,
             next_page_in="query" if next_page else "",
-            field_violations=dict_list(dig(error, "field_violations"),
-                                       ("field", "value", "description")),
-            permission_violations=dict_list(dig(error, "permission_violations"),
-                                            PERMISSION_KEYS),
+            field_violations=dict_list(
+                dig(error, "field_violations"), ("field", "value", "description")
+            ),
+            permission_violations=dict_list(dig(error, "permission_violations"), PERMISSION_KEYS),
             helps=self._helps(error),
             troubleshooter=web_url(dig(error, "troubleshooter")),
             retry_after=retry_after,
@@ -249,4 +418,3 @@ class Feishu(Provider):
         if path.rstrip("/").endswith("/im/v1/messages") and method.upper() == "POST":
             return (RateLimit(1000, 60), RateLimit(50, 1))
         return (RateLimit(20, 1),)
-

@@ -27,63 +27,107 @@ from .base import (
 
 C = Classification
 
-CATALOG = catalog((
-    "https://project.feishu.cn/b/helpcenter/1p8d7djs/5aueo3jr (Open API 错误码)", {
-    0: ("成功。", "Success.", C.OK),
-    10021: ("请求未携带插件令牌（X-PLUGIN-TOKEN）。", "No plugin token (X-PLUGIN-TOKEN) was sent.",
-            C.CLIENT_ERROR),
-    10022: ("令牌校验失败（过期或无效），刷新后重试。", "Token check failed (expired or invalid); refresh "
-            "and retry.", C.TOKEN_REJECTED),
-    10211: ("令牌信息无效：令牌无法解析，或使用插件令牌却未带 X-USER-KEY。",
-            "Token info invalid: unparsable token, or a plugin token sent without X-USER-KEY.",
-            C.CLIENT_ERROR),
-    10210: ("授权码无效。", "Invalid authorisation code.", C.CLIENT_ERROR),
-    10301: ("接口权限未申请/未发布/未安装，空间不存在，或操作人无空间权限；刷新令牌无效。",
-            "API permission not applied for, published or installed, the space is missing, or the "
-            "operator lacks rights; a new token will not help.", C.CLIENT_ERROR),
-    10302: ("用户已离职。", "The user has left.", C.CLIENT_ERROR),
-    10001: ("无权限。", "No permission.", C.CLIENT_ERROR),
-    10002: ("非法操作（节点或状态流转不合法）。", "Illegal operation (node or state transition).",
-            C.CLIENT_ERROR),
-    10004: ("操作失败。", "Operation failed.", C.CLIENT_ERROR),
-    10404: ("无空间权限。", "No project permission.", C.CLIENT_ERROR),
-    13001: ("视图不存在。", "View does not exist.", C.CLIENT_ERROR),
-    10429: ("同一令牌调用同一接口超过 15 QPS，请退避后重试。",
-            "Over 15 QPS for the same token on the same API; back off and retry.",
-            C.RATE_LIMITED),
-    10430: ("幂等键（X-IDEM-UUID）冲突。", "Idempotency key (X-IDEM-UUID) conflict.",
-            C.CLIENT_ERROR),
-    20039: ("使用插件令牌时必须带 X-USER-KEY。", "A plugin token needs X-USER-KEY.", C.CLIENT_ERROR),
-    20042: ("X-USER-KEY 缺失或错误。", "X-USER-KEY is missing or wrong.", C.CLIENT_ERROR),
-    9999: ("请求体结构与接口不符。", "The body does not match the API's structure.", C.CLIENT_ERROR),
-    1000051942: ("商业化用量超限。", "Commercial usage quota exceeded.", C.QUOTA_EXHAUSTED),
-    50006: ("开放平台系统繁忙，请稍后重试。", "Open API system busy; retry later.", C.RETRYABLE),
-    20001: ("参数超限（超过 100 个空间）。", "Parameter limit (over 100 spaces).", C.CLIENT_ERROR),
-    20002: ("分页大小超过 200。", "Page size over 200.", C.CLIENT_ERROR),
-    20005: ("缺少必填参数。", "Missing parameter.", C.CLIENT_ERROR),
-    20006: ("参数不合法。", "Invalid parameter.", C.CLIENT_ERROR),
-    20013: ("时间须为 13 位毫秒时间戳。", "Time must be a 13-digit millisecond timestamp.",
-            C.CLIENT_ERROR),
-    20014: ("空间与工作项不匹配。", "Project and work item do not match.", C.CLIENT_ERROR),
-    20024: ("文件超过 100 MB。", "File over 100 MB.", C.CLIENT_ERROR),
-    20028: ("工作项 id 超过 50 个。", "Over 50 work item ids.", C.CLIENT_ERROR),
-    20038: ("必填字段未设置。", "A required field is not set.", C.CLIENT_ERROR),
-    20043: ("视图 id 超过 10 个。", "Over 10 view ids.", C.CLIENT_ERROR),
-    20055: ("搜索结果超过 2000 条。", "Search result over 2000.", C.CLIENT_ERROR),
-    20057: ("空间 key 超过 10 个。", "Over 10 project keys.", C.CLIENT_ERROR),
-    20064: ("选项超过 50 个。", "Over 50 options.", C.CLIENT_ERROR),
-    20090: ("请求被插件拦截。", "Request intercepted by a plugin.", C.CLIENT_ERROR),
-    30005: ("工作项不存在。", "Work item not found.", C.CLIENT_ERROR),
-    30006: ("用户不存在（虚拟令牌只能看到插件协作者）。",
-            "User not found (a virtual token sees plugin collaborators only).", C.CLIENT_ERROR),
-    30007: ("工作流不存在。", "Workflow not found.", C.CLIENT_ERROR),
-    30008: ("业务线不存在。", "Business line not found.", C.CLIENT_ERROR),
-    30009: ("字段不存在。", "Field not found.", C.CLIENT_ERROR),
-    30010: ("状态流不存在。", "State flow not found.", C.CLIENT_ERROR),
-    30011: ("节点不存在。", "Node not found.", C.CLIENT_ERROR),
-    30012: ("状态不存在。", "State not found.", C.CLIENT_ERROR),
-    30015: ("记录不存在。", "Record not found.", C.CLIENT_ERROR),
-}),
+CATALOG = catalog(
+    (
+        "https://project.feishu.cn/b/helpcenter/1p8d7djs/5aueo3jr (Open API 错误码)",
+        {
+            0: ("成功。", "Success.", C.OK),
+            10021: (
+                "请求未携带插件令牌（X-PLUGIN-TOKEN）。",
+                "No plugin token (X-PLUGIN-TOKEN) was sent.",
+                C.CLIENT_ERROR,
+            ),
+            10022: (
+                "令牌校验失败（过期或无效），刷新后重试。",
+                "Token check failed (expired or invalid); refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            10211: (
+                "令牌信息无效：令牌无法解析，或使用插件令牌却未带 X-USER-KEY。",
+                "Token info invalid: unparsable token, or a plugin token sent without X-USER-KEY.",
+                C.CLIENT_ERROR,
+            ),
+            10210: ("授权码无效。", "Invalid authorisation code.", C.CLIENT_ERROR),
+            10301: (
+                "接口权限未申请/未发布/未安装，空间不存在，或操作人无空间权限；刷新令牌无效。",
+                "API permission not applied for, published or installed, the space is missing, or the "
+                "operator lacks rights; a new token will not help.",
+                C.CLIENT_ERROR,
+            ),
+            10302: ("用户已离职。", "The user has left.", C.CLIENT_ERROR),
+            10001: ("无权限。", "No permission.", C.CLIENT_ERROR),
+            10002: (
+                "非法操作（节点或状态流转不合法）。",
+                "Illegal operation (node or state transition).",
+                C.CLIENT_ERROR,
+            ),
+            10004: ("操作失败。", "Operation failed.", C.CLIENT_ERROR),
+            10404: ("无空间权限。", "No project permission.", C.CLIENT_ERROR),
+            13001: ("视图不存在。", "View does not exist.", C.CLIENT_ERROR),
+            10429: (
+                "同一令牌调用同一接口超过 15 QPS，请退避后重试。",
+                "Over 15 QPS for the same token on the same API; back off and retry.",
+                C.RATE_LIMITED,
+            ),
+            10430: (
+                "幂等键（X-IDEM-UUID）冲突。",
+                "Idempotency key (X-IDEM-UUID) conflict.",
+                C.CLIENT_ERROR,
+            ),
+            20039: (
+                "使用插件令牌时必须带 X-USER-KEY。",
+                "A plugin token needs X-USER-KEY.",
+                C.CLIENT_ERROR,
+            ),
+            20042: ("X-USER-KEY 缺失或错误。", "X-USER-KEY is missing or wrong.", C.CLIENT_ERROR),
+            9999: (
+                "请求体结构与接口不符。",
+                "The body does not match the API's structure.",
+                C.CLIENT_ERROR,
+            ),
+            1000051942: ("商业化用量超限。", "Commercial usage quota exceeded.", C.QUOTA_EXHAUSTED),
+            50006: (
+                "开放平台系统繁忙，请稍后重试。",
+                "Open API system busy; retry later.",
+                C.RETRYABLE,
+            ),
+            20001: (
+                "参数超限（超过 100 个空间）。",
+                "Parameter limit (over 100 spaces).",
+                C.CLIENT_ERROR,
+            ),
+            20002: ("分页大小超过 200。", "Page size over 200.", C.CLIENT_ERROR),
+            20005: ("缺少必填参数。", "Missing parameter.", C.CLIENT_ERROR),
+            20006: ("参数不合法。", "Invalid parameter.", C.CLIENT_ERROR),
+            20013: (
+                "时间须为 13 位毫秒时间戳。",
+                "Time must be a 13-digit millisecond timestamp.",
+                C.CLIENT_ERROR,
+            ),
+            20014: ("空间与工作项不匹配。", "Project and work item do not match.", C.CLIENT_ERROR),
+            20024: ("文件超过 100 MB。", "File over 100 MB.", C.CLIENT_ERROR),
+            20028: ("工作项 id 超过 50 个。", "Over 50 work item ids.", C.CLIENT_ERROR),
+            20038: ("必填字段未设置。", "A required field is not set.", C.CLIENT_ERROR),
+            20043: ("视图 id 超过 10 个。", "Over 10 view ids.", C.CLIENT_ERROR),
+            20055: ("搜索结果超过 2000 条。", "Search result over 2000.", C.CLIENT_ERROR),
+            20057: ("空间 key 超过 10 个。", "Over 10 project keys.", C.CLIENT_ERROR),
+            20064: ("选项超过 50 个。", "Over 50 options.", C.CLIENT_ERROR),
+            20090: ("请求被插件拦截。", "Request intercepted by a plugin.", C.CLIENT_ERROR),
+            30005: ("工作项不存在。", "Work item not found.", C.CLIENT_ERROR),
+            30006: (
+                "用户不存在（虚拟令牌只能看到插件协作者）。",
+                "User not found (a virtual token sees plugin collaborators only).",
+                C.CLIENT_ERROR,
+            ),
+            30007: ("工作流不存在。", "Workflow not found.", C.CLIENT_ERROR),
+            30008: ("业务线不存在。", "Business line not found.", C.CLIENT_ERROR),
+            30009: ("字段不存在。", "Field not found.", C.CLIENT_ERROR),
+            30010: ("状态流不存在。", "State flow not found.", C.CLIENT_ERROR),
+            30011: ("节点不存在。", "Node not found.", C.CLIENT_ERROR),
+            30012: ("状态不存在。", "State not found.", C.CLIENT_ERROR),
+            30015: ("记录不存在。", "Record not found.", C.CLIENT_ERROR),
+        },
+    ),
 )
 
 # Documented exceptions to the general 15 QPS per token per API.
@@ -106,39 +150,71 @@ class FeishuProject(Provider):
     name_zh = "飞书项目"
     name_en = "Feishu Project (Meegle)"
     default_base_url = "https://project.feishu.cn"
-    base_url_choices = (("https://project.feishu.cn", "Feishu Project"),
-                        ("https://project.larksuite.com", "Meegle"))
+    base_url_choices = (
+        ("https://project.feishu.cn", "Feishu Project"),
+        ("https://project.larksuite.com", "Meegle"),
+    )
     docs_url = "https://project.feishu.cn/b/helpcenter/1p8d7djs/4bsmoql6"
     id_field = "plugin_id"
     fields = (
-        Field("plugin_id", "插件 ID", "Plugin ID", help_zh="插件开发 → 插件凭证。",
-              help_en="Plugin development → plugin credentials."),
-        Field("plugin_secret", "插件密钥", "Plugin secret", secret=True,
-              help_zh="插件凭证中的 plugin_secret。保存后不再显示。",
-              help_en="The plugin_secret of the plugin credentials. Never shown after saving."),
-        Field("user_key", "X-USER-KEY", "X-USER-KEY", required=False, demo="7000000000000000001",
-              help_zh="使用插件令牌时代表的用户（个人设置中可查）。",
-              help_en="The user a plugin token acts as (see the user's profile)."),
+        Field(
+            "plugin_id",
+            "插件 ID",
+            "Plugin ID",
+            help_zh="插件开发 → 插件凭证。",
+            help_en="Plugin development → plugin credentials.",
+        ),
+        Field(
+            "plugin_secret",
+            "插件密钥",
+            "Plugin secret",
+            secret=True,
+            help_zh="插件凭证中的 plugin_secret。保存后不再显示。",
+            help_en="The plugin_secret of the plugin credentials. Never shown after saving.",
+        ),
+        Field(
+            "user_key",
+            "X-USER-KEY",
+            "X-USER-KEY",
+            required=False,
+            demo="7000000000000000001",
+            help_zh="使用插件令牌时代表的用户（个人设置中可查）。",
+            help_en="The user a plugin token acts as (see the user's profile).",
+        ),
     )
     token_type = "plugin_access_token"
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
     endpoints = (
-        Endpoint("POST", "/open_api/demo/work_item/filter", "筛选工作项（分页）",
-                 "Filter work items (paged)", body={"work_item_type_keys": ["story"],
-                                                    "page_num": 1, "page_size": 10},
-                 limit="15 QPS + 450 QPM per token"),
-        Endpoint("POST", "/open_api/demo/work_item/create", "创建工作项（幂等 X-IDEM-UUID）",
-                 "Create a work item (X-IDEM-UUID)",
-                 body={"work_item_type_key": "story", "name": "demo"}, limit="15 QPS per token"),
+        Endpoint(
+            "POST",
+            "/open_api/demo/work_item/filter",
+            "筛选工作项（分页）",
+            "Filter work items (paged)",
+            body={"work_item_type_keys": ["story"], "page_num": 1, "page_size": 10},
+            limit="15 QPS + 450 QPM per token",
+        ),
+        Endpoint(
+            "POST",
+            "/open_api/demo/work_item/create",
+            "创建工作项（幂等 X-IDEM-UUID）",
+            "Create a work item (X-IDEM-UUID)",
+            body={"work_item_type_key": "story", "name": "demo"},
+            limit="15 QPS per token",
+        ),
     )
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         return OutboundRequest(
-            "POST", join_url(base_url, "/open_api/authen/plugin_token"),
+            "POST",
+            join_url(base_url, "/open_api/authen/plugin_token"),
             headers={"Content-Type": "application/json"},
-            json={"plugin_id": creds.get("plugin_id", ""),
-                  "plugin_secret": creds.get("plugin_secret", ""), "type": 0})
+            json={
+                "plugin_id": creds.get("plugin_id", ""),
+                "plugin_secret": creds.get("plugin_secret", ""),
+                "type": 0,
+            },
+        )
 
     def parse_token(self, status, headers, body) -> TokenGrant:
         decoded = self.decode(status, headers, body)
@@ -158,8 +234,11 @@ class FeishuProject(Provider):
         return out
 
     def idempotency_header(self, method: str, path: str) -> str | None:
-        if method.upper() in {"POST", "PUT", "PATCH", "DELETE"} and "/authen/" not in path \
-                and not _READ_ONLY_POSTS.search(path):
+        if (
+            method.upper() in {"POST", "PUT", "PATCH", "DELETE"}
+            and "/authen/" not in path
+            and not _READ_ONLY_POSTS.search(path)
+        ):
             return "X-IDEM-UUID"
         return None
 
@@ -195,14 +274,23 @@ class FeishuProject(Provider):
         next_page = None
         pagination = obj.get("pagination")
         if isinstance(pagination, dict):
-            num, size, total = (to_int(pagination.get(k)) for k in ("page_num", "page_size",
-                                                                     "total"))
+            num, size, total = (
+                to_int(pagination.get(k)) for k in ("page_num", "page_size", "total")
+            )
             if num and size and total is not None and num * size < total:
                 next_page = {"page_num": num + 1, "page_size": size}
         classification = C.OK if ok else self.classify(str(code), status)
         if code == 10211 and request is not None and request.header("X-USER-KEY"):
             classification = C.TOKEN_REJECTED  # the user key is there: the token itself is bad
-        return Decoded(ok=ok, http_status=status, classification=classification, code=str(code),
-                       message=message, trace_id=trace[0], trace_id_source=trace[1],
-                       data=obj.get("data"), next_page=next_page,
-                       next_page_in="body" if next_page else "")
+        return Decoded(
+            ok=ok,
+            http_status=status,
+            classification=classification,
+            code=str(code),
+            message=message,
+            trace_id=trace[0],
+            trace_id_source=trace[1],
+            data=obj.get("data"),
+            next_page=next_page,
+            next_page_in="body" if next_page else "",
+        )

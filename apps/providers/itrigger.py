@@ -28,23 +28,35 @@ TOKEN_PATHS = {
 }
 LIFETIME = 7200  # "currently 2 hours"; the response carries no expiry
 
-CATALOG = catalog((
-    "ItriggerOpenAPI/OpenAPIDoc quan-ju-fan-hui-zhuang-tai-ma-shuo-ming.md (全局返回状态码说明)", {
-    200: ("成功。", "Success.", C.OK),
-    40001: ("appId 或 appSecret 为空。", "appId or appSecret is empty.", C.CREDENTIAL_INVALID),
-    40002: ("appId 或 appSecret 格式不正确。", "appId or appSecret is malformed.",
-            C.CREDENTIAL_INVALID),
-    40003: ("应用 appId 已被冻结。", "The appId is frozen.", C.CREDENTIAL_INVALID),
-    40004: ("超过租户每日获取令牌次数限制，明日恢复。",
-            "The tenant's daily token-fetch cap is reached; it resets tomorrow.",
-            C.QUOTA_EXHAUSTED),
-    500: ("系统错误。", "System error.", C.RETRYABLE),
-    61451: ("参数错误。", "Parameter error.", C.CLIENT_ERROR),
-    63001: ("部分参数为空。", "Some parameters are empty.", C.CLIENT_ERROR),
-    46004: ("用户不存在。", "User does not exist.", C.CLIENT_ERROR),
-    80001: ("会员已存在。", "Member already exists.", C.CLIENT_ERROR),
-    80002: ("会员不存在。", "Member does not exist.", C.CLIENT_ERROR),
-}),
+CATALOG = catalog(
+    (
+        "ItriggerOpenAPI/OpenAPIDoc quan-ju-fan-hui-zhuang-tai-ma-shuo-ming.md (全局返回状态码说明)",
+        {
+            200: ("成功。", "Success.", C.OK),
+            40001: (
+                "appId 或 appSecret 为空。",
+                "appId or appSecret is empty.",
+                C.CREDENTIAL_INVALID,
+            ),
+            40002: (
+                "appId 或 appSecret 格式不正确。",
+                "appId or appSecret is malformed.",
+                C.CREDENTIAL_INVALID,
+            ),
+            40003: ("应用 appId 已被冻结。", "The appId is frozen.", C.CREDENTIAL_INVALID),
+            40004: (
+                "超过租户每日获取令牌次数限制，明日恢复。",
+                "The tenant's daily token-fetch cap is reached; it resets tomorrow.",
+                C.QUOTA_EXHAUSTED,
+            ),
+            500: ("系统错误。", "System error.", C.RETRYABLE),
+            61451: ("参数错误。", "Parameter error.", C.CLIENT_ERROR),
+            63001: ("部分参数为空。", "Some parameters are empty.", C.CLIENT_ERROR),
+            46004: ("用户不存在。", "User does not exist.", C.CLIENT_ERROR),
+            80001: ("会员已存在。", "Member already exists.", C.CLIENT_ERROR),
+            80002: ("会员不存在。", "Member does not exist.", C.CLIENT_ERROR),
+        },
+    ),
 )
 
 # Undocumented by the platform, so a guess (providers.md §C3): HTTP 401/403 or a message about
@@ -59,18 +71,36 @@ class ITrigger(Provider):
     name_zh = "企加云 iTrigger"
     name_en = "iTrigger (企加云)"
     default_base_url = "https://gateway-dev.itrigger.cn"
-    base_url_choices = (("https://gateway-dev.itrigger.cn", "dev gateway"),
-                        ("https://gateway-mb-dev.itrigger.cn", "member dev gateway"))
+    base_url_choices = (
+        ("https://gateway-dev.itrigger.cn", "dev gateway"),
+        ("https://gateway-mb-dev.itrigger.cn", "member dev gateway"),
+    )
     docs_url = "https://github.com/ItriggerOpenAPI/OpenAPIDoc"
     id_field = "app_id"
     fields = (
-        Field("app_id", "应用 ID（appId）", "App ID (appId)", help_zh="联系企加云技术人员获取。",
-              help_en="Issued by iTrigger's technical staff."),
-        Field("app_secret", "应用密钥（appSecret）", "App secret (appSecret)", secret=True,
-              help_zh="保存后不再显示。", help_en="Never shown after saving."),
-        Field("token_path", "令牌接口", "Token endpoint", required=False, default="refresh",
-              choices=(("refresh", ".../token/refresh (2019-12)"),
-                       ("legacy", ".../token (2019-09)"))),
+        Field(
+            "app_id",
+            "应用 ID（appId）",
+            "App ID (appId)",
+            help_zh="联系企加云技术人员获取。",
+            help_en="Issued by iTrigger's technical staff.",
+        ),
+        Field(
+            "app_secret",
+            "应用密钥（appSecret）",
+            "App secret (appSecret)",
+            secret=True,
+            help_zh="保存后不再显示。",
+            help_en="Never shown after saving.",
+        ),
+        Field(
+            "token_path",
+            "令牌接口",
+            "Token endpoint",
+            required=False,
+            default="refresh",
+            choices=(("refresh", ".../token/refresh (2019-12)"), ("legacy", ".../token (2019-09)")),
+        ),
     )
     token_type = "accessToken"
     # The old token stays valid until its own expiry after a refresh; fetches are capped
@@ -78,19 +108,36 @@ class ITrigger(Provider):
     refresh_policy = RefreshPolicy(default_lifetime=LIFETIME, refresh_before=600)
     catalog = CATALOG
     endpoints = (
-        Endpoint("GET", "/itrigger-tenant/v1/basic/openAPItest/test/get", "GET 测试接口",
-                 "GET test API", query=(("name", "zhongkong"),)),
-        Endpoint("POST", "/itrigger-tenant/v1/basic/openAPItest/test/post", "POST 测试接口",
-                 "POST test API", body={"name": "zhongkong"}),
-        Endpoint("GET", "/itrigger-bff/v2/open/api/member/points/list", "会员积分流水（分页）",
-                 "Member points (paged)", query=(("pageNum", "1"), ("pageSize", "10"))),
+        Endpoint(
+            "GET",
+            "/itrigger-tenant/v1/basic/openAPItest/test/get",
+            "GET 测试接口",
+            "GET test API",
+            query=(("name", "zhongkong"),),
+        ),
+        Endpoint(
+            "POST",
+            "/itrigger-tenant/v1/basic/openAPItest/test/post",
+            "POST 测试接口",
+            "POST test API",
+            body={"name": "zhongkong"},
+        ),
+        Endpoint(
+            "GET",
+            "/itrigger-bff/v2/open/api/member/points/list",
+            "会员积分流水（分页）",
+            "Member points (paged)",
+            query=(("pageNum", "1"), ("pageSize", "10")),
+        ),
     )
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         path = TOKEN_PATHS.get(creds.get("token_path") or "refresh", TOKEN_PATHS["refresh"])
-        return OutboundRequest("GET", join_url(base_url, path),
-                               params=[("appId", creds.get("app_id", "")),
-                                       ("appSecret", creds.get("app_secret", ""))])
+        return OutboundRequest(
+            "GET",
+            join_url(base_url, path),
+            params=[("appId", creds.get("app_id", "")), ("appSecret", creds.get("app_secret", ""))],
+        )
 
     def parse_token(self, status, headers, body) -> TokenGrant:
         decoded = self.decode(status, headers, body)
@@ -121,8 +168,11 @@ class ITrigger(Provider):
         message = text(obj.get("message"), 1000)
         ok = code == 200 and 200 <= status < 300
         classification = C.OK if ok else self.classify(str(code), status)
-        if not ok and code not in (40001, 40002, 40003, 40004) and (
-                status in (401, 403) or _TOKEN_WORDS.search(message)):
+        if (
+            not ok
+            and code not in (40001, 40002, 40003, 40004)
+            and (status in (401, 403) or _TOKEN_WORDS.search(message))
+        ):
             classification = C.TOKEN_REJECTED
         next_page = None
         num, size, count = (to_int(obj.get(k)) for k in ("pageNum", "pageSize", "pageCount"))
@@ -131,7 +181,13 @@ class ITrigger(Provider):
         where = ""
         if next_page:
             where = "body" if request is not None and request.method.upper() == "POST" else "query"
-        return Decoded(ok=ok, http_status=status, classification=classification,
-                       code=str(code) if code is not None else text(obj.get("code"), 32),
-                       message=message, data=obj.get("data"), next_page=next_page,
-                       next_page_in=where)
+        return Decoded(
+            ok=ok,
+            http_status=status,
+            classification=classification,
+            code=str(code) if code is not None else text(obj.get("code"), 32),
+            message=message,
+            data=obj.get("data"),
+            next_page=next_page,
+            next_page_in=where,
+        )

@@ -15,9 +15,19 @@ from .itrigger import ITrigger
 from .wechat import WeChat
 from .wecom import WeCom
 
-PROVIDERS: dict[str, Provider] = {p.key: p for p in (
-    Feishu(), FeishuProject(), Flashduty(), Freelog(), ITrigger(), WeChat(), WeCom(), DingTalk(),
-)}
+PROVIDERS: dict[str, Provider] = {
+    p.key: p
+    for p in (
+        Feishu(),
+        FeishuProject(),
+        Flashduty(),
+        Freelog(),
+        ITrigger(),
+        WeChat(),
+        WeCom(),
+        DingTalk(),
+    )
+}
 
 
 def get_provider(key: str) -> Provider:
@@ -72,8 +82,9 @@ def wire_names() -> WireNames:
         creds = {f.name: f.default or f"{SENTINEL}-{f.name}" for f in provider.fields}
         secret = {creds[name] for name in provider.secret_fields}
         token = f"{SENTINEL}-token"
-        authed = provider.apply_auth(OutboundRequest("GET", "https://platform.invalid/x"),
-                                     creds, token)
+        authed = provider.apply_auth(
+            OutboundRequest("GET", "https://platform.invalid/x"), creds, token
+        )
         headers |= {k.lower() for k, v in authed.headers.items() if _carries(v, secret | {token})}
         query |= {k.lower() for k, v in authed.params if _carries(v, secret | {token})}
         if provider.uses_tokens:
@@ -86,5 +97,6 @@ def wire_names() -> WireNames:
         written = provider.idempotency_header("POST", "/x")  # the header of a write, if any
         if written:
             idempotency.add(written.lower())
-    return WireNames(frozenset(headers), frozenset(query), frozenset(secrets),
-                     frozenset(idempotency))
+    return WireNames(
+        frozenset(headers), frozenset(query), frozenset(secrets), frozenset(idempotency)
+    )

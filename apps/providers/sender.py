@@ -50,9 +50,14 @@ def _pinned_url(url: str, target: Target) -> str:
     return urlunsplit((parts.scheme, f"{ip}:{target.port}", parts.path, parts.query, ""))
 
 
-def send(request: OutboundRequest, *, allowed_hosts: set[str] | None = None,
-         internal: Iterable[str] = (), deadline: float = TOTAL_DEADLINE,
-         max_body: int = MAX_BODY) -> Sent:
+def send(
+    request: OutboundRequest,
+    *,
+    allowed_hosts: set[str] | None = None,
+    internal: Iterable[str] = (),
+    deadline: float = TOTAL_DEADLINE,
+    max_body: int = MAX_BODY,
+) -> Sent:
     """`allowed_hosts`: the platform's hosts (default: the request's own host, as for a
     token fetch to the credential's base URL). `internal`: targets allowed although not
     public (`host:port`, `host:*`)."""
@@ -66,37 +71,53 @@ def send(request: OutboundRequest, *, allowed_hosts: set[str] | None = None,
     session = requests.Session()
     session.trust_env = False  # no proxies, no .netrc
     session.mount(f"{target.scheme}://", _PinnedAdapter(target.host))
-    headers = {**request.headers, "Host": target.host if target.port in (80, 443)
-               else f"{target.host}:{target.port}"}
-    kwargs = {"params": request.params or None, "headers": headers, "stream": True,
-              "allow_redirects": False, "timeout": (CONNECT_TIMEOUT, deadline)}
+    headers = {
+        **request.headers,
+        "Host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}",
+    }
+    kwargs = {
+        "params": request.params or None,
+        "headers": headers,
+        "stream": True,
+        "allow_redirects": False,
+        "timeout": (CONNECT_TIMEOUT, deadline),
+    }
     if request.json is not None:
         kwargs["json"] = request.json
     elif request.body is not None:
         kwargs["data"] = request.body
     try:
-        with session.request(request.method, _pinned_url(request.url, target),
-                             **kwargs) as response:
+        with session.request(
+            request.method, _pinned_url(request.url, target), **kwargs
+        ) as response:
             chunks, size, truncated = [], 0, False
             for chunk in response.iter_content(64 * 1024):
                 if time.monotonic() - started > deadline:
-                    return Sent(status=response.status_code, error="timeout: deadline passed",
-                                elapsed_ms=(time.monotonic() - started) * 1000)
+                    return Sent(
+                        status=response.status_code,
+                        error="timeout: deadline passed",
+                        elapsed_ms=(time.monotonic() - started) * 1000,
+                    )
                 size += len(chunk)
                 if size > max_body:
-                    chunks.append(chunk[:max_body - (size - len(chunk))])
+                    chunks.append(chunk[: max_body - (size - len(chunk))])
                     truncated = True
                     break
                 chunks.append(chunk)
-            return Sent(status=response.status_code, headers=dict(response.headers),
-                        body=b"".join(chunks), truncated=truncated,
-                        redirect_to=response.headers.get("Location", "")
-                        if response.is_redirect else "",
-                        elapsed_ms=round((time.monotonic() - started) * 1000, 1))
+            return Sent(
+                status=response.status_code,
+                headers=dict(response.headers),
+                body=b"".join(chunks),
+                truncated=truncated,
+                redirect_to=response.headers.get("Location", "") if response.is_redirect else "",
+                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+            )
     except requests.Timeout:
         return Sent(error="timeout", elapsed_ms=(time.monotonic() - started) * 1000)
     except requests.RequestException as exc:
-        return Sent(error=f"connection: {type(exc).__name__}",
-                    elapsed_ms=(time.monotonic() - started) * 1000)
+        return Sent(
+            error=f"connection: {type(exc).__name__}",
+            elapsed_ms=(time.monotonic() - started) * 1000,
+        )
     finally:
         session.close()

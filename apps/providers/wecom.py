@@ -17,74 +17,129 @@ from .wechat import ErrcodeDecoderMixin
 
 C = Classification
 
-CATALOG = catalog(("https://developer.work.weixin.qq.com/document/path/90313 (全局错误码)", {
-    0: ("成功。", "Success.", C.OK),
-    -1: ("系统繁忙，请重试（最多 3 次）。", "System busy; retry (at most 3 times).", C.RETRYABLE),
-    40001: ("secret 不合法（业务接口上为 access_token 不合法）：检查应用的 Secret 是否与 corpid 对应。",
-            "Invalid secret (invalid credential): check the app's secret belongs to this corpid.",
-            C.CREDENTIAL_INVALID),
-    40003: ("UserID 不合法。", "Invalid UserID.", C.CLIENT_ERROR),
-    40004: ("媒体文件类型不合法。", "Invalid media type.", C.CLIENT_ERROR),
-    40005: ("文件类型不合法。", "Invalid file type.", C.CLIENT_ERROR),
-    40006: ("文件大小不合法。", "Invalid file size.", C.CLIENT_ERROR),
-    40007: ("media_id 不合法。", "Invalid media_id.", C.CLIENT_ERROR),
-    40008: ("消息类型不合法。", "Invalid message type.", C.CLIENT_ERROR),
-    40013: ("CorpID 不合法。", "Invalid CorpID.", C.CREDENTIAL_INVALID),
-    40014: ("access_token 不合法，刷新后重试。", "Invalid access_token; refresh and retry.",
-            C.TOKEN_REJECTED),
-    40029: ("code 不合法。", "Invalid code.", C.CLIENT_ERROR),
-    40031: ("UserID 列表不合法。", "Invalid UserID list.", C.CLIENT_ERROR),
-    40033: ("请求字符不合法。", "Invalid characters in the request.", C.CLIENT_ERROR),
-    40035: ("参数不合法。", "Invalid parameter.", C.CLIENT_ERROR),
-    40054: ("子菜单 URL 域名不合法。", "Invalid sub-menu URL domain.", C.CLIENT_ERROR),
-    40056: ("agentid 不合法。", "Invalid agentid.", C.CLIENT_ERROR),
-    40058: ("参数不合法（缺少或格式错误）。", "Invalid parameter (missing or malformed).",
-            C.CLIENT_ERROR),
-    40063: ("参数为空。", "Empty parameter.", C.CLIENT_ERROR),
-    40068: ("标签 ID 不合法。", "Invalid tag id.", C.CLIENT_ERROR),
-    40070: ("指定的成员全部无效。", "All the given members are invalid.", C.CLIENT_ERROR),
-    40091: ("secret 已失效（被重置），请使用新的 secret。",
-            "The secret is no longer valid (it was reset); use the new one.",
-            C.CREDENTIAL_INVALID),
-    41001: ("缺少 access_token 参数。", "Missing access_token.", C.CLIENT_ERROR),
-    41002: ("缺少 corpid 参数。", "Missing corpid.", C.CREDENTIAL_INVALID),
-    41004: ("缺少 corpsecret 参数（Secret 为空）。", "Missing corpsecret (the secret is empty).",
-            C.CREDENTIAL_INVALID),
-    41006: ("缺少 media_id 参数。", "Missing media_id.", C.CLIENT_ERROR),
-    41008: ("缺少 code 参数。", "Missing code.", C.CLIENT_ERROR),
-    41009: ("缺少 userid 参数。", "Missing userid.", C.CLIENT_ERROR),
-    41011: ("缺少 agentid 参数。", "Missing agentid.", C.CLIENT_ERROR),
-    42001: ("access_token 已过期，刷新后重试。", "access_token expired; refresh and retry.",
-            C.TOKEN_REJECTED),
-    42007: ("pre_auth_code 已过期。", "pre_auth_code expired.", C.CLIENT_ERROR),
-    42009: ("suite_access_token 已过期。", "suite_access_token expired.", C.TOKEN_REJECTED),
-    43004: ("成员未激活或未关注。", "The member has not activated or followed.", C.CLIENT_ERROR),
-    44001: ("多媒体文件为空。", "Empty media data.", C.CLIENT_ERROR),
-    44004: ("文本消息内容为空。", "Empty text content.", C.CLIENT_ERROR),
-    45001: ("多媒体文件大小超过限制。", "Media file too large.", C.CLIENT_ERROR),
-    45002: ("消息内容大小超过限制。", "Message content too large.", C.CLIENT_ERROR),
-    45009: ("接口调用超过限制。", "API call limit exceeded.", C.QUOTA_EXHAUSTED),
-    45033: ("接口并发调用超过限制。", "API concurrency limit exceeded.", C.RATE_LIMITED),
-    46003: ("菜单不存在。", "The menu does not exist.", C.CLIENT_ERROR),
-    48002: ("API 接口无权限调用（检查应用权限与可见范围）。",
-            "API not authorised (check the app's permissions and visibility).", C.CLIENT_ERROR),
-    50001: ("redirect_url 未登记可信域名。", "redirect_url is not a trusted domain.",
-            C.CLIENT_ERROR),
-    50002: ("成员不在应用的可见范围内。", "The member is outside the app's visibility.",
-            C.CLIENT_ERROR),
-    50003: ("应用已停用或已删除。", "The app is disabled or deleted.", C.CREDENTIAL_INVALID),
-    60003: ("部门不存在。", "The department does not exist.", C.CLIENT_ERROR),
-    60011: ("指定的成员、部门或标签参数无权限。", "No permission for the given member, department or tag.",
-            C.CLIENT_ERROR),
-    60020: ("访问 IP 不在白名单中（应用 → 企业可信 IP）。",
-            "The caller's IP is not in the allow-list (app → trusted IPs).", C.CLIENT_ERROR),
-    60102: ("UserID 已存在。", "The UserID already exists.", C.CLIENT_ERROR),
-    60111: ("UserID 不存在。", "The UserID does not exist.", C.CLIENT_ERROR),
-    81013: ("UserID、部门 ID、标签 ID 全部非法或无权限。",
-            "Every UserID, department id and tag id is invalid or not permitted.", C.CLIENT_ERROR),
-    301002: ("无权限操作指定的应用。", "No permission to operate this app.", C.CLIENT_ERROR),
-    6000: ("数据版本冲突。", "Data version conflict.", C.RETRYABLE),
-}))
+CATALOG = catalog(
+    (
+        "https://developer.work.weixin.qq.com/document/path/90313 (全局错误码)",
+        {
+            0: ("成功。", "Success.", C.OK),
+            -1: (
+                "系统繁忙，请重试（最多 3 次）。",
+                "System busy; retry (at most 3 times).",
+                C.RETRYABLE,
+            ),
+            40001: (
+                "secret 不合法（业务接口上为 access_token 不合法）：检查应用的 Secret 是否与 corpid 对应。",
+                "Invalid secret (invalid credential): check the app's secret belongs to this corpid.",
+                C.CREDENTIAL_INVALID,
+            ),
+            40003: ("UserID 不合法。", "Invalid UserID.", C.CLIENT_ERROR),
+            40004: ("媒体文件类型不合法。", "Invalid media type.", C.CLIENT_ERROR),
+            40005: ("文件类型不合法。", "Invalid file type.", C.CLIENT_ERROR),
+            40006: ("文件大小不合法。", "Invalid file size.", C.CLIENT_ERROR),
+            40007: ("media_id 不合法。", "Invalid media_id.", C.CLIENT_ERROR),
+            40008: ("消息类型不合法。", "Invalid message type.", C.CLIENT_ERROR),
+            40013: ("CorpID 不合法。", "Invalid CorpID.", C.CREDENTIAL_INVALID),
+            40014: (
+                "access_token 不合法，刷新后重试。",
+                "Invalid access_token; refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            40029: ("code 不合法。", "Invalid code.", C.CLIENT_ERROR),
+            40031: ("UserID 列表不合法。", "Invalid UserID list.", C.CLIENT_ERROR),
+            40033: ("请求字符不合法。", "Invalid characters in the request.", C.CLIENT_ERROR),
+            40035: ("参数不合法。", "Invalid parameter.", C.CLIENT_ERROR),
+            40054: ("子菜单 URL 域名不合法。", "Invalid sub-menu URL domain.", C.CLIENT_ERROR),
+            40056: ("agentid 不合法。", "Invalid agentid.", C.CLIENT_ERROR),
+            40058: (
+                "参数不合法（缺少或格式错误）。",
+                "Invalid parameter (missing or malformed).",
+                C.CLIENT_ERROR,
+            ),
+            40063: ("参数为空。", "Empty parameter.", C.CLIENT_ERROR),
+            40068: ("标签 ID 不合法。", "Invalid tag id.", C.CLIENT_ERROR),
+            40070: ("指定的成员全部无效。", "All the given members are invalid.", C.CLIENT_ERROR),
+            40091: (
+                "secret 已失效（被重置），请使用新的 secret。",
+                "The secret is no longer valid (it was reset); use the new one.",
+                C.CREDENTIAL_INVALID,
+            ),
+            41001: ("缺少 access_token 参数。", "Missing access_token.", C.CLIENT_ERROR),
+            41002: ("缺少 corpid 参数。", "Missing corpid.", C.CREDENTIAL_INVALID),
+            41004: (
+                "缺少 corpsecret 参数（Secret 为空）。",
+                "Missing corpsecret (the secret is empty).",
+                C.CREDENTIAL_INVALID,
+            ),
+            41006: ("缺少 media_id 参数。", "Missing media_id.", C.CLIENT_ERROR),
+            41008: ("缺少 code 参数。", "Missing code.", C.CLIENT_ERROR),
+            41009: ("缺少 userid 参数。", "Missing userid.", C.CLIENT_ERROR),
+            41011: ("缺少 agentid 参数。", "Missing agentid.", C.CLIENT_ERROR),
+            42001: (
+                "access_token 已过期，刷新后重试。",
+                "access_token expired; refresh and retry.",
+                C.TOKEN_REJECTED,
+            ),
+            42007: ("pre_auth_code 已过期。", "pre_auth_code expired.", C.CLIENT_ERROR),
+            42009: ("suite_access_token 已过期。", "suite_access_token expired.", C.TOKEN_REJECTED),
+            43004: (
+                "成员未激活或未关注。",
+                "The member has not activated or followed.",
+                C.CLIENT_ERROR,
+            ),
+            44001: ("多媒体文件为空。", "Empty media data.", C.CLIENT_ERROR),
+            44004: ("文本消息内容为空。", "Empty text content.", C.CLIENT_ERROR),
+            45001: ("多媒体文件大小超过限制。", "Media file too large.", C.CLIENT_ERROR),
+            45002: ("消息内容大小超过限制。", "Message content too large.", C.CLIENT_ERROR),
+            45009: ("接口调用超过限制。", "API call limit exceeded.", C.QUOTA_EXHAUSTED),
+            45033: ("接口并发调用超过限制。", "API concurrency limit exceeded.", C.RATE_LIMITED),
+            46003: ("菜单不存在。", "The menu does not exist.", C.CLIENT_ERROR),
+            48002: (
+                "API 接口无权限调用（检查应用权限与可见范围）。",
+                "API not authorised (check the app's permissions and visibility).",
+                C.CLIENT_ERROR,
+            ),
+            50001: (
+                "redirect_url 未登记可信域名。",
+                "redirect_url is not a trusted domain.",
+                C.CLIENT_ERROR,
+            ),
+            50002: (
+                "成员不在应用的可见范围内。",
+                "The member is outside the app's visibility.",
+                C.CLIENT_ERROR,
+            ),
+            50003: (
+                "应用已停用或已删除。",
+                "The app is disabled or deleted.",
+                C.CREDENTIAL_INVALID,
+            ),
+            60003: ("部门不存在。", "The department does not exist.", C.CLIENT_ERROR),
+            60011: (
+                "指定的成员、部门或标签参数无权限。",
+                "No permission for the given member, department or tag.",
+                C.CLIENT_ERROR,
+            ),
+            60020: (
+                "访问 IP 不在白名单中（应用 → 企业可信 IP）。",
+                "The caller's IP is not in the allow-list (app → trusted IPs).",
+                C.CLIENT_ERROR,
+            ),
+            60102: ("UserID 已存在。", "The UserID already exists.", C.CLIENT_ERROR),
+            60111: ("UserID 不存在。", "The UserID does not exist.", C.CLIENT_ERROR),
+            81013: (
+                "UserID、部门 ID、标签 ID 全部非法或无权限。",
+                "Every UserID, department id and tag id is invalid or not permitted.",
+                C.CLIENT_ERROR,
+            ),
+            301002: (
+                "无权限操作指定的应用。",
+                "No permission to operate this app.",
+                C.CLIENT_ERROR,
+            ),
+            6000: ("数据版本冲突。", "Data version conflict.", C.RETRYABLE),
+        },
+    )
+)
 
 
 class WeCom(ErrcodeDecoderMixin, Provider):
@@ -95,23 +150,40 @@ class WeCom(ErrcodeDecoderMixin, Provider):
     docs_url = "https://developer.work.weixin.qq.com/document/path/91039"
     id_field = "corpid"
     fields = (
-        Field("corpid", "企业 ID（corpid）", "Corp ID", help_zh="管理后台 → 我的企业 → 企业信息。",
-              help_en="Admin console → My company → Company info."),
-        Field("corpsecret", "应用 Secret", "App secret", secret=True,
-              help_zh="每个应用各自的 Secret；保存后不再显示。",
-              help_en="Each app has its own secret; never shown after saving."),
+        Field(
+            "corpid",
+            "企业 ID（corpid）",
+            "Corp ID",
+            help_zh="管理后台 → 我的企业 → 企业信息。",
+            help_en="Admin console → My company → Company info.",
+        ),
+        Field(
+            "corpsecret",
+            "应用 Secret",
+            "App secret",
+            secret=True,
+            help_zh="每个应用各自的 Secret；保存后不再显示。",
+            help_en="Each app has its own secret; never shown after saving.",
+        ),
     )
     token_type = "access_token"
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
     endpoints = (
-        Endpoint("GET", "/cgi-bin/user/get", "读取成员", "Get a member",
-                 query=(("userid", "zhangsan"),)),
+        Endpoint(
+            "GET", "/cgi-bin/user/get", "读取成员", "Get a member", query=(("userid", "zhangsan"),)
+        ),
     )
 
     def token_request(self, base_url, creds) -> OutboundRequest:
-        return OutboundRequest("GET", join_url(base_url, "/cgi-bin/gettoken"), params=[
-            ("corpid", creds.get("corpid", "")), ("corpsecret", creds.get("corpsecret", ""))])
+        return OutboundRequest(
+            "GET",
+            join_url(base_url, "/cgi-bin/gettoken"),
+            params=[
+                ("corpid", creds.get("corpid", "")),
+                ("corpsecret", creds.get("corpsecret", "")),
+            ],
+        )
 
     def parse_token(self, status, headers, body):
         return self._parse_token_grant(status, headers, body)

@@ -41,7 +41,8 @@ def app_secret(provider: str, app_id: str) -> str:
 
 def secret_matches(app: SandboxApp, secret: Any) -> bool:
     return isinstance(secret, str) and hmac.compare_digest(
-        secret.encode(), app_secret(app.provider, app.app_id).encode())
+        secret.encode(), app_secret(app.provider, app.app_id).encode()
+    )
 
 
 def find_app(provider: str, app_id: Any) -> SandboxApp | None:
@@ -55,8 +56,11 @@ def hash_token(token: str) -> str:
 
 
 def jsonr(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(json.dumps(obj, ensure_ascii=False), status=status,
-                            content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(obj, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -70,6 +74,7 @@ def body_json(request: HttpRequest) -> Any:
 
 
 # --- trace ids in each platform's format ---------------------------------------------------
+
 
 def feishu_logid() -> str:
     return timezone.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(10).upper()
@@ -90,6 +95,7 @@ def uuid_upper() -> str:
 
 # --- fetch counters and caps ---------------------------------------------------------------
 
+
 def count_fetch(app: SandboxApp) -> int:
     """Record one call of the token endpoint; return today's count including it."""
     today = timezone.localdate()
@@ -100,8 +106,11 @@ def count_fetch(app: SandboxApp) -> int:
 
 def fetches(provider: str, app_id: str) -> int:
     """Total token-endpoint calls for an app (what tests assert on)."""
-    return sum(SandboxCounter.objects.filter(app__provider=provider, app__app_id=app_id)
-               .values_list("fetches", flat=True))
+    return sum(
+        SandboxCounter.objects.filter(app__provider=provider, app__app_id=app_id).values_list(
+            "fetches", flat=True
+        )
+    )
 
 
 def cap_reached(app: SandboxApp, count: int) -> bool:
@@ -117,12 +126,20 @@ ROTATE = "rotate"  # every fetch issues a new token
 
 
 def token_value(app: SandboxApp, kind: str, serial: int, shape: Callable[[str], str]) -> str:
-    return shape(_mac(f"token:{app.provider}:{app.pk}:{kind}:{serial}") +
-                 _mac(f"token2:{app.pk}:{kind}:{serial}"))
+    return shape(
+        _mac(f"token:{app.provider}:{app.pk}:{kind}:{serial}")
+        + _mac(f"token2:{app.pk}:{kind}:{serial}")
+    )
 
 
-def issue_token(app: SandboxApp, kind: str, *, mode: str, shape: Callable[[str], str],
-                old_grace: int | None = None) -> tuple[str, int]:
+def issue_token(
+    app: SandboxApp,
+    kind: str,
+    *,
+    mode: str,
+    shape: Callable[[str], str],
+    old_grace: int | None = None,
+) -> tuple[str, int]:
     """Hand out a token under the platform's rule. Returns (token, seconds until expiry).
 
     `old_grace` (ROTATE): previous tokens stay valid this many more seconds (WeChat: 300);
@@ -135,22 +152,34 @@ def issue_token(app: SandboxApp, kind: str, *, mode: str, shape: Callable[[str],
         latest = SandboxToken.objects.filter(app=app, kind=kind).order_by("-serial").first()
         live = latest is not None and latest.valid_until > now
         if live and mode == EXTEND:
-            SandboxToken.objects.filter(pk=latest.pk).update(expires_at=now + lifetime,
-                                                             valid_until=now + lifetime)
+            SandboxToken.objects.filter(pk=latest.pk).update(
+                expires_at=now + lifetime, valid_until=now + lifetime
+            )
             return token_value(app, kind, latest.serial, shape), app.token_lifetime
-        if live and (mode == REUSE_WHILE_VALID or (
-                mode == REUSE_UNTIL_WINDOW and
-                (latest.expires_at - now).total_seconds() >= app.reissue_window)):
+        if live and (
+            mode == REUSE_WHILE_VALID
+            or (
+                mode == REUSE_UNTIL_WINDOW
+                and (latest.expires_at - now).total_seconds() >= app.reissue_window
+            )
+        ):
             remaining = int((latest.expires_at - now).total_seconds())
             return token_value(app, kind, latest.serial, shape), remaining
         if mode == ROTATE and old_grace is not None:
             SandboxToken.objects.filter(app=app, kind=kind, valid_until__gt=now).update(
-                valid_until=now + timedelta(seconds=old_grace))
+                valid_until=now + timedelta(seconds=old_grace)
+            )
         serial = (latest.serial + 1) if latest else 1
         value = token_value(app, kind, serial, shape)
-        SandboxToken.objects.create(app=app, kind=kind, serial=serial, token_hash=hash_token(value),
-                                    issued_at=now, expires_at=now + lifetime,
-                                    valid_until=now + lifetime)
+        SandboxToken.objects.create(
+            app=app,
+            kind=kind,
+            serial=serial,
+            token_hash=hash_token(value),
+            issued_at=now,
+            expires_at=now + lifetime,
+            valid_until=now + lifetime,
+        )
         return value, app.token_lifetime
 
 
@@ -162,14 +191,18 @@ def check_token(provider: str, token: Any, kinds: tuple[str, ...] = ()) -> tuple
     """('valid', SandboxToken) | ('expired', SandboxToken) | ('missing', None) | ('unknown', None)."""
     if not isinstance(token, str) or not token:
         return "missing", None
-    found = (SandboxToken.objects.select_related("app")
-             .filter(token_hash=hash_token(token), app__provider=provider).first())
+    found = (
+        SandboxToken.objects.select_related("app")
+        .filter(token_hash=hash_token(token), app__provider=provider)
+        .first()
+    )
     if found is None or (kinds and found.kind not in kinds):
         return "unknown", None
     return ("valid" if found.valid_until > timezone.now() else "expired"), found
 
 
 # --- rate windows --------------------------------------------------------------------------
+
 
 def over_limit(key: str, limit: int, per: int = 1) -> tuple[bool, int]:
     """Fixed window counter in the shared cache. Returns (over, seconds until reset)."""
@@ -186,6 +219,7 @@ def over_limit(key: str, limit: int, per: int = 1) -> tuple[bool, int]:
 
 
 # --- faults --------------------------------------------------------------------------------
+
 
 def _take_fault(provider: str, path: str) -> SandboxFault | None:
     with transaction.atomic():
@@ -219,18 +253,28 @@ def fault_response(fault: SandboxFault) -> HttpResponse | None:
         time.sleep(min(fault.value, 120_000) / 1000)
         return None
     if kind == SandboxFault.Kind.STATUS:
-        return HttpResponse(f"<html><body><h1>{fault.value or 502} Bad Gateway</h1></body></html>",
-                            status=fault.value or 502, content_type="text/html")
+        return HttpResponse(
+            f"<html><body><h1>{fault.value or 502} Bad Gateway</h1></body></html>",
+            status=fault.value or 502,
+            content_type="text/html",
+        )
     if kind == SandboxFault.Kind.HTML:
-        return HttpResponse("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-                            "<body><center><h1>502 Bad Gateway</h1></center></body></html>",
-                            status=502, content_type="text/html")
+        return HttpResponse(
+            "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+            "<body><center><h1>502 Bad Gateway</h1></center></body></html>",
+            status=502,
+            content_type="text/html",
+        )
     if kind == SandboxFault.Kind.TRUNCATED:
-        return HttpResponse(b'{"code": 0, "msg": "success", "data": {"items": [{"id": 1}, {"i',
-                            content_type="application/json")
+        return HttpResponse(
+            b'{"code": 0, "msg": "success", "data": {"items": [{"id": 1}, {"i',
+            content_type="application/json",
+        )
     if kind == SandboxFault.Kind.DEEP:
-        return HttpResponse(b'{"code": 0, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-                            content_type="application/json")
+        return HttpResponse(
+            b'{"code": 0, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            content_type="application/json",
+        )
     if kind == SandboxFault.Kind.NOT_JSON:
         return HttpResponse(b"upstream said: OK but not JSON", content_type="text/plain")
     if kind == SandboxFault.Kind.RESET:

@@ -17,8 +17,9 @@ class SandboxApp(models.Model):
     frozen = models.BooleanField(default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["provider", "app_id"],
-                                               name="sandbox_app_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "app_id"], name="sandbox_app_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.app_id}"
@@ -81,5 +82,6 @@ class SandboxIdempotency(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["provider", "key"],
-                                               name="sandbox_idempotency_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "key"], name="sandbox_idempotency_key")
+        ]

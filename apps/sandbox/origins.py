@@ -22,8 +22,16 @@ from apps.core.handlers import LeanHandler
 logger = logging.getLogger(__name__)
 
 # The order fixes each platform's port: SANDBOX_ORIGIN_PORT + index.
-PLATFORMS = ("feishu", "feishu_project", "flashduty", "freelog", "itrigger", "wechat", "wecom",
-             "dingtalk")
+PLATFORMS = (
+    "feishu",
+    "feishu_project",
+    "flashduty",
+    "freelog",
+    "itrigger",
+    "wechat",
+    "wecom",
+    "dingtalk",
+)
 
 
 def origin_port(provider: str, base_port: int | None = None) -> int:
@@ -61,19 +69,26 @@ class _ClosingDb:
             connections.close_all()
 
 
-def start(host: str, base_port: int, providers: tuple[str, ...] = PLATFORMS
-          ) -> dict[str, WSGIServer]:
+def start(
+    host: str, base_port: int, providers: tuple[str, ...] = PLATFORMS
+) -> dict[str, WSGIServer]:
     """Serve each platform's origin in a thread of this process; returns the servers."""
     servers = {}
     for provider in providers:
         port = base_port + PLATFORMS.index(provider) if base_port else 0
         try:
-            server = make_server(host, port, _ClosingDb(platform_origin(provider)),
-                                 server_class=_Server, handler_class=_Quiet)
+            server = make_server(
+                host,
+                port,
+                _ClosingDb(platform_origin(provider)),
+                server_class=_Server,
+                handler_class=_Quiet,
+            )
         except OSError as exc:  # the port is taken: the other platforms still serve
             logger.error("sandbox %s cannot listen on %s:%s: %s", provider, host, port, exc)
             continue
-        threading.Thread(target=server.serve_forever, name=f"sandbox-{provider}",
-                         daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, name=f"sandbox-{provider}", daemon=True
+        ).start()
         servers[provider] = server
     return servers

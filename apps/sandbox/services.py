@@ -5,9 +5,14 @@ from .models import SandboxApp
 from .urls import PLATFORMS
 
 DEMO_APP_IDS = {
-    "feishu": "cli_demo0000000001", "feishu_project": "MII_DEMO00000001",
-    "flashduty": "demo-app-key", "freelog": "demo-freelog-user", "itrigger": "demo-itrigger",
-    "wechat": "wx0000000000demo", "wecom": "ww0000000000demo", "dingtalk": "dingdemo00000000",
+    "feishu": "cli_demo0000000001",
+    "feishu_project": "MII_DEMO00000001",
+    "flashduty": "demo-app-key",
+    "freelog": "demo-freelog-user",
+    "itrigger": "demo-itrigger",
+    "wechat": "wx0000000000demo",
+    "wecom": "ww0000000000demo",
+    "dingtalk": "dingdemo00000000",
 }
 
 
@@ -15,11 +20,14 @@ def sandbox_app_register(*, provider: str, app_id: str, **settings) -> tuple[San
     """Register (or update) an app with an emulated platform; returns it and its secret."""
     if provider not in PLATFORMS:
         raise LookupError(f"no sandbox for {provider!r}")
-    app, _ = SandboxApp.objects.update_or_create(provider=provider, app_id=app_id,
-                                                 defaults=settings)
+    app, _ = SandboxApp.objects.update_or_create(
+        provider=provider, app_id=app_id, defaults=settings
+    )
     return app, app_secret(provider, app_id)
 
 
 def sandbox_demo_apps() -> dict[str, tuple[SandboxApp, str]]:
-    return {provider: sandbox_app_register(provider=provider, app_id=app_id)
-            for provider, app_id in DEMO_APP_IDS.items()}
+    return {
+        provider: sandbox_app_register(provider=provider, app_id=app_id)
+        for provider, app_id in DEMO_APP_IDS.items()
+    }

@@ -30,11 +30,23 @@ from .openapi import DOCUMENT
 
 logger = logging.getLogger(__name__)
 SAFETY = services.SAFETY.total_seconds()
-STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "rate_limited": 429,
-          "upstream_failed": 502, "credential_invalid": 502, "quota_exhausted": 503,
-          "backing_off": 503, "blocked": 503, "quota": 503, "refresh_timeout": 503,
-          "disabled": 503, "bad_request": 400, "unavailable": 503,
-          "refresh_in_progress": 503}
+STATUS = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "rate_limited": 429,
+    "upstream_failed": 502,
+    "credential_invalid": 502,
+    "quota_exhausted": 503,
+    "backing_off": 503,
+    "blocked": 503,
+    "quota": 503,
+    "refresh_timeout": 503,
+    "disabled": 503,
+    "bad_request": 400,
+    "unavailable": 503,
+    "refresh_in_progress": 503,
+}
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -47,17 +59,23 @@ def _token_response(body: dict | bytes) -> HttpResponse:
     return _no_store(HttpResponse(encoded, content_type="application/json"))
 
 
-def _error(request: HttpRequest, code: str, message: str, *, retry_after: float | None = None,
-           decoded=None):
+def _error(
+    request: HttpRequest, code: str, message: str, *, retry_after: float | None = None, decoded=None
+):
     error = {"code": code, "message": message}
     if decoded is not None:  # what the platform said, decoded (never a token)
-        error["platform"] = {"code": decoded.code, "message": decoded.message,
-                             "classification": str(decoded.classification),
-                             "trace_id": decoded.trace_id,
-                             "explanation_zh": decoded.explanation_zh,
-                             "explanation_en": decoded.explanation_en}
-    response = JsonResponse({"error": error, "request_id": getattr(request, "request_id", "")},
-                            status=STATUS.get(code, 503))
+        error["platform"] = {
+            "code": decoded.code,
+            "message": decoded.message,
+            "classification": str(decoded.classification),
+            "trace_id": decoded.trace_id,
+            "explanation_zh": decoded.explanation_zh,
+            "explanation_en": decoded.explanation_en,
+        }
+    response = JsonResponse(
+        {"error": error, "request_id": getattr(request, "request_id", "")},
+        status=STATUS.get(code, 503),
+    )
     if retry_after:
         response["Retry-After"] = str(max(1, int(retry_after + 0.999)))
     return _no_store(response)
@@ -106,8 +124,11 @@ def _key_hash(authorization: str) -> str | None:
 
 
 def _key_valid(key: dict | None) -> bool:
-    return key is not None and not key["revoked"] and not (
-        key["expires_at"] and key["expires_at"] <= time.time())
+    return (
+        key is not None
+        and not key["revoked"]
+        and not (key["expires_at"] and key["expires_at"] <= time.time())
+    )
 
 
 def handout_from_memory(authorization: str, slug: str) -> bytes | None:
@@ -134,10 +155,15 @@ def handout_from_memory(authorization: str, slug: str) -> bytes | None:
 
 
 def _entry_body(slug: str, entry: dict, token: str, now: float) -> dict:
-    return {"credential": slug, "provider": entry["provider"],
-            "token_type": entry["token_type"], "access_token": token,
-            "expires_at": entry["expires_iso"],
-            "expires_in": max(0, int(entry["expires_at"] - now)), "version": entry["version"]}
+    return {
+        "credential": slug,
+        "provider": entry["provider"],
+        "token_type": entry["token_type"],
+        "access_token": token,
+        "expires_at": entry["expires_iso"],
+        "expires_in": max(0, int(entry["expires_at"] - now)),
+        "version": entry["version"],
+    }
 
 
 def _encode(body: dict) -> bytes:
@@ -152,8 +178,11 @@ def _authorise(request: HttpRequest, slug: str):
     if key_hash is not None:
         key, entry = token_cache.lookup(key_hash, slug)
     if not _key_valid(key):
-        return None, _error(request, "unauthorized", "a valid client key is required "
-                                                     "(Authorization: Bearer <client key>)")
+        return None, _error(
+            request,
+            "unauthorized",
+            "a valid client key is required (Authorization: Bearer <client key>)",
+        )
     refused = _refusal(request, slug, entry, key)
     if refused is None and token_cache.on_redis():
         wait = _count(request, key, entry)
@@ -162,8 +191,9 @@ def _authorise(request: HttpRequest, slug: str):
     else:
         wait = _over_rate(key["id"])
     if wait is not None:
-        return None, _error(request, "rate_limited", "too many requests for this client key",
-                            retry_after=wait)
+        return None, _error(
+            request, "rate_limited", "too many requests for this client key", retry_after=wait
+        )
     services.client_key_used(client_key_id=key["id"])
     return (None, refused) if refused is not None else ((key, entry), None)
 
@@ -190,15 +220,21 @@ def _uncount(request: HttpRequest) -> None:
 
 
 def _body(slug: str, entry: dict, token: str, expires_at, version: int, token_type: str):
-    return {"credential": slug, "provider": entry["provider"], "token_type": token_type,
-            "access_token": token, "expires_at": expires_at.isoformat(),
-            "expires_in": max(0, int((expires_at - timezone.now()).total_seconds())),
-            "version": version}
+    return {
+        "credential": slug,
+        "provider": entry["provider"],
+        "token_type": token_type,
+        "access_token": token,
+        "expires_at": expires_at.isoformat(),
+        "expires_in": max(0, int((expires_at - timezone.now()).total_seconds())),
+        "version": version,
+    }
 
 
 def _from_row(slug: str, entry: dict, row: AccessToken) -> dict:
-    return _body(slug, entry, row.value(), row.expires_at, row.version,
-                 row.token_type or entry["token_type"])
+    return _body(
+        slug, entry, row.value(), row.expires_at, row.version, row.token_type or entry["token_type"]
+    )
 
 
 def _counted(request: HttpRequest, key: dict, entry: dict) -> None:
@@ -220,8 +256,12 @@ def json_errors(view):
             return view(request, *args, **kwargs)
         except Exception:
             logger.exception("token API: %s failed", request.path)
-            return _error(request, "unavailable", "Zhongkong cannot serve this now; retry "
-                                                  "shortly", retry_after=5)
+            return _error(
+                request,
+                "unavailable",
+                "Zhongkong cannot serve this now; retry shortly",
+                retry_after=5,
+            )
 
     return wrapper
 
@@ -243,7 +283,8 @@ def token_get(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         try:
             served = services.token_current(
-                credential=Credential.objects.get(pk=entry["credential_id"]), actor=_actor(key))
+                credential=Credential.objects.get(pk=entry["credential_id"]), actor=_actor(key)
+            )
         except services.TokenUnavailable as exc:
             _uncount(request)
             return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
@@ -272,15 +313,18 @@ def token_refresh(request: HttpRequest, slug: str) -> HttpResponse:
             return _error(request, "bad_request", '{"rejected_token": "<token>"} expected')
         rejected = body.get("rejected_token") or None
     try:
-        row = services.token_refresh(credential_id=entry["credential_id"],
-                                     rejected_token=rejected, force=rejected is None,
-                                     reason="passive", actor=_actor(key))
+        row = services.token_refresh(
+            credential_id=entry["credential_id"],
+            rejected_token=rejected,
+            force=rejected is None,
+            reason="passive",
+            actor=_actor(key),
+        )
         if not services.is_valid(row, timezone.now()):
             raise services.TokenUnavailable("upstream_failed", "no valid token")
     except services.TokenUnavailable as exc:
         _uncount(request)
-        return _error(request, exc.code, str(exc), retry_after=exc.retry_after,
-                      decoded=exc.decoded)
+        return _error(request, exc.code, str(exc), retry_after=exc.retry_after, decoded=exc.decoded)
     _counted(request, key, entry)
     return _token_response(_from_row(slug, entry, row))
 
@@ -290,8 +334,9 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, "unavailable", "Zhongkong cannot serve this now; retry shortly",
-                  retry_after=5)
+    return _error(
+        request, "unavailable", "Zhongkong cannot serve this now; retry shortly", retry_after=5
+    )
 
 
 @require_GET

@@ -46,10 +46,17 @@ def _token_key(slug: str) -> str:
 def client_key_entry(key_hash: str, entry=None) -> dict | None:
     if entry is None:
         key = ClientKey.objects.filter(key_hash=key_hash).first()
-        entry = MISSING if key is None else {
-            "id": key.pk, "name": key.name, "revoked": key.revoked_at is not None,
-            "expires_at": key.expires_at.timestamp() if key.expires_at else None,
-            "scope": list(key.credentials.values_list("pk", flat=True))}
+        entry = (
+            MISSING
+            if key is None
+            else {
+                "id": key.pk,
+                "name": key.name,
+                "revoked": key.revoked_at is not None,
+                "expires_at": key.expires_at.timestamp() if key.expires_at else None,
+                "scope": list(key.credentials.values_list("pk", flat=True)),
+            }
+        )
         _remember(_key_key(key_hash), entry, KEY_TTL)
     return None if entry == MISSING else entry
 
@@ -62,15 +69,19 @@ def token_entry(slug: str, entry=None) -> dict | None:
         else:
             token = AccessToken.objects.filter(credential=credential).first()
             usable = token is not None and token.value_blob and token.expires_at
-            entry = {"credential_id": credential.pk, "uid": str(credential.uid),
-                     "provider": credential.provider, "enabled": credential.enabled,
-                     "uses_token": credential.platform.uses_token_for(credential.public_values),
-                     "token_type": (token.token_type if token else "") or
-                     (credential.platform.token_type or ""),
-                     "blob": token.value_blob if usable else "",
-                     "expires_at": token.expires_at.timestamp() if usable else 0.0,
-                     "expires_iso": token.expires_at.isoformat() if usable else "",
-                     "version": token.version if token else 0}
+            entry = {
+                "credential_id": credential.pk,
+                "uid": str(credential.uid),
+                "provider": credential.provider,
+                "enabled": credential.enabled,
+                "uses_token": credential.platform.uses_token_for(credential.public_values),
+                "token_type": (token.token_type if token else "")
+                or (credential.platform.token_type or ""),
+                "blob": token.value_blob if usable else "",
+                "expires_at": token.expires_at.timestamp() if usable else 0.0,
+                "expires_iso": token.expires_at.isoformat() if usable else "",
+                "version": token.version if token else 0,
+            }
         _remember(_token_key(slug), entry, TOKEN_TTL)
     return None if entry == MISSING else entry
 
@@ -181,11 +192,13 @@ def _per_process(name: str, make):
 
 def near_cache() -> NearCache:
     """This process's copy of the entries, kept exact by Redis (see nearcache.py)."""
+
     def make(backend):
         pool = backend._cache._get_connection_pool(True)
         return NearCache(
             lambda: pool.connection_class(**{**pool.connection_kwargs, "protocol": 3}),
-            loads=backend._cache._serializer.loads)
+            loads=backend._cache._serializer.loads,
+        )
 
     return _per_process("near", make)
 
@@ -205,15 +218,21 @@ def rate_key(client_key_id: int, minute: int) -> str:
 
 def ledger() -> Ledger:
     """This process's hand-out ledger (see ledger.py), flushing into the cache's Redis."""
+
     def make(backend):
         def keys(name: str, client_key_id: int, credential_id: int, minute: int):
-            return (backend.make_key(f"zk:ledger:{name}:{client_key_id}:{credential_id}:"
-                                     f"{minute}"),
-                    backend.make_key(handout_key(minute, client_key_id, credential_id)),
-                    backend.make_key(rate_key(client_key_id, minute)))
+            return (
+                backend.make_key(f"zk:ledger:{name}:{client_key_id}:{credential_id}:{minute}"),
+                backend.make_key(handout_key(minute, client_key_id, credential_id)),
+                backend.make_key(rate_key(client_key_id, minute)),
+            )
 
-        return Ledger(Path(settings.TOKEN_LEDGER_DIR), client=redis_client, keys=keys,
-                      moved_key=lambda minute: backend.make_key(moved_key(minute)))
+        return Ledger(
+            Path(settings.TOKEN_LEDGER_DIR),
+            client=redis_client,
+            keys=keys,
+            moved_key=lambda minute: backend.make_key(moved_key(minute)),
+        )
 
     return _per_process("ledger", make)
 

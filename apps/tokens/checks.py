@@ -11,7 +11,12 @@ def shared_cache_check(app_configs=None, **kwargs) -> list[Warning]:
     its own rate windows (revocations stay immediate: that cache is never read for keys)."""
     if token_cache.shared():
         return []
-    return [Warning("CACHE_URL is per-process memory: with several web or worker processes, "
-                    "the token API's per-key rate limit and the console's rate limiter count "
-                    "per process.", hint="Set CACHE_URL=redis://... in production.",
-                    id="tokens.W001")]
+    return [
+        Warning(
+            "CACHE_URL is per-process memory: with several web or worker processes, "
+            "the token API's per-key rate limit and the console's rate limiter count "
+            "per process.",
+            hint="Set CACHE_URL=redis://... in production.",
+            id="tokens.W001",
+        )
+    ]

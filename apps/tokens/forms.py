@@ -10,21 +10,31 @@ from .services import issues_tokens
 
 
 class ClientKeyForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120,
-                           help_text=_("Which business server uses it, e.g. order-service-prod."))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=120,
+        help_text=_("Which business server uses it, e.g. order-service-prod."),
+    )
     credentials = forms.ModelMultipleChoiceField(
-        label=_("Credentials it may fetch"), queryset=Credential.objects.none(),
-        widget=forms.CheckboxSelectMultiple)
-    expires_at = forms.DateTimeField(label=_("Expires"), required=False,
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                     help_text=_("Empty: never."))
+        label=_("Credentials it may fetch"),
+        queryset=Credential.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Empty: never."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only credentials that have a token to hand out.
-        self.fields["credentials"].queryset = Credential.objects.alive().filter(
-            pk__in=[c.pk for c in Credential.objects.alive() if issues_tokens(c)]
-        ).order_by("slug")
+        self.fields["credentials"].queryset = (
+            Credential.objects.alive()
+            .filter(pk__in=[c.pk for c in Credential.objects.alive() if issues_tokens(c)])
+            .order_by("slug")
+        )
 
     def clean_expires_at(self):
         value = self.cleaned_data.get("expires_at")

@@ -63,9 +63,14 @@ return tonumber(redis.call('GET', KEYS[3]) or '0')
 
 
 class Ledger:
-    def __init__(self, directory: Path, *, client: Callable[[], object],
-                 keys: Callable[[str, int, int, int], tuple[str, str, str]],
-                 moved_key: Callable[[int], str] | None = None):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        client: Callable[[], object],
+        keys: Callable[[str, int, int, int], tuple[str, str, str]],
+        moved_key: Callable[[int], str] | None = None,
+    ):
         self._dir = directory
         self._client = client  # a redis-py client for the cache's Redis
         self._keys = keys  # (file, key id, credential id, minute) -> the script's KEYS
@@ -108,8 +113,7 @@ class Ledger:
                 if not self._free:
                     raise RuntimeError("token ledger full: raise SLOTS")
                 slot = self._slots[(client_key_id, credential_id, minute)] = self._free.pop()
-                SLOT.pack_into(self._map, slot * SLOT.size, client_key_id, credential_id,
-                               minute, 0)
+                SLOT.pack_into(self._map, slot * SLOT.size, client_key_id, credential_id, minute, 0)
             self._counts[slot] += by
             struct.pack_into("<I", self._map, slot * SLOT.size + 12, self._counts[slot])
             window = (client_key_id, minute)
@@ -122,8 +126,9 @@ class Ledger:
             return 0  # nothing counted in this process yet
         with self._lock:
             seen_minute, seen = self._windows.get(client_key_id, (minute, 0))
-            return ((seen if seen_minute == minute else 0) +
-                    self._unflushed.get((client_key_id, minute), 0))
+            return (seen if seen_minute == minute else 0) + self._unflushed.get(
+                (client_key_id, minute), 0
+            )
 
     # -- flushing ---------------------------------------------------------------------------
     def _run(self) -> None:
@@ -150,16 +155,17 @@ class Ledger:
     def _flush(self) -> None:
         resend = time.monotonic() - self._resent >= RESEND_INTERVAL
         with self._lock:
-            due = [(key, slot, self._counts[slot]) for key, slot in self._slots.items()
-                   if self._counts[slot] != self._flushed[slot] or
-                   (resend and self._counts[slot])]
+            due = [
+                (key, slot, self._counts[slot])
+                for key, slot in self._slots.items()
+                if self._counts[slot] != self._flushed[slot] or (resend and self._counts[slot])
+            ]
         if resend:
             self._resent = time.monotonic()
         if due:
             windows = self._send(self._name, [(*key, count) for key, _, count in due])
             with self._lock:
-                for ((key_id, _, minute), slot, count), window in zip(due, windows,
-                                                                     strict=True):
+                for ((key_id, _, minute), slot, count), window in zip(due, windows, strict=True):
                     pending = (key_id, minute)
                     if count != self._flushed[slot]:  # a resent slot has nothing pending
                         self._unflushed[pending] -= count - self._flushed[slot]
@@ -173,8 +179,11 @@ class Ledger:
     def _free_finished(self) -> None:
         done = int(time.time() // 60) - 1
         with self._lock:
-            finished = {key[2] for key, slot in self._slots.items()
-                        if key[2] < done and self._counts[slot] == self._flushed[slot]}
+            finished = {
+                key[2]
+                for key, slot in self._slots.items()
+                if key[2] < done and self._counts[slot] == self._flushed[slot]
+            }
         moved = self._moved(sorted(finished)) if finished else set()
         with self._lock:
             for key, slot in list(self._slots.items()):
@@ -196,8 +205,9 @@ class Ledger:
         script = client.register_script(FLUSH_SCRIPT)
         with client.pipeline(transaction=False) as pipe:
             for key_id, credential_id, minute, count in rows:
-                script(keys=self._keys(name, key_id, credential_id, minute), args=[count],
-                       client=pipe)
+                script(
+                    keys=self._keys(name, key_id, credential_id, minute), args=[count], client=pipe
+                )
             return [int(n) for n in pipe.execute()]
 
     def adopt(self) -> int:
@@ -212,8 +222,11 @@ class Ledger:
                 except BlockingIOError:
                     continue  # its process is alive
                 data = file.read()
-                rows = [row for row in SLOT.iter_unpack(data[:len(data) - len(data) %
-                                                             SLOT.size]) if row[3]]
+                rows = [
+                    row
+                    for row in SLOT.iter_unpack(data[: len(data) - len(data) % SLOT.size])
+                    if row[3]
+                ]
                 if rows:
                     self._send(path.name, rows)
                 path.unlink()

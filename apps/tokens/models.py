@@ -16,10 +16,12 @@ class AccessTokenQuerySet(models.QuerySet):
         """Rows whose planned refresh time has come (or that never got a token, e.g. their
         first fetch died with its worker), not backing off, not blocked. Served by the
         (refresh_at) index: the cost follows what is due, not the table size."""
-        return (self.filter(Q(refresh_at__lte=now) | Q(refresh_at__isnull=True))
-                .filter(credential__enabled=True, credential__deleted_at__isnull=True)
-                .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-                .filter(Q(blocked_until__isnull=True) | Q(blocked_until__lte=now)))
+        return (
+            self.filter(Q(refresh_at__lte=now) | Q(refresh_at__isnull=True))
+            .filter(credential__enabled=True, credential__deleted_at__isnull=True)
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            .filter(Q(blocked_until__isnull=True) | Q(blocked_until__lte=now))
+        )
 
 
 class AccessToken(models.Model):
@@ -27,8 +29,9 @@ class AccessToken(models.Model):
     refresh service needs: a lease (single-flight), the version it compares and sets, the
     previous token while the platform keeps it valid, and the last failure."""
 
-    credential = models.OneToOneField(Credential, on_delete=models.CASCADE,
-                                      related_name="access_token")
+    credential = models.OneToOneField(
+        Credential, on_delete=models.CASCADE, related_name="access_token"
+    )
     value_blob = models.TextField(blank=True)
     previous_blob = models.TextField(blank=True)
     previous_valid_until = models.DateTimeField(null=True, blank=True)
@@ -62,12 +65,14 @@ class AccessToken(models.Model):
         return self.aad_for(self.credential.uid, which)
 
     def value(self) -> str:
-        return crypto.decrypt(self.value_blob, aad=self._aad("current")) if self.value_blob \
-            else ""
+        return crypto.decrypt(self.value_blob, aad=self._aad("current")) if self.value_blob else ""
 
     def previous_value(self) -> str:
-        return crypto.decrypt(self.previous_blob, aad=self._aad("previous")) \
-            if self.previous_blob else ""
+        return (
+            crypto.decrypt(self.previous_blob, aad=self._aad("previous"))
+            if self.previous_blob
+            else ""
+        )
 
     def seal(self, value: str) -> str:
         return crypto.encrypt(value, aad=self._aad("current"))
@@ -79,7 +84,8 @@ class AccessToken(models.Model):
 class ClientKeyQuerySet(models.QuerySet):
     def usable(self, now) -> ClientKeyQuerySet:
         return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
 
 
 class ClientKey(models.Model):
@@ -91,13 +97,15 @@ class ClientKey(models.Model):
     name = models.CharField(_("name"), max_length=120)
     key_prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64, unique=True)
-    credentials = models.ManyToManyField(Credential, related_name="client_keys",
-                                         verbose_name=_("credentials it may fetch"))
+    credentials = models.ManyToManyField(
+        Credential, related_name="client_keys", verbose_name=_("credentials it may fetch")
+    )
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ClientKeyQuerySet.as_manager()
@@ -121,8 +129,11 @@ class HandoutCount(models.Model):
     audited = models.BooleanField(default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["client_key", "credential", "minute"],
-                                               name="handout_minute")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_key", "credential", "minute"], name="handout_minute"
+            )
+        ]
         indexes = [models.Index(fields=["audited", "minute"], name="handout_pending")]
 
     def __str__(self) -> str:

@@ -6,9 +6,12 @@ _ERROR = {"$ref": "#/components/responses/Error"}
 
 DOCUMENT = {
     "openapi": "3.1.0",
-    "info": {"title": "Zhongkong token API", "version": "1",
-             "description": "Business servers fetch the current access token of a credential "
-                            "and ask for a passive refresh when the platform rejected it."},
+    "info": {
+        "title": "Zhongkong token API",
+        "version": "1",
+        "description": "Business servers fetch the current access token of a credential "
+        "and ask for a passive refresh when the platform rejected it.",
+    },
     "servers": [{"url": "/api/v1"}],
     "security": [{"clientKey": []}],
     "paths": {
@@ -16,59 +19,116 @@ DOCUMENT = {
             "get": {
                 "summary": "The current token (refreshed first if it has expired)",
                 "parameters": [{"$ref": "#/components/parameters/credential"}],
-                "responses": {"200": {"$ref": "#/components/responses/Token"},
-                              "401": _ERROR, "403": _ERROR, "404": _ERROR, "429": _ERROR,
-                              "502": _ERROR, "503": _ERROR},
+                "responses": {
+                    "200": {"$ref": "#/components/responses/Token"},
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                    "429": _ERROR,
+                    "502": _ERROR,
+                    "503": _ERROR,
+                },
             },
         },
         "/tokens/{credential}/refresh": {
             "post": {
                 "summary": "Compare-and-refresh: fetch a new token only if the rejected one "
-                           "is still current (or, naming none, now); concurrent callers share "
-                           "one upstream fetch",
+                "is still current (or, naming none, now); concurrent callers share "
+                "one upstream fetch",
                 "parameters": [{"$ref": "#/components/parameters/credential"}],
-                "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"rejected_token": {"type": "string"}}}}}},
-                "responses": {"200": {"$ref": "#/components/responses/Token"},
-                              "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR,
-                              "429": _ERROR, "502": _ERROR, "503": _ERROR},
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"rejected_token": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"$ref": "#/components/responses/Token"},
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                    "429": _ERROR,
+                    "502": _ERROR,
+                    "503": _ERROR,
+                },
             },
         },
     },
     "components": {
-        "securitySchemes": {"clientKey": {"type": "http", "scheme": "bearer",
-                                          "description": "A client key created by an admin"}},
-        "parameters": {"credential": {"name": "credential", "in": "path", "required": True,
-                                      "schema": {"type": "string"},
-                                      "description": "The credential's slug"}},
-        "headers": {"X-Request-ID": {"schema": {"type": "string"},
-                                     "description": "Id of this request (also in logs/audit)"}},
+        "securitySchemes": {
+            "clientKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A client key created by an admin",
+            }
+        },
+        "parameters": {
+            "credential": {
+                "name": "credential",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The credential's slug",
+            }
+        },
+        "headers": {
+            "X-Request-ID": {
+                "schema": {"type": "string"},
+                "description": "Id of this request (also in logs/audit)",
+            }
+        },
         "responses": {
-            "Token": {"description": "The token", "headers": {
-                "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
-                "content": {"application/json": {"schema": {
-                    "$ref": "#/components/schemas/Token"}}}},
-            "Error": {"description": "An error", "headers": {
-                "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
-                "content": {"application/json": {"schema": {
-                    "$ref": "#/components/schemas/Error"}}}},
+            "Token": {
+                "description": "The token",
+                "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Token"}}},
+            },
+            "Error": {
+                "description": "An error",
+                "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
         },
         "schemas": {
-            "Token": {"type": "object", "required": ["credential", "provider", "token_type",
-                                                     "access_token", "expires_at", "expires_in",
-                                                     "version"],
-                      "properties": {"credential": {"type": "string"},
-                                     "provider": {"type": "string"},
-                                     "token_type": {"type": "string"},
-                                     "access_token": {"type": "string"},
-                                     "expires_at": {"type": "string", "format": "date-time"},
-                                     "expires_in": {"type": "integer"},
-                                     "version": {"type": "integer"}}},
-            "Error": {"type": "object", "required": ["error", "request_id"], "properties": {
-                "error": {"type": "object", "required": ["code", "message"],
-                          "properties": {"code": {"type": "string"},
-                                         "message": {"type": "string"}}},
-                "request_id": {"type": "string"}}},
+            "Token": {
+                "type": "object",
+                "required": [
+                    "credential",
+                    "provider",
+                    "token_type",
+                    "access_token",
+                    "expires_at",
+                    "expires_in",
+                    "version",
+                ],
+                "properties": {
+                    "credential": {"type": "string"},
+                    "provider": {"type": "string"},
+                    "token_type": {"type": "string"},
+                    "access_token": {"type": "string"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                    "expires_in": {"type": "integer"},
+                    "version": {"type": "integer"},
+                },
+            },
+            "Error": {
+                "type": "object",
+                "required": ["error", "request_id"],
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                    "request_id": {"type": "string"},
+                },
+            },
         },
     },
 }

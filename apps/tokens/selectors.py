@@ -13,22 +13,31 @@ from .models import AccessToken
 def credentials_due(until: datetime) -> list[tuple[int, datetime | None]]:
     """(credential id, planned refresh time) of tokens to fetch by `until`: due rows (indexed
     on refresh_at), plus token-using credentials that never had a row (None: now)."""
-    due = list(AccessToken.objects.due_for_refresh(until)
-               .exclude(blocked_reason="credential",
-                        credential__updated_at__lte=F("last_error_at"))
-               .values_list("credential_id", "refresh_at"))
-    fresh = (Credential.objects.alive().filter(enabled=True, access_token__isnull=True)
-             .only("pk", "provider", "public_values"))
+    due = list(
+        AccessToken.objects.due_for_refresh(until)
+        .exclude(blocked_reason="credential", credential__updated_at__lte=F("last_error_at"))
+        .values_list("credential_id", "refresh_at")
+    )
+    fresh = (
+        Credential.objects.alive()
+        .filter(enabled=True, access_token__isnull=True)
+        .only("pk", "provider", "public_values")
+    )
     due += [(c.pk, None) for c in fresh if c.platform.uses_token_for(c.public_values)]
     return due
 
 
 def token_rows(user) -> list[dict]:
     """Token status of every token-using credential the user may see (two queries)."""
-    credentials = [c for c in Credential.objects.visible_to(user).order_by("slug")
-                   if c.platform.uses_token_for(c.public_values)]
-    tokens = {t.credential_id: t for t in
-              AccessToken.objects.filter(credential__in=[c.pk for c in credentials])}
+    credentials = [
+        c
+        for c in Credential.objects.visible_to(user).order_by("slug")
+        if c.platform.uses_token_for(c.public_values)
+    ]
+    tokens = {
+        t.credential_id: t
+        for t in AccessToken.objects.filter(credential__in=[c.pk for c in credentials])
+    }
     now = timezone.now()
     rows = []
     for credential in credentials:
@@ -42,8 +51,15 @@ def token_rows(user) -> list[dict]:
             health = "warning"
         else:
             health = "ok" if valid else "expired"
-        rows.append({"credential": credential, "token": token, "valid": valid,
-                     "health": health, "cap": credential.platform.refresh_policy.daily_cap})
+        rows.append(
+            {
+                "credential": credential,
+                "token": token,
+                "valid": valid,
+                "health": health,
+                "cap": credential.platform.refresh_policy.daily_cap,
+            }
+        )
     return rows
 
 

@@ -46,8 +46,14 @@ BLOCKED_CODES = {"quota": "quota_exhausted", "credential": "credential_invalid"}
 class TokenUnavailable(Exception):
     """No valid token can be served. `code` is what the token API reports."""
 
-    def __init__(self, code: str, message: str, *, decoded: Decoded | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        decoded: Decoded | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.code, self.decoded, self.retry_after = code, decoded, retry_after
 
@@ -59,8 +65,9 @@ class Served:
 
 
 def _owner() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident()}:" \
-           f"{uuid.uuid4().hex[:8]}"
+    return (
+        f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+    )
 
 
 def _lease() -> timedelta:
@@ -68,8 +75,9 @@ def _lease() -> timedelta:
 
 
 def _row(credential_id: int) -> AccessToken:
-    row = AccessToken.objects.select_related("credential").filter(
-        credential_id=credential_id).first()
+    row = (
+        AccessToken.objects.select_related("credential").filter(credential_id=credential_id).first()
+    )
     if row is None:
         try:
             with transaction.atomic():
@@ -102,14 +110,21 @@ def _blocked(row: AccessToken, now: datetime) -> bool:
 def _serve_or_raise(row: AccessToken, now: datetime, code: str, message: str) -> AccessToken:
     if is_valid(row, now):
         return row
-    retry = (row.retry_at or row.blocked_until)
-    raise TokenUnavailable(code, message, retry_after=(retry - now).total_seconds()
-                           if retry and retry > now else
-                           1.0 if code == "refresh_in_progress" else None)
+    retry = row.retry_at or row.blocked_until
+    raise TokenUnavailable(
+        code,
+        message,
+        retry_after=(retry - now).total_seconds()
+        if retry and retry > now
+        else 1.0
+        if code == "refresh_in_progress"
+        else None,
+    )
 
 
-def _serve_unless_rejected(row: AccessToken, now: datetime, code: str, message: str,
-                           rejected_is_current: bool) -> AccessToken:
+def _serve_unless_rejected(
+    row: AccessToken, now: datetime, code: str, message: str, rejected_is_current: bool
+) -> AccessToken:
     """Serve the current token unless the caller said the platform rejected it; then raise
     with the platform's last error and when to try again."""
     if not rejected_is_current:
@@ -117,16 +132,25 @@ def _serve_unless_rejected(row: AccessToken, now: datetime, code: str, message: 
     retry = row.retry_at or row.blocked_until
     decoded = None
     if row.last_error:
-        decoded = Decoded(ok=False, http_status=0, classification=Classification(
-            row.last_error.get("classification") or Classification.RETRYABLE),
-            code=row.last_error.get("code"), message=row.last_error.get("message", ""),
+        decoded = Decoded(
+            ok=False,
+            http_status=0,
+            classification=Classification(
+                row.last_error.get("classification") or Classification.RETRYABLE
+            ),
+            code=row.last_error.get("code"),
+            message=row.last_error.get("message", ""),
             explanation_zh=row.last_error.get("explanation_zh", ""),
             explanation_en=row.last_error.get("explanation_en", ""),
             trace_id=row.last_error.get("trace_id", ""),
-            problem=row.last_error.get("problem", ""))
-    raise TokenUnavailable(code, message, decoded=decoded,
-                           retry_after=(retry - now).total_seconds()
-                           if retry and retry > now else 5.0)
+            problem=row.last_error.get("problem", ""),
+        )
+    raise TokenUnavailable(
+        code,
+        message,
+        decoded=decoded,
+        retry_after=(retry - now).total_seconds() if retry and retry > now else 5.0,
+    )
 
 
 _WAITERS: tuple[int, threading.BoundedSemaphore] | None = None
@@ -154,9 +178,15 @@ def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
     raise TokenUnavailable("refresh_timeout", "the refresh in progress did not finish in time")
 
 
-def token_refresh(*, credential_id: int, rejected_token: str | None = None, force: bool = False,
-                  reason: str = "scheduled", actor: Actor | None = None,
-                  wait: bool = True) -> AccessToken:
+def token_refresh(
+    *,
+    credential_id: int,
+    rejected_token: str | None = None,
+    force: bool = False,
+    reason: str = "scheduled",
+    actor: Actor | None = None,
+    wait: bool = True,
+) -> AccessToken:
     """Make sure the credential has a current token, fetching upstream only when needed.
 
     - `rejected_token`: a caller saw this token rejected; fetch only if it is still current.
@@ -172,35 +202,51 @@ def token_refresh(*, credential_id: int, rejected_token: str | None = None, forc
         valid = is_valid(row, now)
         if rejected_token is not None and valid and row.value() != rejected_token:
             return row  # someone already replaced the rejected token
-        if rejected_token is None and not force and valid and row.refresh_at \
-                and row.refresh_at > now:
+        if (
+            rejected_token is None
+            and not force
+            and valid
+            and row.refresh_at
+            and row.refresh_at > now
+        ):
             return row  # not due yet
-        rejected_is_current = rejected_token is not None and valid and \
-            row.value() == rejected_token
+        rejected_is_current = rejected_token is not None and valid and row.value() == rejected_token
         if _blocked(row, now):
-            return _serve_unless_rejected(row, now, BLOCKED_CODES.get(row.blocked_reason,
-                                                                      "blocked"),
-                                          "token fetching is stopped for this credential",
-                                          rejected_is_current)
+            return _serve_unless_rejected(
+                row,
+                now,
+                BLOCKED_CODES.get(row.blocked_reason, "blocked"),
+                "token fetching is stopped for this credential",
+                rejected_is_current,
+            )
         # One attempt per backoff window, whoever asks (a scheduled refresh, a business
         # server's passive refresh, the console, "refresh now"): an outage does not turn
         # every caller into another upstream fetch.
         if row.retry_at and row.retry_at > now:
-            return _serve_unless_rejected(row, now, "backing_off",
-                                          "waiting before the next attempt after a failure",
-                                          rejected_is_current)
-        claimed = (AccessToken.objects.filter(pk=row.pk, version=row.version)
-                   .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-                   .update(lease_owner=owner, lease_until=now + _lease()))
+            return _serve_unless_rejected(
+                row,
+                now,
+                "backing_off",
+                "waiting before the next attempt after a failure",
+                rejected_is_current,
+            )
+        claimed = (
+            AccessToken.objects.filter(pk=row.pk, version=row.version)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            .update(lease_owner=owner, lease_until=now + _lease())
+        )
         if claimed:
             break
         if not wait:
             return row
         if not _waiters().acquire(blocking=False):
             return _serve_unless_rejected(
-                row, timezone.now(), "refresh_in_progress",
+                row,
+                timezone.now(),
+                "refresh_in_progress",
                 "a fetch of this token is in progress; retry shortly",
-                rejected_token is not None and row.value() == rejected_token)
+                rejected_token is not None and row.value() == rejected_token,
+            )
         try:
             fresher = _wait_for(row.pk, row.version, deadline)
         finally:
@@ -212,8 +258,13 @@ def token_refresh(*, credential_id: int, rejected_token: str | None = None, forc
         # The fetch failed (no new version) and the rejected token is all there is: say
         # so, rather than hand it back as if it were new. (A platform may reissue the same
         # value on success, as Feishu does: that is a new version, and served.)
-        return _serve_unless_rejected(fetched, timezone.now(), "upstream_failed",
-                                      "the platform refused or failed the token fetch", True)
+        return _serve_unless_rejected(
+            fetched,
+            timezone.now(),
+            "upstream_failed",
+            "the platform refused or failed the token fetch",
+            True,
+        )
     return fetched
 
 
@@ -246,19 +297,27 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
     actor = actor or Actor.system(f"token-{reason}")
     now = timezone.now()
     if _cap_reached(row):
-        decoded = Decoded(ok=False, http_status=0, classification=Classification.QUOTA_EXHAUSTED,
-                          problem="daily fetch cap reached (counted by Zhongkong)")
+        decoded = Decoded(
+            ok=False,
+            http_status=0,
+            classification=Classification.QUOTA_EXHAUSTED,
+            problem="daily fetch cap reached (counted by Zhongkong)",
+        )
         return _failed(row, owner, ProviderError("daily cap", decoded=decoded), reason, actor)
     try:
-        grant = fetch_token(provider, base_url=credential.effective_base_url,
-                            creds=credential.adapter_values(),
-                            internal=settings.CONSOLE_INTERNAL_TARGETS,
-                            deadline=settings.TOKEN_FETCH_TIMEOUT)
+        grant = fetch_token(
+            provider,
+            base_url=credential.effective_base_url,
+            creds=credential.adapter_values(),
+            internal=settings.CONSOLE_INTERNAL_TARGETS,
+            deadline=settings.TOKEN_FETCH_TIMEOUT,
+        )
     except ProviderError as exc:
         return _failed(row, owner, exc, reason, actor)
     except Exception as exc:  # a bug or a broken secret: never leave the lease dangling
-        AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(lease_owner="",
-                                                                        lease_until=None)
+        AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(
+            lease_owner="", lease_until=None
+        )
         raise exc
     _count_fetch(row)
     now = timezone.now()
@@ -266,66 +325,118 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
     old_value = row.value() if is_valid(row, now) else ""
     grace_until = None
     if old_value and old_value != grant.access_token:
-        grace_until = row.expires_at if policy.old_token_grace is None else min(
-            row.expires_at, now + timedelta(seconds=policy.old_token_grace))
+        grace_until = (
+            row.expires_at
+            if policy.old_token_grace is None
+            else min(row.expires_at, now + timedelta(seconds=policy.old_token_grace))
+        )
     with transaction.atomic():
         updated = AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(
             value_blob=row.seal(grant.access_token),
             previous_blob=row.seal_previous(old_value if grace_until else ""),
             previous_valid_until=grace_until,
-            fingerprint=fingerprint(grant.access_token)[:16], token_type=grant.token_type,
-            version=F("version") + 1, obtained_at=now,
+            fingerprint=fingerprint(grant.access_token)[:16],
+            token_type=grant.token_type,
+            version=F("version") + 1,
+            obtained_at=now,
             expires_at=now + timedelta(seconds=grant.expires_in),
             refresh_at=plan_refresh(policy, now, grant.expires_in),
-            lease_owner="", lease_until=None, failures=0, retry_at=None, blocked_until=None,
-            blocked_reason="", last_error={}, last_error_at=None)
+            lease_owner="",
+            lease_until=None,
+            failures=0,
+            retry_at=None,
+            blocked_until=None,
+            blocked_reason="",
+            last_error={},
+            last_error_at=None,
+        )
         if updated:
             transaction.on_commit(lambda: token_cache.forget_token(credential.slug))
-            record(action="token.refresh", actor=actor, target_type="credential",
-                   target_id=credential.slug, secrets={"token": grant.access_token},
-                   details={"provider": provider.key, "reason": reason,
-                            "expires_in": grant.expires_in, "version": row.version + 1})
+            record(
+                action="token.refresh",
+                actor=actor,
+                target_type="credential",
+                target_id=credential.slug,
+                secrets={"token": grant.access_token},
+                details={
+                    "provider": provider.key,
+                    "reason": reason,
+                    "expires_in": grant.expires_in,
+                    "version": row.version + 1,
+                },
+            )
     return AccessToken.objects.select_related("credential").get(pk=row.pk)
 
 
-def _failed(row: AccessToken, owner: str, exc: ProviderError, reason: str,
-            actor: Actor) -> AccessToken:
+def _failed(
+    row: AccessToken, owner: str, exc: ProviderError, reason: str, actor: Actor
+) -> AccessToken:
     now = timezone.now()
     decoded = exc.decoded
     classification = decoded.classification if decoded else Classification.RETRYABLE
     failures = row.failures + 1
-    changes = {"lease_owner": "", "lease_until": None, "failures": failures, "last_error_at": now,
-               "last_error": {"code": decoded.code if decoded else None,
-                              "message": (decoded.message if decoded else "")[:300],
-                              "classification": str(classification),
-                              "trace_id": decoded.trace_id if decoded else "",
-                              "explanation_zh": decoded.explanation_zh if decoded else "",
-                              "explanation_en": decoded.explanation_en if decoded else "",
-                              "problem": decoded.problem if decoded else "", "reason": reason}}
-    if classification in (Classification.CREDENTIAL_INVALID, Classification.CLIENT_ERROR) \
-            or exc.permanent:
+    changes = {
+        "lease_owner": "",
+        "lease_until": None,
+        "failures": failures,
+        "last_error_at": now,
+        "last_error": {
+            "code": decoded.code if decoded else None,
+            "message": (decoded.message if decoded else "")[:300],
+            "classification": str(classification),
+            "trace_id": decoded.trace_id if decoded else "",
+            "explanation_zh": decoded.explanation_zh if decoded else "",
+            "explanation_en": decoded.explanation_en if decoded else "",
+            "problem": decoded.problem if decoded else "",
+            "reason": reason,
+        },
+    }
+    if (
+        classification in (Classification.CREDENTIAL_INVALID, Classification.CLIENT_ERROR)
+        or exc.permanent
+    ):
         changes.update(blocked_reason="credential", retry_at=None)
     elif classification is Classification.QUOTA_EXHAUSTED:
         changes.update(blocked_reason="quota", blocked_until=_next_midnight(now))
     else:
-        wait = decoded.retry_after if decoded and decoded.retry_after else min(
-            settings.TOKEN_BACKOFF_BASE * 2 ** (failures - 1), settings.TOKEN_BACKOFF_MAX)
-        changes["retry_at"] = now + timedelta(
-            seconds=wait * random.uniform(0.5, 1.0))  # noqa: S311
+        wait = (
+            decoded.retry_after
+            if decoded and decoded.retry_after
+            else min(settings.TOKEN_BACKOFF_BASE * 2 ** (failures - 1), settings.TOKEN_BACKOFF_MAX)
+        )
+        changes["retry_at"] = now + timedelta(seconds=wait * random.uniform(0.5, 1.0))  # noqa: S311
     with transaction.atomic():
         AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(**changes)
         transaction.on_commit(lambda: token_cache.forget_token(row.credential.slug))
-        record(action="token.refresh", actor=actor, outcome=AuditEvent.Outcome.FAILURE,
-               target_type="credential", target_id=row.credential.slug,
-               details={"provider": row.credential.provider, "reason": reason,
-                        **{k: changes["last_error"][k] for k in ("code", "classification",
-                                                                 "trace_id", "problem")}})
-    logger.warning("token refresh failed for %s: %s", row.credential.slug,
-                   changes["last_error"]["code"] or changes["last_error"]["problem"])
+        record(
+            action="token.refresh",
+            actor=actor,
+            outcome=AuditEvent.Outcome.FAILURE,
+            target_type="credential",
+            target_id=row.credential.slug,
+            details={
+                "provider": row.credential.provider,
+                "reason": reason,
+                **{
+                    k: changes["last_error"][k]
+                    for k in ("code", "classification", "trace_id", "problem")
+                },
+            },
+        )
+    logger.warning(
+        "token refresh failed for %s: %s",
+        row.credential.slug,
+        changes["last_error"]["code"] or changes["last_error"]["problem"],
+    )
     row = AccessToken.objects.select_related("credential").get(pk=row.pk)
-    return _serve_or_raise(row, now, "upstream_failed" if classification not in (
-        Classification.CREDENTIAL_INVALID, Classification.QUOTA_EXHAUSTED) else
-        str(classification), "the platform refused or failed the token fetch")
+    return _serve_or_raise(
+        row,
+        now,
+        "upstream_failed"
+        if classification not in (Classification.CREDENTIAL_INVALID, Classification.QUOTA_EXHAUSTED)
+        else str(classification),
+        "the platform refused or failed the token fetch",
+    )
 
 
 def handout_count(*, client_key_id: int, credential_id: int) -> None:
@@ -354,8 +465,7 @@ def _handouts_from_cache(before: datetime) -> None:
     """Move finished minutes' counts from the cache into HandoutCount rows (idempotent: the
     row's unique key makes a second move of the same minute a no-op)."""
     last = int(before.timestamp() // 60) - 1  # a minute is done once the next one ended
-    pairs = list(ClientKey.credentials.through.objects.values_list("clientkey_id",
-                                                                    "credential_id"))
+    pairs = list(ClientKey.credentials.through.objects.values_list("clientkey_id", "credential_id"))
     for minute in range(last - 120, last):
         keys = {token_cache.handout_key(minute, k, c): (k, c) for k, c in pairs}
         counts = cache.get_many(list(keys)) if keys else {}
@@ -365,15 +475,18 @@ def _handouts_from_cache(before: datetime) -> None:
                 start = datetime.fromtimestamp(minute * 60, tz=UTC)
                 try:
                     with transaction.atomic():
-                        HandoutCount.objects.create(client_key_id=client_key_id,
-                                                    credential_id=credential_id,
-                                                    minute=start, count=count)
+                        HandoutCount.objects.create(
+                            client_key_id=client_key_id,
+                            credential_id=credential_id,
+                            minute=start,
+                            count=count,
+                        )
                 except IntegrityError:
                     pass  # moved by an earlier run that stopped before deleting
                 used = min(start + timedelta(seconds=59), before)
                 ClientKey.objects.filter(pk=client_key_id).filter(
-                    Q(last_used_at__isnull=True) | Q(last_used_at__lt=used)).update(
-                    last_used_at=used)
+                    Q(last_used_at__isnull=True) | Q(last_used_at__lt=used)
+                ).update(last_used_at=used)
             cache.delete(cache_key)
         # The minute is in the database now: the web processes' ledgers may free its slots
         # (until they see this, they keep them and send them again).
@@ -390,17 +503,26 @@ def handouts_audit(*, before: datetime) -> int:
         _handouts_from_cache(before)
     cutoff = before.replace(second=0, microsecond=0)
     written = 0
-    pending = (HandoutCount.objects.filter(audited=False, minute__lt=cutoff)
-               .select_related("client_key", "credential").order_by("minute", "pk"))
+    pending = (
+        HandoutCount.objects.filter(audited=False, minute__lt=cutoff)
+        .select_related("client_key", "credential")
+        .order_by("minute", "pk")
+    )
     for item in pending.iterator():
         with transaction.atomic():
             if not HandoutCount.objects.filter(pk=item.pk, audited=False).update(audited=True):
                 continue  # another worker took it
-            record(action="token.handout",
-                   actor=Actor.client_key(item.client_key_id, item.client_key.name),
-                   target_type="credential", target_id=item.credential.slug,
-                   details={"minute": item.minute.isoformat(), "count": item.count,
-                            "provider": item.credential.provider})
+            record(
+                action="token.handout",
+                actor=Actor.client_key(item.client_key_id, item.client_key.name),
+                target_type="credential",
+                target_id=item.credential.slug,
+                details={
+                    "minute": item.minute.isoformat(),
+                    "count": item.count,
+                    "provider": item.credential.provider,
+                },
+            )
             written += 1
     return written
 
@@ -419,8 +541,7 @@ def token_for_use(*, credential: Credential, actor: Actor | None = None) -> str:
     """`token_current`'s token, read from the shared cache when it is there (the hot path
     of the console); the database and a refresh otherwise."""
     cached = token_cache.cached_token(credential.slug, SAFETY.total_seconds())
-    return cached if cached is not None else token_current(credential=credential,
-                                                           actor=actor).token
+    return cached if cached is not None else token_current(credential=credential, actor=actor).token
 
 
 def issues_tokens(credential: Credential) -> bool:
@@ -428,34 +549,54 @@ def issues_tokens(credential: Credential) -> bool:
     return credential.platform.uses_token_for(credential.public_values)
 
 
-def client_key_create(*, name: str, credentials, by=None, expires_at: datetime | None = None,
-                      request=None) -> tuple[ClientKey, str]:
+def client_key_create(
+    *, name: str, credentials, by=None, expires_at: datetime | None = None, request=None
+) -> tuple[ClientKey, str]:
     """Create a client key; the raw key is returned once and only its hash is kept."""
     tokenless = sorted(c.slug for c in credentials if not issues_tokens(c))
     if tokenless:
         raise ValueError(f"these credentials have no token to hand out: {', '.join(tokenless)}")
     raw = ClientKey.PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        key = ClientKey.objects.create(name=name, key_prefix=raw[:12], key_hash=ClientKey.hash(raw),
-                                       expires_at=expires_at, created_by=by)
+        key = ClientKey.objects.create(
+            name=name,
+            key_prefix=raw[:12],
+            key_hash=ClientKey.hash(raw),
+            expires_at=expires_at,
+            created_by=by,
+        )
         key.credentials.set(credentials)
         transaction.on_commit(lambda: token_cache.forget_client_key(key.key_hash))
-        record(action="client_key.create", actor=Actor.user(by) if by else Actor.system("cli"),
-               request=request, target_type="client_key", target_id=key.pk,
-               secrets={"client_key": raw},
-               details={"name": name, "credentials": sorted(c.slug for c in credentials),
-                        "expires_at": expires_at.isoformat() if expires_at else None})
+        record(
+            action="client_key.create",
+            actor=Actor.user(by) if by else Actor.system("cli"),
+            request=request,
+            target_type="client_key",
+            target_id=key.pk,
+            secrets={"client_key": raw},
+            details={
+                "name": name,
+                "credentials": sorted(c.slug for c in credentials),
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
     return key, raw
 
 
 def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
     with transaction.atomic():
         if ClientKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-                revoked_at=timezone.now()):
+            revoked_at=timezone.now()
+        ):
             transaction.on_commit(lambda: token_cache.forget_client_key(key.key_hash))
-            record(action="client_key.revoke",
-                   actor=Actor.user(by) if by else Actor.system("cli"), request=request,
-                   target_type="client_key", target_id=key.pk, details={"name": key.name})
+            record(
+                action="client_key.revoke",
+                actor=Actor.user(by) if by else Actor.system("cli"),
+                request=request,
+                target_type="client_key",
+                target_id=key.pk,
+                details={"name": key.name},
+            )
 
 
 def client_key_used(*, client_key_id: int) -> None:
@@ -480,7 +621,12 @@ def token_cap_reset(*, credential: Credential, by, request=None) -> AccessToken:
         changes.update(blocked_reason="", blocked_until=None, retry_at=None)
     AccessToken.objects.filter(pk=row.pk).update(**changes)
     transaction.on_commit(lambda: token_cache.forget_token(credential.slug))
-    record(action="token.cap_reset", actor=Actor.user(by), request=request,
-           target_type="credential", target_id=credential.slug,
-           details={"provider": credential.provider, "fetches_before": before})
+    record(
+        action="token.cap_reset",
+        actor=Actor.user(by),
+        request=request,
+        target_type="credential",
+        target_id=credential.slug,
+        details={"provider": credential.provider, "fetches_before": before},
+    )
     return AccessToken.objects.select_related("credential").get(pk=row.pk)

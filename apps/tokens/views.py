@@ -25,8 +25,9 @@ ADMIN, DEVELOPER = Role.ADMIN, Role.DEVELOPER
 @require_GET
 @role_required(ADMIN, DEVELOPER)
 def token_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "tokens/list.html", {"rows": token_rows(request.user),
-                                                "now": timezone.now()})
+    return render(
+        request, "tokens/list.html", {"rows": token_rows(request.user), "now": timezone.now()}
+    )
 
 
 def _credential(request: HttpRequest, slug: str) -> Credential:
@@ -41,11 +42,20 @@ def _credential(request: HttpRequest, slug: str) -> Credential:
 def token_detail(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential(request, slug)
     token = AccessToken.objects.filter(credential=credential).first()
-    history = (AuditEvent.objects.filter(target_type="credential", target_id=credential.slug,
-                                         action="token.refresh").order_by("-seq")[:25])
-    return render(request, "tokens/detail.html", {
-        "credential": credential, "token": token, "history": history, "now": timezone.now(),
-        "policy": credential.platform.refresh_policy})
+    history = AuditEvent.objects.filter(
+        target_type="credential", target_id=credential.slug, action="token.refresh"
+    ).order_by("-seq")[:25]
+    return render(
+        request,
+        "tokens/detail.html",
+        {
+            "credential": credential,
+            "token": token,
+            "history": history,
+            "now": timezone.now(),
+            "policy": credential.platform.refresh_policy,
+        },
+    )
 
 
 @require_POST
@@ -53,14 +63,14 @@ def token_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def token_refresh_now(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential(request, slug)
     try:
-        services.token_refresh(credential_id=credential.pk, force=True, reason="manual",
-                               actor=Actor.user(request.user))
+        services.token_refresh(
+            credential_id=credential.pk, force=True, reason="manual", actor=Actor.user(request.user)
+        )
     except services.TokenUnavailable:
         pass  # the failure is on the row, shown by the page
     if request.htmx:
         rows = [r for r in token_rows(request.user) if r["credential"].pk == credential.pk]
-        return render(request, "tokens/list.html#token-row", {"r": rows[0],
-                                                              "now": timezone.now()})
+        return render(request, "tokens/list.html#token-row", {"r": rows[0], "now": timezone.now()})
     return redirect("tokens:detail", slug=credential.slug)
 
 
@@ -68,12 +78,17 @@ def token_refresh_now(request: HttpRequest, slug: str) -> HttpResponse:
 @role_required(ADMIN)
 def token_cap_reset(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential(request, slug)
-    ask = confirm_first(request, title=_("Override today's cap"),
-                        cancel=reverse("tokens:detail", args=[credential.slug]),
-                        question=_("Start today's count of token fetches for %(name)s again? "
-                                   "Zhongkong stops at the platform's documented daily cap; "
-                                   "past it the platform may refuse fetches itself.")
-                        % {"name": credential.name})
+    ask = confirm_first(
+        request,
+        title=_("Override today's cap"),
+        cancel=reverse("tokens:detail", args=[credential.slug]),
+        question=_(
+            "Start today's count of token fetches for %(name)s again? "
+            "Zhongkong stops at the platform's documented daily cap; "
+            "past it the platform may refuse fetches itself."
+        )
+        % {"name": credential.name},
+    )
     if ask:
         return ask
     services.token_cap_reset(credential=credential, by=request.user, request=request)
@@ -89,8 +104,12 @@ def client_keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             key, raw = services.client_key_create(
-                name=form.cleaned_data["name"], credentials=form.cleaned_data["credentials"],
-                expires_at=form.cleaned_data["expires_at"], by=request.user, request=request)
+                name=form.cleaned_data["name"],
+                credentials=form.cleaned_data["credentials"],
+                expires_at=form.cleaned_data["expires_at"],
+                by=request.user,
+                request=request,
+            )
             context = {"form": ClientKeyForm(), "created": key, "raw_key": raw}
         else:
             status = 422
@@ -105,9 +124,16 @@ def client_keys(request: HttpRequest) -> HttpResponse:
 @role_required(ADMIN)
 def client_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ClientKey, pk=pk)
-    ask = confirm_first(request, title=_("Revoke client key"), cancel=reverse("tokens:keys"),
-                        question=_("Revoke “%(name)s”? Business servers using it are refused "
-                                   "at once; this cannot be undone.") % {"name": key.name})
+    ask = confirm_first(
+        request,
+        title=_("Revoke client key"),
+        cancel=reverse("tokens:keys"),
+        question=_(
+            "Revoke “%(name)s”? Business servers using it are refused "
+            "at once; this cannot be undone."
+        )
+        % {"name": key.name},
+    )
     if ask:
         return ask
     services.client_key_revoke(key=key, by=request.user, request=request)

@@ -45,15 +45,20 @@ def _secure(environ: dict) -> bool:
 @functools.cache
 def _security_headers(secure: bool) -> tuple[tuple[str, str], ...]:
     """What SecurityMiddleware adds to a response, for an HTTP or an HTTPS request."""
-    request = WSGIRequest({"REQUEST_METHOD": "GET", "PATH_INFO": "/",
-                           "wsgi.url_scheme": "https" if secure else "http",
-                           "SERVER_NAME": "localhost", "SERVER_PORT": "443",
-                           "wsgi.input": io.BytesIO()})
+    request = WSGIRequest(
+        {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/",
+            "wsgi.url_scheme": "https" if secure else "http",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "443",
+            "wsgi.input": io.BytesIO(),
+        }
+    )
     response = HttpResponse()
     before = set(response.headers)
     SecurityMiddleware(lambda r: response).process_response(request, response)
-    return tuple((name, value) for name, value in response.headers.items()
-                 if name not in before)
+    return tuple((name, value) for name, value in response.headers.items() if name not in before)
 
 
 class TokenAPI:
@@ -67,15 +72,19 @@ class TokenAPI:
             secure = _secure(environ)
             if secure or not settings.SECURE_SSL_REDIRECT:
                 try:
-                    answered = handout_from_memory(environ.get("HTTP_AUTHORIZATION", ""),
-                                                   match[1])
+                    answered = handout_from_memory(environ.get("HTTP_AUTHORIZATION", ""), match[1])
                 except Exception:  # the view tries again, and answers JSON whatever happens
                     logger.exception("token API: the in-memory path failed")
         if answered is None:
             return self.handler(environ, start_response)
-        start_response("200 OK", [
-            ("Content-Type", "application/json"), ("Cache-Control", "no-store"),
-            *_security_headers(secure),
-            ("X-Request-ID", request_id(environ.get("HTTP_X_REQUEST_ID", ""))),
-            ("Content-Length", str(len(answered)))])
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "application/json"),
+                ("Cache-Control", "no-store"),
+                *_security_headers(secure),
+                ("X-Request-ID", request_id(environ.get("HTTP_X_REQUEST_ID", ""))),
+                ("Content-Length", str(len(answered))),
+            ],
+        )
         return [answered]

@@ -25,7 +25,12 @@ def key_canary_check(app_configs=None, **kwargs) -> list[Error]:
     try:
         crypto.decrypt(canary.ciphertext, aad="canary")
     except crypto.DecryptionError as exc:
-        return [Error(f"FIELD_ENCRYPTION_KEYS cannot decrypt the key canary: {exc}",
-                      hint="Put back the key that encrypted the vault (keep old keys after the "
-                           "new one until `manage.py rotate_keys` has run).", id="vault.E002")]
+        return [
+            Error(
+                f"FIELD_ENCRYPTION_KEYS cannot decrypt the key canary: {exc}",
+                hint="Put back the key that encrypted the vault (keep old keys after the "
+                "new one until `manage.py rotate_keys` has run).",
+                id="vault.E002",
+            )
+        ]
     return []

@@ -45,8 +45,9 @@ def parse_keys(entries: list[str]) -> Keyring:
         try:
             raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
         except (binascii.Error, ValueError):
-            raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS: key {key_id} is not base64") \
-                from None
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEYS: key {key_id} is not base64"
+            ) from None
         if len(raw) != 32:
             raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS: key {key_id} must be 32 bytes")
         if key_id in keys:
@@ -91,14 +92,17 @@ def decrypt(ciphertext: str, *, aad: str) -> str:
     key_id = key_id_of(ciphertext)
     key = keyring().keys.get(key_id)
     if key is None:
-        raise DecryptionError(f"encrypted with key '{key_id}', which FIELD_ENCRYPTION_KEYS "
-                              "does not hold")
+        raise DecryptionError(
+            f"encrypted with key '{key_id}', which FIELD_ENCRYPTION_KEYS does not hold"
+        )
     try:
         blob = base64.urlsafe_b64decode(ciphertext.split(":", 2)[2])
         return key.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad.encode()).decode()
     except (InvalidTag, binascii.Error, ValueError, UnicodeDecodeError):
-        raise DecryptionError(f"ciphertext for {aad} failed authentication: altered, copied "
-                              "from another row or field, or the key is wrong") from None
+        raise DecryptionError(
+            f"ciphertext for {aad} failed authentication: altered, copied "
+            "from another row or field, or the key is wrong"
+        ) from None
 
 
 def needs_rotation(ciphertext: str) -> bool:

@@ -28,8 +28,11 @@ class CredentialQuerySet(models.QuerySet):
         if role == "admin":
             return self.alive()
         if role == "developer":
-            return self.alive().filter(Q(shared_with_developers=True) | Q(allowed_users=user)) \
+            return (
+                self.alive()
+                .filter(Q(shared_with_developers=True) | Q(allowed_users=user))
                 .distinct()
+            )
         return self.none()
 
 
@@ -40,26 +43,36 @@ class Credential(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     provider = models.CharField(_("platform"), max_length=32, choices=provider_choices())
     name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("slug"), max_length=80, unique=True,
-                            help_text=_("Business servers fetch the token by this name."))
-    environment = models.CharField(_("environment"), max_length=16, choices=Environment.choices,
-                                   default=Environment.PRODUCTION)
-    base_url = models.URLField(_("base URL"), blank=True,
-                               help_text=_("Empty: the platform's default."))
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        help_text=_("Business servers fetch the token by this name."),
+    )
+    environment = models.CharField(
+        _("environment"), max_length=16, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    base_url = models.URLField(
+        _("base URL"), blank=True, help_text=_("Empty: the platform's default.")
+    )
     public_values = models.JSONField(default=dict, blank=True)
     secret_blobs = models.JSONField(default=dict, blank=True)
     secret_hints = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     notes = models.TextField(_("notes"), blank=True)
-    shared_with_developers = models.BooleanField(
-        _("all developers may use it"), default=False)
-    allowed_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
-                                           related_name="shared_credentials",
-                                           verbose_name=_("developers who may use it"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    shared_with_developers = models.BooleanField(_("all developers may use it"), default=False)
+    allowed_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="shared_credentials",
+        verbose_name=_("developers who may use it"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -90,8 +103,10 @@ class Credential(models.Model):
 
     def secret_values(self) -> dict[str, str]:
         """Decrypted secrets by field name: what adapters and value-based redaction use."""
-        return {field: crypto.decrypt(blob, aad=self.aad(field))
-                for field, blob in self.secret_blobs.items()}
+        return {
+            field: crypto.decrypt(blob, aad=self.aad(field))
+            for field, blob in self.secret_blobs.items()
+        }
 
     def adapter_values(self) -> dict[str, str]:
         """Everything an adapter needs: public values plus decrypted secrets."""

@@ -27,9 +27,15 @@ from .signals import credential_changed
 
 
 def _audit(action: str, credential: Credential, by, request=None, **kwargs) -> None:
-    record(action=action, actor=Actor.user(by) if by else Actor.system(), request=request,
-           target_type="credential", target_id=credential.slug,
-           details={"provider": credential.provider, **kwargs.pop("details", {})}, **kwargs)
+    record(
+        action=action,
+        actor=Actor.user(by) if by else Actor.system(),
+        request=request,
+        target_type="credential",
+        target_id=credential.slug,
+        details={"provider": credential.provider, **kwargs.pop("details", {})},
+        **kwargs,
+    )
 
 
 def _check_base_url(base_url: str) -> None:
@@ -42,30 +48,63 @@ def _check_base_url(base_url: str) -> None:
 
 
 @transaction.atomic
-def credential_create(*, by, provider: str, name: str, slug: str, environment: str,
-                      base_url: str = "", public: Mapping[str, str], secrets: Mapping[str, str],
-                      notes: str = "", enabled: bool = True, shared_with_developers: bool = False,
-                      allowed_users=(), request=None) -> Credential:
+def credential_create(
+    *,
+    by,
+    provider: str,
+    name: str,
+    slug: str,
+    environment: str,
+    base_url: str = "",
+    public: Mapping[str, str],
+    secrets: Mapping[str, str],
+    notes: str = "",
+    enabled: bool = True,
+    shared_with_developers: bool = False,
+    allowed_users=(),
+    request=None,
+) -> Credential:
     _check_base_url(base_url)
-    credential = Credential(provider=provider, name=name, slug=slug, environment=environment,
-                            base_url=base_url, public_values=dict(public), notes=notes,
-                            enabled=enabled, shared_with_developers=shared_with_developers,
-                            created_by=by, updated_by=by)
+    credential = Credential(
+        provider=provider,
+        name=name,
+        slug=slug,
+        environment=environment,
+        base_url=base_url,
+        public_values=dict(public),
+        notes=notes,
+        enabled=enabled,
+        shared_with_developers=shared_with_developers,
+        created_by=by,
+        updated_by=by,
+    )
     for field, value in secrets.items():
         if value:
             credential.set_secret(field, value)
     credential.save()
     credential.allowed_users.set(allowed_users)
-    _audit("credential.create", credential, by, request,
-           secrets={f: v for f, v in secrets.items() if v},
-           details={"fields": sorted([*public, *(f for f, v in secrets.items() if v)])})
+    _audit(
+        "credential.create",
+        credential,
+        by,
+        request,
+        secrets={f: v for f, v in secrets.items() if v},
+        details={"fields": sorted([*public, *(f for f, v in secrets.items() if v)])},
+    )
     return credential
 
 
 @transaction.atomic
-def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
-                      public: Mapping[str, str], secrets: Mapping[str, str],
-                      allowed_users=None, request=None) -> list[str]:
+def credential_update(
+    *,
+    credential: Credential,
+    by,
+    changes: Mapping[str, Any],
+    public: Mapping[str, str],
+    secrets: Mapping[str, str],
+    allowed_users=None,
+    request=None,
+) -> list[str]:
     """Apply changes; a secret is replaced only when a new value is given. Returns the names
     of the changed fields (the audit keeps those names, never values)."""
     old_slug = credential.slug
@@ -73,8 +112,11 @@ def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
     changed = [name for name, value in changes.items() if getattr(credential, name) != value]
     for name in changed:
         setattr(credential, name, changes[name])
-    changed += [f"public.{k}" for k in sorted(set(public) | set(credential.public_values))
-                if public.get(k, "") != credential.public_values.get(k, "")]
+    changed += [
+        f"public.{k}"
+        for k in sorted(set(public) | set(credential.public_values))
+        if public.get(k, "") != credential.public_values.get(k, "")
+    ]
     credential.public_values = dict(public)
     replaced = {field: value for field, value in secrets.items() if value}
     for field, value in replaced.items():
@@ -89,8 +131,14 @@ def credential_update(*, credential: Credential, by, changes: Mapping[str, Any],
     if changed:
         credential.updated_by = by
         credential.save()
-        _audit("credential.update", credential, by, request, secrets=replaced,
-               details={"changed": changed})
+        _audit(
+            "credential.update",
+            credential,
+            by,
+            request,
+            secrets=replaced,
+            details={"changed": changed},
+        )
         _changed(credential, old_slug)
     return changed
 
@@ -120,14 +168,20 @@ def credential_delete(*, credential: Credential, by, request=None) -> None:
     credential.slug = f"{original}--deleted-{credential.pk}"[:80]
     credential.secret_blobs, credential.secret_hints = {}, {}
     credential.save()
-    record(action="credential.delete", actor=Actor.user(by), request=request,
-           target_type="credential", target_id=original,
-           details={"provider": credential.provider})
+    record(
+        action="credential.delete",
+        actor=Actor.user(by),
+        request=request,
+        target_type="credential",
+        target_id=original,
+        details={"provider": credential.provider},
+    )
     _changed(credential, original)
 
 
-def credential_reveal(*, credential: Credential, field: str, by, password: str,
-                      request=None) -> str:
+def credential_reveal(
+    *, credential: Credential, field: str, by, password: str, request=None
+) -> str:
     """Admin-only, after re-entering the password. Audited with the value's fingerprint."""
     if by.role != "admin":
         raise PermissionDenied
@@ -135,20 +189,36 @@ def credential_reveal(*, credential: Credential, field: str, by, password: str,
         correct = user_reauthenticate(user=by, password=password)
     except ReauthLocked:
         with transaction.atomic():
-            _audit("credential.reveal", credential, by, request,
-                   outcome=AuditEvent.Outcome.DENIED,
-                   details={"field": field, "reason": "too many wrong passwords"})
+            _audit(
+                "credential.reveal",
+                credential,
+                by,
+                request,
+                outcome=AuditEvent.Outcome.DENIED,
+                details={"field": field, "reason": "too many wrong passwords"},
+            )
         raise
     if not correct:
         with transaction.atomic():
-            _audit("credential.reveal", credential, by, request,
-                   outcome=AuditEvent.Outcome.DENIED, details={"field": field,
-                                                               "reason": "wrong password"})
+            _audit(
+                "credential.reveal",
+                credential,
+                by,
+                request,
+                outcome=AuditEvent.Outcome.DENIED,
+                details={"field": field, "reason": "wrong password"},
+            )
         raise PermissionDenied("password")
     value = credential.secret_values()[field]
     with transaction.atomic():
-        _audit("credential.reveal", credential, by, request, secrets={field: value},
-               details={"field": field})
+        _audit(
+            "credential.reveal",
+            credential,
+            by,
+            request,
+            secrets={field: value},
+            details={"field": field},
+        )
     return value
 
 
@@ -166,17 +236,32 @@ def credential_test(*, credential: Credential, by, request=None) -> ConnectionTe
     """Fetch a token (or make the platform's cheapest authenticated call) and decode it."""
     values = credential.adapter_values()
     try:
-        decoded, grant = probe(credential.platform, base_url=credential.effective_base_url,
-                               creds=values, internal=settings.CONSOLE_INTERNAL_TARGETS)
-        result = ConnectionTest(decoded.ok, decoded, grant.expires_in if grant else None,
-                                fingerprint(grant.access_token)[:16] if grant else "")
+        decoded, grant = probe(
+            credential.platform,
+            base_url=credential.effective_base_url,
+            creds=values,
+            internal=settings.CONSOLE_INTERNAL_TARGETS,
+        )
+        result = ConnectionTest(
+            decoded.ok,
+            decoded,
+            grant.expires_in if grant else None,
+            fingerprint(grant.access_token)[:16] if grant else "",
+        )
     except ProviderError as exc:
         result = ConnectionTest(False, exc.decoded, error=str(exc))
     with transaction.atomic():
-        _audit("credential.test", credential, by, request,
-               outcome=AuditEvent.Outcome.SUCCESS if result.ok else AuditEvent.Outcome.FAILURE,
-               details={"code": result.decoded.code if result.decoded else None,
-                        "trace_id": result.decoded.trace_id if result.decoded else ""})
+        _audit(
+            "credential.test",
+            credential,
+            by,
+            request,
+            outcome=AuditEvent.Outcome.SUCCESS if result.ok else AuditEvent.Outcome.FAILURE,
+            details={
+                "code": result.decoded.code if result.decoded else None,
+                "trace_id": result.decoded.trace_id if result.decoded else "",
+            },
+        )
     return result
 
 
@@ -194,9 +279,15 @@ def credential_ensure_demo(*, provider: str, app_id: str, secret: str, base_url:
     values = platform.sample_values(app_id, secret)
     secret_names = set(platform.secret_fields)
     credential_create(
-        by=None, provider=provider, name=f"Demo · {platform.name_en}", slug=slug,
-        environment="test", base_url=base_url, shared_with_developers=True,
+        by=None,
+        provider=provider,
+        name=f"Demo · {platform.name_en}",
+        slug=slug,
+        environment="test",
+        base_url=base_url,
+        shared_with_developers=True,
         public={k: v for k, v in values.items() if k not in secret_names},
         secrets={k: v for k, v in values.items() if k in secret_names},
-        notes="Sandbox credential created by bootstrap.")
+        notes="Sandbox credential created by bootstrap.",
+    )
     return True

@@ -27,17 +27,28 @@ def test_refresh_reasons_and_system_actors_are_translated():
         assert actor(event) == "令牌中心 · 手动"
         assert actor(AuditEvent(actor_type="system", actor_label="cli")) == "命令行"
     with translation.override("en"):
-        assert actor(AuditEvent(actor_type="system", actor_label="token-scheduled")) == \
-            "token centre · scheduled"
+        assert (
+            actor(AuditEvent(actor_type="system", actor_label="token-scheduled"))
+            == "token centre · scheduled"
+        )
     assert refresh_reason("something-new") == "something-new"
 
 
 def test_the_json_parsers_complaints_are_translated(client_as, settings, users):
     from apps.vault.services import credential_create
 
-    credential_create(by=users.admin, provider="feishu", name="f", slug="fj",
-                      environment="test", base_url="", public={"app_id": "cli_x"},
-                      secrets={"app_secret": "s-123456789"}, allowed_users=[users.developer])
-    page = client_as("developer").post("/console/preview/", {
-        "credential": "fj", "method": "POST", "path": "/x", "body": '{"a" 1}'})
+    credential_create(
+        by=users.admin,
+        provider="feishu",
+        name="f",
+        slug="fj",
+        environment="test",
+        base_url="",
+        public={"app_id": "cli_x"},
+        secrets={"app_secret": "s-123456789"},
+        allowed_users=[users.developer],
+    )
+    page = client_as("developer").post(
+        "/console/preview/", {"credential": "fj", "method": "POST", "path": "/x", "body": '{"a" 1}'}
+    )
     assert "此处应为冒号" in page.content.decode()

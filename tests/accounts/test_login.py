@@ -19,7 +19,9 @@ def test_login_and_logout_are_audited(make_user):
     assert response.status_code == 302 and response["Location"] == "/"
     assert client.post("/accounts/logout/").status_code == 302
     assert list(AuditEvent.objects.order_by("seq").values_list("action", "outcome")) == [
-        ("auth.login", "success"), ("auth.logout", "success")]
+        ("auth.login", "success"),
+        ("auth.logout", "success"),
+    ]
 
 
 def test_failed_login_does_not_say_whether_the_account_exists(make_user):
@@ -42,8 +44,10 @@ def test_repeated_failures_lock_out_and_the_lockout_is_audited(make_user, settin
         _login(client, username, "wrong")
     locked = _login(client, username, "a long passphrase 1")
     assert locked.status_code == 429
-    assert "Too many failed attempts" in locked.content.decode("utf-8", "replace") or \
-        "尝试" in locked.content.decode()
+    assert (
+        "Too many failed attempts" in locked.content.decode("utf-8", "replace")
+        or "尝试" in locked.content.decode()
+    )
     assert AuditEvent.objects.filter(action="auth.lockout", details__username=username).exists()
 
 
@@ -52,9 +56,14 @@ def test_one_time_password_forces_a_new_password(make_user):
     client = CsrfClient()
     _login(client, "newbie", "one-time-pass-123")
     assert client.get("/")["Location"] == "/accounts/password/"
-    response = client.post("/accounts/password/", {
-        "old_password": "one-time-pass-123", "new_password1": "my own long passphrase",
-        "new_password2": "my own long passphrase"})
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "one-time-pass-123",
+            "new_password1": "my own long passphrase",
+            "new_password2": "my own long passphrase",
+        },
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert not user.must_change_password

@@ -9,10 +9,17 @@ pytestmark = pytest.mark.django_db
 
 # Views that must stay reachable without a role: signing in and out, the language switch,
 # the health probe, and Django's own admin (which checks is_staff itself).
-PUBLIC = {"accounts:login", "accounts:logout", "accounts:password_change", "set_language",
-          "core:healthz", "api-openapi",
-          # The token API authenticates business servers by client key (tests/tokens/test_api).
-          "api-token", "api-token-refresh"}
+PUBLIC = {
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password_change",
+    "set_language",
+    "core:healthz",
+    "api-openapi",
+    # The token API authenticates business servers by client key (tests/tokens/test_api).
+    "api-token",
+    "api-token-refresh",
+}
 
 
 def _walk(resolver: URLResolver, namespace: str = ""):
@@ -28,9 +35,13 @@ def _walk(resolver: URLResolver, namespace: str = ""):
 
 def test_every_project_view_declares_its_roles():
     # The sandbox's endpoints answer with each platform's own authentication, not ours.
-    undeclared = [name for name, view in _walk(get_resolver())
-                  if name not in PUBLIC and not hasattr(view, "allowed_roles")
-                  and not view.__module__.startswith("apps.sandbox.")]
+    undeclared = [
+        name
+        for name, view in _walk(get_resolver())
+        if name not in PUBLIC
+        and not hasattr(view, "allowed_roles")
+        and not view.__module__.startswith("apps.sandbox.")
+    ]
     assert undeclared == []
 
 
@@ -46,8 +57,9 @@ def test_htmx_requests_from_anonymous_users_get_a_client_redirect(client):
     assert response["HX-Redirect"].startswith("/accounts/login/")
 
 
-@pytest.mark.parametrize("role,status", [("admin", 200), ("developer", 403), ("auditor", 403),
-                                         ("nobody", 403)])
+@pytest.mark.parametrize(
+    "role,status", [("admin", 200), ("developer", 403), ("auditor", 403), ("nobody", 403)]
+)
 def test_user_admin_page_is_for_admins_only(client_as, role, status):
     assert client_as(role).get("/accounts/users/").status_code == status
 

@@ -12,9 +12,11 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_creates_a_user_with_a_one_time_password_shown_once(client_as, users):
     client = client_as("admin")
-    response = client.post("/accounts/users/new/",
-                           {"username": "newbie", "email": "n@example.com", "role": "developer"},
-                           HTTP_HX_REQUEST="true")
+    response = client.post(
+        "/accounts/users/new/",
+        {"username": "newbie", "email": "n@example.com", "role": "developer"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200
     user = User.objects.get(username="newbie")
     assert user.role == "developer" and user.must_change_password
@@ -31,9 +33,10 @@ def test_admin_creates_a_user_with_a_one_time_password_shown_once(client_as, use
 
 def test_invalid_user_form_rerenders_with_errors_and_keeps_input(client_as, users):
     response = client_as("admin").post(
-        "/accounts/users/new/", {"username": users.developer.username.upper(),
-                                 "email": "not-an-email", "role": "auditor"},
-        HTTP_HX_REQUEST="true")
+        "/accounts/users/new/",
+        {"username": users.developer.username.upper(), "email": "not-an-email", "role": "auditor"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert 'class="field-error"' in html
@@ -44,28 +47,32 @@ def test_invalid_user_form_rerenders_with_errors_and_keeps_input(client_as, user
 
 @pytest.mark.parametrize("role", ["developer", "auditor"])
 def test_non_admins_cannot_create_users(client_as, role):
-    response = client_as(role).post("/accounts/users/new/",
-                                    {"username": "sneaky", "role": "admin"})
+    response = client_as(role).post("/accounts/users/new/", {"username": "sneaky", "role": "admin"})
     assert response.status_code == 403
     assert not User.objects.filter(username="sneaky").exists()
 
 
 def test_post_without_csrf_token_is_refused(client_as):
     client = client_as("admin")
-    response = client.post("/accounts/users/new/", {"username": "x1", "role": "developer"},
-                           HTTP_X_CSRFTOKEN="")
+    response = client.post(
+        "/accounts/users/new/", {"username": "x1", "role": "developer"}, HTTP_X_CSRFTOKEN=""
+    )
     assert response.status_code == 403
     assert not User.objects.filter(username="x1").exists()
 
 
 def test_role_change_is_audited_and_returns_the_row(client_as, users):
     admin = client_as("admin")
-    asked = admin.post(f"/accounts/users/{users.developer.pk}/role/", {"role": "auditor"},
-                       HTTP_HX_REQUEST="true")
+    asked = admin.post(
+        f"/accounts/users/{users.developer.pk}/role/", {"role": "auditor"}, HTTP_HX_REQUEST="true"
+    )
     assert 'data-testid="confirm"' in asked.content.decode()  # one click changes nothing
     assert User.objects.get(pk=users.developer.pk).role == "developer"
-    response = admin.post(f"/accounts/users/{users.developer.pk}/role/",
-                          {"role": "auditor", "confirm": "yes"}, HTTP_HX_REQUEST="true")
+    response = admin.post(
+        f"/accounts/users/{users.developer.pk}/role/",
+        {"role": "auditor", "confirm": "yes"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200
     assert f'id="user-{users.developer.pk}"' in response.content.decode()
     users.developer.refresh_from_db()
@@ -75,11 +82,15 @@ def test_role_change_is_audited_and_returns_the_row(client_as, users):
 
 
 def test_the_last_admin_cannot_be_demoted(client_as, users):
-    response = client_as("admin").post(f"/accounts/users/{users.admin.pk}/role/",
-                                       {"role": "developer", "confirm": "yes"},
-                                       HTTP_HX_REQUEST="true")
-    assert "At least one active admin must remain." in response.content.decode() or \
-        "至少" in response.content.decode()
+    response = client_as("admin").post(
+        f"/accounts/users/{users.admin.pk}/role/",
+        {"role": "developer", "confirm": "yes"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert (
+        "At least one active admin must remain." in response.content.decode()
+        or "至少" in response.content.decode()
+    )
     assert User.objects.get(pk=users.admin.pk).role == "admin"
     assert not AuditEvent.objects.filter(action="user.role_change").exists()
 
@@ -90,8 +101,11 @@ def test_deactivate_and_reactivate(client_as, users):
     assert not User.objects.get(pk=users.developer.pk).is_active
     client.post(f"/accounts/users/{users.developer.pk}/active/", {"active": "1"})
     assert User.objects.get(pk=users.developer.pk).is_active
-    assert list(AuditEvent.objects.filter(action__startswith="user.").order_by("seq")
-                .values_list("action", flat=True)) == ["user.deactivate", "user.activate"]
+    assert list(
+        AuditEvent.objects.filter(action__startswith="user.")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    ) == ["user.deactivate", "user.activate"]
 
 
 def test_admin_cannot_deactivate_themselves(client_as, users):
@@ -102,15 +116,19 @@ def test_admin_cannot_deactivate_themselves(client_as, users):
 @pytest.mark.parametrize("role", ["developer", "auditor"])
 def test_non_admins_cannot_change_roles_or_deactivate(client_as, users, role):
     client = client_as(role)
-    assert client.post(f"/accounts/users/{users.admin.pk}/role/",
-                       {"role": "developer"}).status_code == 403
-    assert client.post(f"/accounts/users/{users.admin.pk}/active/",
-                       {"active": "0"}).status_code == 403
+    assert (
+        client.post(f"/accounts/users/{users.admin.pk}/role/", {"role": "developer"}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/accounts/users/{users.admin.pk}/active/", {"active": "0"}).status_code == 403
+    )
     assert User.objects.get(pk=users.admin.pk).is_active
 
 
-def test_user_list_query_count_does_not_grow_with_users(client_as, make_user,
-                                                       django_assert_max_num_queries):
+def test_user_list_query_count_does_not_grow_with_users(
+    client_as, make_user, django_assert_max_num_queries
+):
     client = client_as("admin")
     for i in range(15):
         make_user(f"bulk-{i}", "developer")

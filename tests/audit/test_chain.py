@@ -15,8 +15,10 @@ CANARY = "canary-secret-7d1f0b1e2c"
 
 
 def _seed(n: int) -> list[AuditEvent]:
-    return [record(action="test.event", actor=Actor.system(), details={"n": i, "text": "中文"})
-            for i in range(n)]
+    return [
+        record(action="test.event", actor=Actor.system(), details={"n": i, "text": "中文"})
+        for i in range(n)
+    ]
 
 
 def test_events_form_a_chain_from_genesis():
@@ -35,8 +37,12 @@ def test_verify_command_exits_zero_when_intact(capsys):
 
 
 def test_secrets_are_kept_only_as_fingerprints():
-    event = record(action="credential.reveal", actor=Actor.system(),
-                   secrets={"app_secret": CANARY}, details={"field": "app_secret"})
+    event = record(
+        action="credential.reveal",
+        actor=Actor.system(),
+        secrets={"app_secret": CANARY},
+        details={"field": "app_secret"},
+    )
     assert event.secret_fingerprints == {"app_secret": fingerprint(CANARY)}
     assert fingerprint(CANARY) != fingerprint(CANARY + "x")
     with connection.cursor() as cursor:
@@ -65,12 +71,16 @@ def test_an_event_rolls_back_with_the_act_it_records():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
-@pytest.mark.parametrize("sql", ["UPDATE audit_auditevent SET action = 'x'",
-                                 "DELETE FROM audit_auditevent"])
+@pytest.mark.parametrize(
+    "sql", ["UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"]
+)
 def test_postgresql_trigger_rejects_update_and_delete(sql):
     _seed(1)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-            connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql)
 
 
@@ -86,14 +96,21 @@ def _as_superuser_without_trigger(sql: str) -> None:
                 cursor.execute("SET session_replication_role = DEFAULT")
 
 
-@pytest.mark.parametrize("tamper,bad_seq,reason", [
-    ("UPDATE audit_auditevent SET details = '{\"n\": 99}' WHERE seq = 3", 3, "content"),
-    ("UPDATE audit_auditevent SET outcome = 'failure' WHERE seq = 2", 2, "content"),
-    ("DELETE FROM audit_auditevent WHERE seq = 3", 4, "missing"),
-    ("UPDATE audit_auditevent SET seq = -1 WHERE seq = 2; "
-     "UPDATE audit_auditevent SET seq = 2 WHERE seq = 4; "
-     "UPDATE audit_auditevent SET seq = 4 WHERE seq = -1", 2, ""),
-])
+@pytest.mark.parametrize(
+    "tamper,bad_seq,reason",
+    [
+        ("UPDATE audit_auditevent SET details = '{\"n\": 99}' WHERE seq = 3", 3, "content"),
+        ("UPDATE audit_auditevent SET outcome = 'failure' WHERE seq = 2", 2, "content"),
+        ("DELETE FROM audit_auditevent WHERE seq = 3", 4, "missing"),
+        (
+            "UPDATE audit_auditevent SET seq = -1 WHERE seq = 2; "
+            "UPDATE audit_auditevent SET seq = 2 WHERE seq = 4; "
+            "UPDATE audit_auditevent SET seq = 4 WHERE seq = -1",
+            2,
+            "",
+        ),
+    ],
+)
 def test_tampering_is_found_and_named(tamper, bad_seq, reason):
     _seed(5)
     _as_superuser_without_trigger(tamper)
@@ -111,8 +128,7 @@ def test_deleting_the_newest_events_is_found_after_a_verification():
     assert verify_chain().ok  # leaves a checkpoint of the head, #5
     _as_superuser_without_trigger("DELETE FROM audit_auditevent WHERE seq >= 4")
     report = verify_chain()
-    assert not report.ok and report.bad_seq == 4 and "newest events were deleted" in \
-        report.reason
+    assert not report.ok and report.bad_seq == 4 and "newest events were deleted" in report.reason
     with pytest.raises(CommandError, match="event #4"):
         call_command("verify_audit")
 
@@ -127,13 +143,21 @@ def test_a_rewritten_head_is_found_against_its_checkpoint():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
-@pytest.mark.parametrize("sql", ["TRUNCATE audit_auditevent",
-                                 "TRUNCATE audit_auditcheckpoint",
-                                 "DELETE FROM audit_auditcheckpoint",
-                                 "UPDATE audit_auditcheckpoint SET seq = 0"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "TRUNCATE audit_auditevent",
+        "TRUNCATE audit_auditcheckpoint",
+        "DELETE FROM audit_auditcheckpoint",
+        "UPDATE audit_auditcheckpoint SET seq = 0",
+    ],
+)
 def test_truncate_and_checkpoint_changes_are_refused(sql):
     _seed(2)
     assert verify_chain().ok
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-            connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql)

@@ -38,9 +38,16 @@ def _routes(resolver: URLResolver, namespace: str = ""):
 @pytest.fixture
 def world(users):
     credential = credential_create(
-        by=users.admin, provider="feishu", name="Feishu", slug="fs", environment="test",
-        base_url="https://127.0.0.1:9/unreachable", public={"app_id": "cli_x"},
-        secrets={"app_secret": "a-secret-value-123"}, shared_with_developers=True)
+        by=users.admin,
+        provider="feishu",
+        name="Feishu",
+        slug="fs",
+        environment="test",
+        base_url="https://127.0.0.1:9/unreachable",
+        public={"app_id": "cli_x"},
+        secrets={"app_secret": "a-secret-value-123"},
+        shared_with_developers=True,
+    )
     key, raw = client_key_create(name="biz", credentials=[credential])
     return {"credential": credential, "key": key, "raw": raw}
 
@@ -52,64 +59,110 @@ def _admin(users) -> CsrfClient:
 
 
 ACTS = {
-    "accounts:login": lambda c, w, u: CsrfClient().post(reverse("accounts:login"), {
-        "username": u.developer.username, "password": "correct horse battery"}),
+    "accounts:login": lambda c, w, u: CsrfClient().post(
+        reverse("accounts:login"),
+        {"username": u.developer.username, "password": "correct horse battery"},
+    ),
     "accounts:logout": lambda c, w, u: c.post(reverse("accounts:logout")),
-    "accounts:password_change": lambda c, w, u: c.post(reverse("accounts:password_change"), {
-        "old_password": "correct horse battery", "new_password1": "a brand new passphrase",
-        "new_password2": "a brand new passphrase"}),
-    "accounts:user_create": lambda c, w, u: c.post(reverse("accounts:user_create"), {
-        "username": "newcomer", "role": "developer"}),
+    "accounts:password_change": lambda c, w, u: c.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": "correct horse battery",
+            "new_password1": "a brand new passphrase",
+            "new_password2": "a brand new passphrase",
+        },
+    ),
+    "accounts:user_create": lambda c, w, u: c.post(
+        reverse("accounts:user_create"), {"username": "newcomer", "role": "developer"}
+    ),
     "accounts:user_role": lambda c, w, u: c.post(
-        reverse("accounts:user_role", args=[u.developer.pk]), {"role": "auditor",
-                                                               "confirm": "yes"}),
+        reverse("accounts:user_role", args=[u.developer.pk]), {"role": "auditor", "confirm": "yes"}
+    ),
     "accounts:user_active": lambda c, w, u: c.post(
-        reverse("accounts:user_active", args=[u.developer.pk]), {"active": "0"}),
+        reverse("accounts:user_active", args=[u.developer.pk]), {"active": "0"}
+    ),
     "accounts:user_unlock": lambda c, w, u: c.post(
-        reverse("accounts:user_unlock", args=[u.developer.pk])),
-    "vault:create": lambda c, w, u: c.post(reverse("vault:create", args=["feishu"]), {
-        "name": "n", "slug": "new-one", "environment": "test", "p_app_id": "cli_y",
-        "p_app_secret": "another-secret-value"}),
-    "vault:edit": lambda c, w, u: c.post(reverse("vault:edit", args=["fs"]), {
-        "name": "Renamed", "slug": "fs", "environment": "test", "p_app_id": "cli_x",
-        "base_url": "https://127.0.0.1:9/unreachable"}),
+        reverse("accounts:user_unlock", args=[u.developer.pk])
+    ),
+    "vault:create": lambda c, w, u: c.post(
+        reverse("vault:create", args=["feishu"]),
+        {
+            "name": "n",
+            "slug": "new-one",
+            "environment": "test",
+            "p_app_id": "cli_y",
+            "p_app_secret": "another-secret-value",
+        },
+    ),
+    "vault:edit": lambda c, w, u: c.post(
+        reverse("vault:edit", args=["fs"]),
+        {
+            "name": "Renamed",
+            "slug": "fs",
+            "environment": "test",
+            "p_app_id": "cli_x",
+            "base_url": "https://127.0.0.1:9/unreachable",
+        },
+    ),
     "vault:test": lambda c, w, u: c.post(reverse("vault:test", args=["fs"])),
-    "vault:reveal": lambda c, w, u: c.post(reverse("vault:reveal", args=["fs"]), {
-        "field": "app_secret", "password": "correct horse battery"}),
-    "vault:toggle": lambda c, w, u: c.post(reverse("vault:toggle", args=["fs"]),
-                                           {"enabled": "0"}),
-    "vault:delete": lambda c, w, u: c.post(reverse("vault:delete", args=["fs"]),
-                                           {"confirm_slug": "fs"}),
-    "tokens:keys": lambda c, w, u: c.post(reverse("tokens:keys"), {
-        "name": "k2", "credentials": [w["credential"].pk]}),
-    "tokens:key_revoke": lambda c, w, u: c.post(reverse("tokens:key_revoke",
-                                                        args=[w["key"].pk]), {"confirm": "yes"}),
+    "vault:reveal": lambda c, w, u: c.post(
+        reverse("vault:reveal", args=["fs"]),
+        {"field": "app_secret", "password": "correct horse battery"},
+    ),
+    "vault:toggle": lambda c, w, u: c.post(reverse("vault:toggle", args=["fs"]), {"enabled": "0"}),
+    "vault:delete": lambda c, w, u: c.post(
+        reverse("vault:delete", args=["fs"]), {"confirm_slug": "fs"}
+    ),
+    "tokens:keys": lambda c, w, u: c.post(
+        reverse("tokens:keys"), {"name": "k2", "credentials": [w["credential"].pk]}
+    ),
+    "tokens:key_revoke": lambda c, w, u: c.post(
+        reverse("tokens:key_revoke", args=[w["key"].pk]), {"confirm": "yes"}
+    ),
     "tokens:refresh": lambda c, w, u: c.post(reverse("tokens:refresh", args=["fs"])),
-    "tokens:cap_reset": lambda c, w, u: c.post(reverse("tokens:cap_reset", args=["fs"]),
-                                               {"confirm": "yes"}),
+    "tokens:cap_reset": lambda c, w, u: c.post(
+        reverse("tokens:cap_reset", args=["fs"]), {"confirm": "yes"}
+    ),
     "api-token-refresh": lambda c, w, u: CsrfClient().post(
-        reverse("api-token-refresh", args=["fs"]), "", content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {w['raw']}"),
+        reverse("api-token-refresh", args=["fs"]),
+        "",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {w['raw']}",
+    ),
     "audit:verify": lambda c, w, u: c.post(reverse("audit:verify")),
-    "console:replay": lambda c, w, u: c.post(reverse("console:replay", args=[
-        _a_call(c).pk])),
-    "console:send": lambda c, w, u: c.post(reverse("console:send"), {
-        "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users"}),
+    "console:replay": lambda c, w, u: c.post(reverse("console:replay", args=[_a_call(c).pk])),
+    "console:send": lambda c, w, u: c.post(
+        reverse("console:send"),
+        {"credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users"},
+    ),
     "audit:lookup": lambda c, w, u: c.post(reverse("audit:lookup"), {"value": "x"}),
-    "console:saved_save": lambda c, w, u: c.post(reverse("console:saved_save"), {
-        "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users",
-        "save-name": "Users", "save-folder": "contact"}),
-    "console:saved_import": lambda c, w, u: c.post(reverse("console:saved_import"), {
-        "collection": '{"info": {"schema": "https://schema.getpostman.com/json/collection/'
-                      'v2.1.0/collection.json"}, "item": [{"name": "Users", "request": {'
-                      '"method": "GET", "url": "{{fs_base_url}}/open-apis/contact/v3/users"}}]}'}),
-    "console:saved_delete": lambda c, w, u: c.post(reverse("console:saved_delete", args=[
-        _a_saved(u).pk]), {"confirm": "yes"}),
+    "console:saved_save": lambda c, w, u: c.post(
+        reverse("console:saved_save"),
+        {
+            "credential": "fs",
+            "method": "GET",
+            "path": "/open-apis/contact/v3/users",
+            "save-name": "Users",
+            "save-folder": "contact",
+        },
+    ),
+    "console:saved_import": lambda c, w, u: c.post(
+        reverse("console:saved_import"),
+        {
+            "collection": '{"info": {"schema": "https://schema.getpostman.com/json/collection/'
+            'v2.1.0/collection.json"}, "item": [{"name": "Users", "request": {'
+            '"method": "GET", "url": "{{fs_base_url}}/open-apis/contact/v3/users"}}]}'
+        },
+    ),
+    "console:saved_delete": lambda c, w, u: c.post(
+        reverse("console:saved_delete", args=[_a_saved(u).pk]), {"confirm": "yes"}
+    ),
 }
 # Read routes whose act is sensitive all the same.
 AUDITED_READS = {
-    "audit:export": lambda c, w, u: b"".join(c.get(reverse("audit:export", args=["csv"]))
-                                             .streaming_content),
+    "audit:export": lambda c, w, u: b"".join(
+        c.get(reverse("audit:export", args=["csv"])).streaming_content
+    ),
     "api-token": lambda c, w, u: _handout(w),
 }
 
@@ -119,16 +172,27 @@ def _a_call(client):
     from apps.vault.models import Credential
 
     return ConsoleCall.objects.create(
-        credential=Credential.objects.get(slug="fs"), method="GET", url="x",
-        request_spec={"method": "GET", "path": "/open-apis/contact/v3/users", "query": [],
-                      "headers": [], "body": None})
+        credential=Credential.objects.get(slug="fs"),
+        method="GET",
+        url="x",
+        request_spec={
+            "method": "GET",
+            "path": "/open-apis/contact/v3/users",
+            "query": [],
+            "headers": [],
+            "body": None,
+        },
+    )
 
 
 def _a_saved(users):
     from apps.console.models import SavedRequest
 
-    return SavedRequest.objects.create(owner=users.admin, name="to delete", request_spec={
-        "method": "GET", "path": "/", "query": [], "headers": [], "body": None})
+    return SavedRequest.objects.create(
+        owner=users.admin,
+        name="to delete",
+        request_spec={"method": "GET", "path": "/", "query": [], "headers": [], "body": None},
+    )
 
 
 def _handout(world):
@@ -136,10 +200,14 @@ def _handout(world):
 
     row, _ = AccessToken.objects.get_or_create(credential=world["credential"])
     AccessToken.objects.filter(pk=row.pk).update(
-        value_blob=row.seal("t-token"), version=1, expires_at=timezone.now() + timedelta(hours=1),
-        refresh_at=timezone.now() + timedelta(minutes=50))
-    response = CsrfClient().get(reverse("api-token", args=["fs"]),
-                                HTTP_AUTHORIZATION=f"Bearer {world['raw']}")
+        value_blob=row.seal("t-token"),
+        version=1,
+        expires_at=timezone.now() + timedelta(hours=1),
+        refresh_at=timezone.now() + timedelta(minutes=50),
+    )
+    response = CsrfClient().get(
+        reverse("api-token", args=["fs"]), HTTP_AUTHORIZATION=f"Bearer {world['raw']}"
+    )
     assert response.status_code == 200
     handouts_audit(before=timezone.now() + timedelta(minutes=3))
 
@@ -184,10 +252,14 @@ def test_the_django_admin_reads_and_never_writes(db, make_user):
     client = CsrfClient()
     client.force_login(root)
     before = AuditEvent.objects.count()
-    change = client.post(f"/djadmin/accounts/user/{victim.pk}/change/",
-                         {"username": "victim", "is_superuser": "on", "is_staff": "on"})
-    password = client.post(f"/djadmin/accounts/user/{victim.pk}/password/",
-                           {"password1": "x-new-pass-123", "password2": "x-new-pass-123"})
+    change = client.post(
+        f"/djadmin/accounts/user/{victim.pk}/change/",
+        {"username": "victim", "is_superuser": "on", "is_staff": "on"},
+    )
+    password = client.post(
+        f"/djadmin/accounts/user/{victim.pk}/password/",
+        {"password1": "x-new-pass-123", "password2": "x-new-pass-123"},
+    )
     add = client.post("/djadmin/accounts/user/add/", {"username": "mallory"})
     assert {change.status_code, password.status_code, add.status_code} <= {403, 302}
     victim.refresh_from_db()

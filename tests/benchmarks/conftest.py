@@ -13,8 +13,14 @@ import pytest
 RESULTS = Path(__file__).resolve().parents[2] / "var" / "bench"
 
 
-def wrk(url: str, *, seconds: int = 10, connections: int = 16, threads: int = 2,
-        headers: dict[str, str] | None = None) -> dict:
+def wrk(
+    url: str,
+    *,
+    seconds: int = 10,
+    connections: int = 16,
+    threads: int = 2,
+    headers: dict[str, str] | None = None,
+) -> dict:
     """Run wrk against `url`; requests/s and latency percentiles in ms."""
     if shutil.which("wrk") is None:
         pytest.skip("wrk is not installed (apt-get install wrk)")
@@ -29,9 +35,13 @@ def wrk(url: str, *, seconds: int = 10, connections: int = 16, threads: int = 2,
         return round(float(value) * unit[suffix], 2)
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": latency("50"), "p99_ms": latency("99"),
-            "errors": int(non_2xx.group(1)) if non_2xx else 0, "raw": out}
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "raw": out,
+    }
 
 
 def page_p95(client, url: str, runs: int = 20) -> dict:
@@ -44,8 +54,10 @@ def page_p95(client, url: str, runs: int = 20) -> dict:
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
+    }
 
 
 def save(name: str, data: dict) -> None:

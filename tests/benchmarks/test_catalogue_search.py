@@ -45,20 +45,31 @@ def test_catalogue_search_p95(client, make_user):
     rng = random.Random(7)
     results = {}
     for platform in PLATFORMS:
-        credential_create(by=None, provider=platform, name=platform, slug=f"c-{platform}",
-                          environment="test", base_url="", public={}, secrets={})
+        credential_create(
+            by=None,
+            provider=platform,
+            name=platform,
+            slug=f"c-{platform}",
+            environment="test",
+            base_url="",
+            public={},
+            secrets={},
+        )
         client.get("/console/catalogue/", {"credential": f"c-{platform}", "q": "warm"})
         times = []
         for query in _queries(platform, rng):
             started = time.perf_counter()
-            response = client.get("/console/catalogue/", {"credential": f"c-{platform}",
-                                                          "q": query})
+            response = client.get(
+                "/console/catalogue/", {"credential": f"c-{platform}", "q": query}
+            )
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
         times.sort()
-        results[platform] = {"entries": len(catalogue.entries(platform)),
-                             "p50_ms": round(statistics.median(times), 2),
-                             "p95_ms": round(times[int(len(times) * 0.95) - 1], 2)}
+        results[platform] = {
+            "entries": len(catalogue.entries(platform)),
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
+        }
         print(f"{platform}: {results[platform]}")
     save("catalogue_search", results)
     assert all(r["p95_ms"] < 50 for r in results.values()), results

@@ -24,8 +24,6 @@ PROVIDERS = ["feishu", "feishu_project", "wechat", "wecom", "dingtalk", "flashdu
 CODES = ["99992402", "99991663", "40001", "10211", "4001", "500"]
 
 
-
-
 def _seed(users, credentials) -> None:
     rng = random.Random(7)
     start = timezone.now() - timedelta(days=90)
@@ -33,16 +31,30 @@ def _seed(users, credentials) -> None:
     for n in range(CALLS):
         credential = rng.choice(credentials)
         ok = rng.random() < 0.8
-        batch.append(ConsoleCall(
-            user=rng.choice(users), credential=credential, method="POST",
-            url=f"https://example.invalid/{credential.provider}/api/{n % 50}",
-            request_headers={"Authorization": "Bearer «redacted»"},
-            request_body='{"page_size": 20}', status=200 if ok else 400,
-            response_body='{"code": 0, "msg": "success", "data": {"items": []}}',
-            elapsed_ms=rng.uniform(5, 300), ok=ok,
-            code="0" if ok else rng.choice(CODES), trace_id=f"trace-{n:08d}",
-            trace_source="header", request_spec={"method": "POST", "path": f"/api/{n % 50}",
-                                                 "query": [], "headers": [], "body": None}))
+        batch.append(
+            ConsoleCall(
+                user=rng.choice(users),
+                credential=credential,
+                method="POST",
+                url=f"https://example.invalid/{credential.provider}/api/{n % 50}",
+                request_headers={"Authorization": "Bearer «redacted»"},
+                request_body='{"page_size": 20}',
+                status=200 if ok else 400,
+                response_body='{"code": 0, "msg": "success", "data": {"items": []}}',
+                elapsed_ms=rng.uniform(5, 300),
+                ok=ok,
+                code="0" if ok else rng.choice(CODES),
+                trace_id=f"trace-{n:08d}",
+                trace_source="header",
+                request_spec={
+                    "method": "POST",
+                    "path": f"/api/{n % 50}",
+                    "query": [],
+                    "headers": [],
+                    "body": None,
+                },
+            )
+        )
         if len(batch) == 5000:
             ConsoleCall.objects.bulk_create(batch)
             batch = []
@@ -56,10 +68,19 @@ def _seed(users, credentials) -> None:
 def test_history_pages_at_a_hundred_thousand_sends(client, make_user):
     admin = make_user("bench-admin", "admin")
     developers = [make_user(f"dev{i:02d}", "developer") for i in range(10)]
-    credentials = [credential_create(by=None, provider=p, name=f"{p} {i}", slug=f"{p}-{i}",
-                                     environment="prod", public={}, secrets={},
-                                     shared_with_developers=True)
-                   for i, p in enumerate(PROVIDERS * 2)]
+    credentials = [
+        credential_create(
+            by=None,
+            provider=p,
+            name=f"{p} {i}",
+            slug=f"{p}-{i}",
+            environment="prod",
+            public={},
+            secrets={},
+            shared_with_developers=True,
+        )
+        for i, p in enumerate(PROVIDERS * 2)
+    ]
     started = time.perf_counter()
     _seed([admin, *developers], credentials)
     seeded_in = time.perf_counter() - started
@@ -79,8 +100,9 @@ def test_history_pages_at_a_hundred_thousand_sends(client, make_user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         for name, query in queries.items():
             results[f"{role}.{name}"] = page_p95(client, f"/console/history/?{query}")
-            print(f"\n{role:9s} {name:15s} p95 {results[f'{role}.{name}']['p95_ms']:6.1f} ms",
-                  end="")
+            print(
+                f"\n{role:9s} {name:15s} p95 {results[f'{role}.{name}']['p95_ms']:6.1f} ms", end=""
+            )
     save("console_history", results)
     slow = {k: v for k, v in results.items() if isinstance(v, dict) and v["p95_ms"] >= 100}
     assert not slow, slow

@@ -38,15 +38,25 @@ def test_console_overhead_against_a_direct_call(settings, make_user):
         token = token_current(credential=credential).token
 
         def direct() -> None:
-            response = requests.post(url, params={"receive_id_type": "open_id"}, json=BODY,
-                                     headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            response = requests.post(
+                url,
+                params={"receive_id_type": "open_id"},
+                json=BODY,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
             assert response.json()["code"] == 0
 
         def console() -> None:
-            outcome = console_send(user=user, credential=credential, method="POST",
-                                   path="/open-apis/im/v1/messages",
-                                   query=[("receive_id_type", "open_id")], headers=[],
-                                   body=BODY)
+            outcome = console_send(
+                user=user,
+                credential=credential,
+                method="POST",
+                path="/open-apis/im/v1/messages",
+                query=[("receive_id_type", "open_id")],
+                headers=[],
+                body=BODY,
+            )
             assert outcome.call is not None and outcome.call.ok, outcome
 
         for _ in range(10):  # warm up both paths and every worker
@@ -60,12 +70,17 @@ def test_console_overhead_against_a_direct_call(settings, make_user):
                 times.append((time.perf_counter() - began) * 1000)
             time.sleep(max(0.0, PACE_S - (time.perf_counter() - started)))
     added = statistics.median(console_times) - statistics.median(direct_times)
-    result = {"server": " ".join(command), "sends": SENDS,
-              "direct_median_ms": round(statistics.median(direct_times), 2),
-              "console_median_ms": round(statistics.median(console_times), 2),
-              "added_median_ms": round(added, 2),
-              "history_rows": ConsoleCall.objects.count()}
+    result = {
+        "server": " ".join(command),
+        "sends": SENDS,
+        "direct_median_ms": round(statistics.median(direct_times), 2),
+        "console_median_ms": round(statistics.median(console_times), 2),
+        "added_median_ms": round(added, 2),
+        "history_rows": ConsoleCall.objects.count(),
+    }
     save("console_overhead", result)
-    print(f"\ndirect {result['direct_median_ms']} ms, console {result['console_median_ms']} ms"
-          f" median: the console adds {result['added_median_ms']} ms")
+    print(
+        f"\ndirect {result['direct_median_ms']} ms, console {result['console_median_ms']} ms"
+        f" median: the console adds {result['added_median_ms']} ms"
+    )
     assert added < 5, result

@@ -21,11 +21,16 @@ def sandbox_credential(live_server, settings, users):
         values = spec.sample_values(app.app_id, secret)
         secret_names = {f.name for f in spec.fields if f.secret}
         credential = credential_create(
-            by=users.admin, provider=provider, name=f"{provider} sandbox", slug=slug,
-            environment="test", base_url=f"{live_server.url}/sandbox/{provider}",
+            by=users.admin,
+            provider=provider,
+            name=f"{provider} sandbox",
+            slug=slug,
+            environment="test",
+            base_url=f"{live_server.url}/sandbox/{provider}",
             public={k: v for k, v in values.items() if k not in secret_names},
             secrets={k: v for k, v in values.items() if k in secret_names},
-            allowed_users=[users.developer])
+            allowed_users=[users.developer],
+        )
         return credential, secret
 
     return make

@@ -26,11 +26,19 @@ def _source_counts() -> dict[str, int]:
     """How many APIs each SDK describes, counted straight from its sources."""
     lark = sdk_root("lark_oapi")
     ding = sdk_root("alibabacloud_dingtalk")
-    feishu = sum(1 for f in (lark / "api").glob("*/*/model/*_request.py")
-                 if '.uri = "' in f.read_text(encoding="utf-8"))
-    dingtalk = sum(len(re.findall(r"\n    def \w+_with_options\((?:.|\n)*?pathname=",
-                                  f.read_text(encoding="utf-8")))
-                   for f in ding.glob("*/client.py"))
+    feishu = sum(
+        1
+        for f in (lark / "api").glob("*/*/model/*_request.py")
+        if '.uri = "' in f.read_text(encoding="utf-8")
+    )
+    dingtalk = sum(
+        len(
+            re.findall(
+                r"\n    def \w+_with_options\((?:.|\n)*?pathname=", f.read_text(encoding="utf-8")
+            )
+        )
+        for f in ding.glob("*/client.py")
+    )
     return {"feishu": feishu, "dingtalk": dingtalk}
 
 
@@ -49,14 +57,18 @@ def test_the_catalogue_holds_every_api_its_source_describes():
     assert upload.body_type == "multipart" and "image" in upload.body
     user = next(a for a in catalogue.entries("dingtalk") if a.id == "contact_1_0.GetUser")
     assert (user.method, user.path, user.source) == (
-        "GET", "/v1.0/contact/users/{union_id}", "alibabacloud_dingtalk 2.2.65")
+        "GET",
+        "/v1.0/contact/users/{union_id}",
+        "alibabacloud_dingtalk 2.2.65",
+    )
 
 
 def test_the_generated_files_are_reproducible(tmp_path):
     call_command("build_catalogue", out=str(tmp_path), stdout=open("/dev/null", "w"))  # noqa: SIM115
     for platform in sorted(SDKS):
-        assert filecmp.cmp(tmp_path / f"{platform}.jsonl",
-                           catalogue.DATA / f"{platform}.jsonl", shallow=False), platform
+        assert filecmp.cmp(
+            tmp_path / f"{platform}.jsonl", catalogue.DATA / f"{platform}.jsonl", shallow=False
+        ), platform
 
 
 def test_search_finds_by_either_title_path_or_resource():
@@ -84,8 +96,9 @@ def test_the_search_partial_follows_the_credential(client_as, feishu):
     assert other.status_code == 200 and 'data-testid="api-option"' not in other.content.decode()
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(query=st.text(max_size=300), credential=st.text(max_size=50))
 def test_any_search_input_answers(client_as, feishu, query, credential):
     client = client_as("developer")
@@ -100,35 +113,47 @@ def test_a_path_parameter_is_a_field_and_fills_the_path(client_as, sandbox_crede
     page = client.get("/console/", {"credential": "dt", "api": "contact_1_0.GetUser"})
     html = page.content.decode()
     assert 'data-testid="path-param-union_id"' in html and "获取用户信息（新版 API）" in html
-    form = {"credential": "dt", "method": "GET", "path": "/v1.0/contact/users/{union_id}",
-            "query": "", "headers": "", "body": ""}
+    form = {
+        "credential": "dt",
+        "method": "GET",
+        "path": "/v1.0/contact/users/{union_id}",
+        "query": "",
+        "headers": "",
+        "body": "",
+    }
     missing = client.post("/console/send/", form, HTTP_HX_REQUEST="true").content.decode()
     assert "union_id" in missing and 'data-testid="form-errors"' in missing
-    dots = client.post("/console/send/", {**form, "path_param.union_id": ".."},
-                       HTTP_HX_REQUEST="true").content.decode()
+    dots = client.post(
+        "/console/send/", {**form, "path_param.union_id": ".."}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert 'data-testid="form-errors"' in dots
-    sent = client.post("/console/send/", {**form, "path_param.union_id": "on 1"},
-                       HTTP_HX_REQUEST="true").content.decode()
+    sent = client.post(
+        "/console/send/", {**form, "path_param.union_id": "on 1"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert 'data-testid="result-ok"' in sent and "/v1.0/contact/users/on%201" in sent
     # A value is one path segment: a slash in it is encoded, not a new segment.
-    sent = client.post("/console/send/", {**form, "path_param.union_id": "a/b"},
-                       HTTP_HX_REQUEST="true").content.decode()
+    sent = client.post(
+        "/console/send/", {**form, "path_param.union_id": "a/b"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "/v1.0/contact/users/" + quote("a/b", safe="") in sent
 
 
 def _emulated(platform: str) -> dict[str, tuple[str, ...]]:
     """The platform's emulated routes, each parameter written {}, with the methods their
     views answer."""
-    return {"/" + re.sub(r"<(?:\w+:)?\w+>", "{}", str(p.pattern)): p.callback.methods
-            for p in PLATFORMS[platform].urlpatterns}
+    return {
+        "/" + re.sub(r"<(?:\w+:)?\w+>", "{}", str(p.pattern)): p.callback.methods
+        for p in PLATFORMS[platform].urlpatterns
+    }
 
 
 SAMPLES = {"user_id": feishu_emulator.USERS[0]["open_id"], "union_id": "on_sample"}
 
 
 @pytest.mark.parametrize("platform", ["feishu", "dingtalk"])
-def test_every_catalogued_api_the_sandbox_emulates_round_trips(client_as, sandbox_credential,
-                                                               platform):
+def test_every_catalogued_api_the_sandbox_emulates_round_trips(
+    client_as, sandbox_credential, platform
+):
     sandbox_credential(platform, f"{platform}_roundtrip", "rt")
     routes = _emulated(platform)
     client = client_as("developer")
@@ -142,18 +167,33 @@ def test_every_catalogued_api_the_sandbox_emulates_round_trips(client_as, sandbo
         page = client.get("/console/", {"credential": "rt", "api": api.id})
         assert page.status_code == 200
         initial = page.context["form"].initial
-        form = {"credential": "rt", "method": initial["method"], "path": initial["path"],
-                "query": initial["query"], "headers": "", "body": initial["body"],
-                "body_type": initial["body_type"],
-                **{f"path_param.{p.name}": SAMPLES.get(p.name, "x") for p in api.path_params}}
+        form = {
+            "credential": "rt",
+            "method": initial["method"],
+            "path": initial["path"],
+            "query": initial["query"],
+            "headers": "",
+            "body": initial["body"],
+            "body_type": initial["body_type"],
+            **{f"path_param.{p.name}": SAMPLES.get(p.name, "x") for p in api.path_params},
+        }
         if initial["body_type"] == "multipart":
-            form.update(upload_field=initial["upload_field"], upload=SimpleUploadedFile(
-                "sample.png", b"\x89PNG sample", "image/png"), body="\n".join(
-                f"{line}{SAMPLES.get(line.rstrip('='), 'message')}"
-                for line in initial["body"].splitlines()))
+            form.update(
+                upload_field=initial["upload_field"],
+                upload=SimpleUploadedFile("sample.png", b"\x89PNG sample", "image/png"),
+                body="\n".join(
+                    f"{line}{SAMPLES.get(line.rstrip('='), 'message')}"
+                    for line in initial["body"].splitlines()
+                ),
+            )
         if api.id == "im.v1.create_message":
-            form["body"] = json.dumps({"receive_id": SAMPLES["user_id"], "msg_type": "text",
-                                       "content": json.dumps({"text": "hi"})})
+            form["body"] = json.dumps(
+                {
+                    "receive_id": SAMPLES["user_id"],
+                    "msg_type": "text",
+                    "content": json.dumps({"text": "hi"}),
+                }
+            )
         answer = client.post("/console/send/", form, HTTP_HX_REQUEST="true")
         html = answer.content.decode()
         assert 'data-testid="form-errors"' not in html, (api.id, html[:500])
@@ -170,58 +210,80 @@ def test_platform_names_on_the_wire_come_from_the_adapters():
     from apps.providers.registry import wire_names
 
     names = wire_names()
-    assert {"authorization", "x-plugin-token", "x-acs-dingtalk-access-token"} <= \
-        names.auth_headers
+    assert {"authorization", "x-plugin-token", "x-acs-dingtalk-access-token"} <= names.auth_headers
     assert {"access_token", "app_key"} <= names.auth_query
-    assert {"secret", "corpsecret", "appsecret", "app_secret", "plugin_secret"} <= \
-        names.secret_keys
+    assert {"secret", "corpsecret", "appsecret", "app_secret", "plugin_secret"} <= names.secret_keys
     assert names.idempotency_headers == {"x-idem-uuid"}
     assert names.auth_headers <= curl.MANAGED_HEADERS and names.secret_keys == curl.SECRET_KEYS
 
 
 def test_the_idempotency_key_is_offered_only_for_a_platform_that_reads_one(
-        client_as, sandbox_credential):
+    client_as, sandbox_credential
+):
     sandbox_credential("feishu", "cli_idem_01", "fs-only")
     client = client_as("developer")
     assert "id_idem_uuid" not in client.get("/console/").content.decode()
     sandbox_credential("feishu_project", "fp_idem_01", "fp")
     page = client.get("/console/").content.decode()
     assert "id_idem_uuid" in page and "X-IDEM-UUID" in page
-    refused = client.post("/console/send/", {
-        "credential": "fs-only", "method": "POST", "path": "/open-apis/im/v1/messages",
-        "query": "", "headers": "", "body": "{}",
-        "idem_uuid": "0b9a3f8e-4c1d-4e2f-9a7b-5c6d7e8f9a0b"}, HTTP_HX_REQUEST="true")
+    refused = client.post(
+        "/console/send/",
+        {
+            "credential": "fs-only",
+            "method": "POST",
+            "path": "/open-apis/im/v1/messages",
+            "query": "",
+            "headers": "",
+            "body": "{}",
+            "idem_uuid": "0b9a3f8e-4c1d-4e2f-9a7b-5c6d7e8f9a0b",
+        },
+        HTTP_HX_REQUEST="true",
+    )
     assert 'data-testid="form-errors"' in refused.content.decode()
 
 
 def test_a_send_brings_the_recent_sends_panel_along(client_as, feishu):
     client = client_as("developer")
-    first = client.post("/console/send/", {
-        "credential": "fs", "method": "GET", "path": "/open-apis/contact/v3/users",
-        "query": "page_size=2", "headers": "", "body": ""}, HTTP_HX_REQUEST="true")
+    first = client.post(
+        "/console/send/",
+        {
+            "credential": "fs",
+            "method": "GET",
+            "path": "/open-apis/contact/v3/users",
+            "query": "page_size=2",
+            "headers": "",
+            "body": "",
+        },
+        HTTP_HX_REQUEST="true",
+    )
     html = first.content.decode()
     assert 'id="recent-panel" hx-swap-oob="true"' in html
     assert html.count("/open-apis/contact/v3/users") >= 2  # the result and the new row
     assert 'data-testid="copy-body"' in html
-    refused = client.post("/console/send/", {"credential": "fs", "method": "GET", "path": ""},
-                          HTTP_HX_REQUEST="true")
+    refused = client.post(
+        "/console/send/", {"credential": "fs", "method": "GET", "path": ""}, HTTP_HX_REQUEST="true"
+    )
     assert refused.status_code == 422 and "recent-panel" not in refused.content.decode()
 
 
-def test_a_curl_import_picks_the_credential_its_host_points_at(client_as, feishu,
-                                                               sandbox_credential):
+def test_a_curl_import_picks_the_credential_its_host_points_at(
+    client_as, feishu, sandbox_credential
+):
     sandbox_credential("dingtalk", "ding_import_01", "dt")
     client = client_as("developer")
-    docs = ("curl -X GET 'https://api.dingtalk.com/v1.0/contact/users/me' "
-            "-H 'x-acs-dingtalk-access-token: abc'")
+    docs = (
+        "curl -X GET 'https://api.dingtalk.com/v1.0/contact/users/me' "
+        "-H 'x-acs-dingtalk-access-token: abc'"
+    )
     page = client.post("/console/import/", {"credential": "fs", "curl": docs})
     assert page.context["form"].initial["credential"] == "dt"  # the platform's host
     assert "dt" in page.content.decode() and "api.dingtalk.com" in page.content.decode()
     live = feishu[0].effective_base_url  # both sandbox credentials live on this host
     page = client.post("/console/import/", {"credential": "", "curl": f"curl {live}/x"})
     assert page.context["form"].initial["credential"] == ""  # two match: none is guessed
-    unknown = client.post("/console/import/", {"credential": "fs",
-                                               "curl": "curl https://example.com/x"})
+    unknown = client.post(
+        "/console/import/", {"credential": "fs", "curl": "curl https://example.com/x"}
+    )
     assert unknown.context["form"].initial["credential"] == "fs"  # kept as chosen
 
 
@@ -234,24 +296,39 @@ def test_a_multipart_upload_goes_out_as_the_platform_reads_it(client_as, feishu)
     assert (initial["body_type"], initial["upload_field"]) == ("multipart", "image")
     assert "image_type=" in initial["body"]
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-    form = {"credential": "fs", "method": "POST", "path": "/open-apis/im/v1/images",
-            "query": "", "headers": "", "body_type": "multipart", "body": "image_type=message",
-            "upload_field": "image"}
-    sent = client.post("/console/send/", {**form, "upload": SimpleUploadedFile(
-        "logo.png", png, "image/png")}, HTTP_HX_REQUEST="true").content.decode()
+    form = {
+        "credential": "fs",
+        "method": "POST",
+        "path": "/open-apis/im/v1/images",
+        "query": "",
+        "headers": "",
+        "body_type": "multipart",
+        "body": "image_type=message",
+        "upload_field": "image",
+    }
+    sent = client.post(
+        "/console/send/",
+        {**form, "upload": SimpleUploadedFile("logo.png", png, "image/png")},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert 'data-testid="result-ok"' in sent and "img_v2_" in sent
     call = ConsoleCall.objects.latest("pk")
-    assert call.request_body == f"multipart/form-data: image_type=message; image=@logo.png " \
-                                f"({len(png)} bytes)"  # never the file itself
-    assert call.request_spec["files"] == [{"field": "image", "name": "logo.png",
-                                           "size": len(png)}]
+    assert (
+        call.request_body == f"multipart/form-data: image_type=message; image=@logo.png "
+        f"({len(png)} bytes)"
+    )  # never the file itself
+    assert call.request_spec["files"] == [{"field": "image", "name": "logo.png", "size": len(png)}]
     assert client.post(f"/console/history/{call.pk}/replay/").status_code == 200
     assert ConsoleCall.objects.count() == 1  # a replay cannot re-send a file it never kept
-    missing = client.post("/console/send/", {**form, "body": "image_type=nonsense"},
-                          HTTP_HX_REQUEST="true").content.decode()
+    missing = client.post(
+        "/console/send/", {**form, "body": "image_type=nonsense"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert 'data-testid="result-failed"' in missing and "image" in missing
-    export = client.post("/console/export/", {**form, "upload": SimpleUploadedFile(
-        "logo.png", png, "image/png")}, HTTP_HX_REQUEST="true").content.decode()
+    export = client.post(
+        "/console/export/",
+        {**form, "upload": SimpleUploadedFile("logo.png", png, "image/png")},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert "-F image_type=message" in export and "-F image=@logo.png" in export
     assert "files={&#x27;image&#x27;: (&#x27;logo.png&#x27;" in export
 
@@ -261,11 +338,19 @@ def test_a_form_urlencoded_body_is_encoded_and_exported():
     from apps.console.services import outbound, request_spec
 
     pairs = [("name", "a b&c"), ("n", "中")]
-    out = outbound("https://platform.invalid", method="POST", path="/x", query=[],
-                   headers=[], body=pairs, body_type="form")
+    out = outbound(
+        "https://platform.invalid",
+        method="POST",
+        path="/x",
+        query=[],
+        headers=[],
+        body=pairs,
+        body_type="form",
+    )
     assert out.body == b"name=a+b%26c&n=%E4%B8%AD" and out.json is None
     assert out.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    spec = request_spec(method="POST", path="/x", query=[], headers=[], body=pairs,
-                        body_type="form")
+    spec = request_spec(
+        method="POST", path="/x", query=[], headers=[], body=pairs, body_type="form"
+    )
     assert "--data-urlencode 'name=a b&c'" in curl.as_curl(out, spec)
     assert "data=[('name', 'a b&c'), ('n', '中')]" in curl.as_python(out, spec)

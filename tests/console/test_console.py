@@ -18,14 +18,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _message(**overrides):
-    data = {"credential": "fs", "method": "POST", "path": "/open-apis/im/v1/messages",
-            "query": "receive_id_type=open_id", "headers": "",
-            "body": json.dumps({"receive_id": "ou_1", "msg_type": "text",
-                                "content": json.dumps({"text": "你好"})})}
+    data = {
+        "credential": "fs",
+        "method": "POST",
+        "path": "/open-apis/im/v1/messages",
+        "query": "receive_id_type=open_id",
+        "headers": "",
+        "body": json.dumps(
+            {"receive_id": "ou_1", "msg_type": "text", "content": json.dumps({"text": "你好"})}
+        ),
+    }
     data.update(overrides)
     return data
-
-
 
 
 def test_a_developer_sends_a_message_and_sees_the_logid(client_as, feishu, caplog):
@@ -50,8 +54,11 @@ def test_a_developer_sends_a_message_and_sees_the_logid(client_as, feishu, caplo
 
 def test_a_bad_call_is_decoded_and_explained(client_as, feishu):
     body = json.dumps({"receive_id": "ou_1", "msg_type": "nonsense", "content": "{}"})
-    html = client_as("developer").post("/console/send/", _message(body=body),
-                                       HTTP_HX_REQUEST="true").content.decode()
+    html = (
+        client_as("developer")
+        .post("/console/send/", _message(body=body), HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
     assert 'data-testid="result-failed"' in html
     assert re.search(r'data-testid="code">99992402<', html)
     assert "请求参数校验失败" in html and "Field validation failed" in html
@@ -59,8 +66,9 @@ def test_a_bad_call_is_decoded_and_explained(client_as, feishu):
 
 
 def test_invalid_json_is_reported_with_line_and_column(client_as, feishu):
-    response = client_as("developer").post("/console/send/", _message(body='{\n  "a": 1,\n}'),
-                                           HTTP_HX_REQUEST="true")
+    response = client_as("developer").post(
+        "/console/send/", _message(body='{\n  "a": 1,\n}'), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 422
     assert "第 3 行第 1 列" in response.content.decode()  # line 3, column 1
     assert not ConsoleCall.objects.exists()
@@ -85,19 +93,35 @@ def test_console_is_for_developers_and_admins(client_as, feishu, role):
 
 
 def test_a_credential_not_shared_cannot_be_used(client_as, feishu, users):
-    credential_create(by=users.admin, provider="feishu", name="private", slug="private",
-                      environment="test", public={"app_id": "x"}, secrets={"app_secret": "y"})
-    response = client_as("developer").post("/console/send/", _message(credential="private"),
-                                           HTTP_HX_REQUEST="true")
+    credential_create(
+        by=users.admin,
+        provider="feishu",
+        name="private",
+        slug="private",
+        environment="test",
+        public={"app_id": "x"},
+        secrets={"app_secret": "y"},
+    )
+    response = client_as("developer").post(
+        "/console/send/", _message(credential="private"), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 422 and not ConsoleCall.objects.exists()
 
 
 def test_import_fills_the_builder_and_export_hides_secrets(client_as, feishu):
     _, secret = feishu
     client = client_as("developer")
-    page = client.post("/console/import/", {"credential": "fs", "curl": (
-        "curl -X POST 'https://open.feishu.cn/open-apis/im/v1/messages?receive_id_type=open_id' "
-        "-H 'Authorization: Bearer t-abc' -d '{\"msg_type\": \"text\"}'")})
+    page = client.post(
+        "/console/import/",
+        {
+            "credential": "fs",
+            "curl": (
+                "curl -X POST "
+                "'https://open.feishu.cn/open-apis/im/v1/messages?receive_id_type=open_id' "
+                "-H 'Authorization: Bearer t-abc' -d '{\"msg_type\": \"text\"}'"
+            ),
+        },
+    )
     html = page.content.decode()
     assert page.status_code == 200 and 'value="/open-apis/im/v1/messages"' in html
     assert "receive_id_type=open_id" in html and 'data-testid="import-warnings"' in html
@@ -127,8 +151,9 @@ def test_history_filters_pages_and_replays_with_the_current_token(client_as, fei
     assert ConsoleCall.objects.filter(ok=True).count() == 2
     # Pages: exactly one page, then one more row makes a second.
     for _ in range(PAGE_SIZE - 3):
-        ConsoleCall.objects.create(user=users.developer, credential=feishu[0], method="GET",
-                                   url="x", request_spec={})
+        ConsoleCall.objects.create(
+            user=users.developer, credential=feishu[0], method="GET", url="x", request_spec={}
+        )
     page = client.get("/console/history/")
     assert len(page.context["calls"]) == PAGE_SIZE and page.context["next_before"] is None
     ConsoleCall.objects.create(user=users.developer, method="GET", url="x")
@@ -140,19 +165,25 @@ def test_history_filters_pages_and_replays_with_the_current_token(client_as, fei
 
 def test_developers_see_and_replay_only_their_own_sends(client_as, feishu, users, make_user):
     other = make_user("dev-two", "developer")
-    call = ConsoleCall.objects.create(user=other, credential=feishu[0], method="GET", url="x",
-                                      request_spec={"method": "GET", "path": "/", "query": [],
-                                                    "headers": [], "body": None})
+    call = ConsoleCall.objects.create(
+        user=other,
+        credential=feishu[0],
+        method="GET",
+        url="x",
+        request_spec={"method": "GET", "path": "/", "query": [], "headers": [], "body": None},
+    )
     client = client_as("developer")
     assert client.get("/console/history/").context["calls"] == []
     assert client.post(f"/console/history/{call.pk}/replay/").status_code == 404
-    assert [c.pk for c in client_as("admin").get("/console/history/").context["calls"]] == [
-        call.pk]
+    assert [c.pk for c in client_as("admin").get("/console/history/").context["calls"]] == [call.pk]
 
 
 def test_the_catalogue_fills_the_builder(client_as, feishu):
-    page = client_as("developer").get(
-        "/console/?credential=fs&api=im.v1.create_message").content.decode()
+    page = (
+        client_as("developer")
+        .get("/console/?credential=fs&api=im.v1.create_message")
+        .content.decode()
+    )
     assert 'value="/open-apis/im/v1/messages"' in page and "receive_id_type=open_id" in page
     assert "1000/min, 50/s" in page and "发送消息" in page  # the adapter's documented row
     assert '"receive_id": ""' not in page or "msg_type" in page
@@ -160,17 +191,24 @@ def test_the_catalogue_fills_the_builder(client_as, feishu):
 
 def test_next_page_follows_the_platforms_own_paging(client_as, feishu):
     client = client_as("developer")
-    first = client.post("/console/send/", _message(method="GET", path="/open-apis/contact/v3/users",
-                                                   query="page_size=10", body=""),
-                        HTTP_HX_REQUEST="true").content.decode()
+    first = client.post(
+        "/console/send/",
+        _message(method="GET", path="/open-apis/contact/v3/users", query="page_size=10", body=""),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert 'data-testid="next-page"' in first
     token = re.search(r'name="query" value="([^"]*)"', first).group(1)
     assert "page_token=10" in token
-    second = client.post("/console/send/", _message(method="GET",
-                                                    path="/open-apis/contact/v3/users",
-                                                    query=token.replace("&#x0A;", "\n")
-                                                    .replace("\\n", "\n"), body=""),
-                         HTTP_HX_REQUEST="true").content.decode()
+    second = client.post(
+        "/console/send/",
+        _message(
+            method="GET",
+            path="/open-apis/contact/v3/users",
+            query=token.replace("&#x0A;", "\n").replace("\\n", "\n"),
+            body="",
+        ),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert "u0011" in second and "u0001" not in second
 
 
@@ -185,7 +223,8 @@ def test_a_leaked_token_leads_to_the_sends_that_used_it(client_as, feishu):
 
 
 def test_every_encoded_echo_of_a_secret_or_token_is_redacted_before_it_is_kept(
-        client_as, users, upstream):
+    client_as, users, upstream
+):
     """An upstream that echoes what it got (the Authorization header, a secret in the body)
     in raw, JSON-escaped, URL-encoded, \\u-escaped and base64 form; a secret with `"` and
     `\\`; a token typed into the path. None of it reaches the page, the history or the
@@ -199,33 +238,71 @@ def test_every_encoded_echo_of_a_secret_or_token_is_redacted_before_it_is_kept(
     secret = 'q"uo\\te-secret-✓-value-1234'
     token = "t-echoed-token-0123456789abcdef"
     base = f"http://127.0.0.1:{upstream.server_port}"
-    credential_create(by=users.admin, provider="feishu", name="echo", slug="echo",
-                      environment="test", base_url=base, public={"app_id": "cli_echo"},
-                      secrets={"app_secret": secret}, allowed_users=[users.developer])
+    credential_create(
+        by=users.admin,
+        provider="feishu",
+        name="echo",
+        slug="echo",
+        environment="test",
+        base_url=base,
+        public={"app_id": "cli_echo"},
+        secrets={"app_secret": secret},
+        allowed_users=[users.developer],
+    )
     upstream.token_path = "/open-apis/auth/v3/tenant_access_token/internal"
-    upstream.token_body = json.dumps({"code": 0, "msg": "ok", "tenant_access_token": token,
-                                      "expire": 7200}).encode()
+    upstream.token_body = json.dumps(
+        {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": 7200}
+    ).encode()
     basic = base64.b64encode(f"cli_echo:{secret}".encode()).decode()
-    echo = {"code": 99991672, "msg": f"denied for Bearer {token} ({quote(token)})",
-            "error": {"log_id": "log-1", "message": f"see {json.dumps(secret)}",
-                      "helps": [{"url": f"https://open.feishu.cn/h?t={quote(secret, safe='')}",
-                                 "description": basic}],
-                      "permission_violations": [{"type": "x", "subject": token}]},
-            "echo": {"b64": base64.urlsafe_b64encode(token.encode()).decode(),
-                     "u": json.dumps(secret, ensure_ascii=True)}}
-    upstream.reply = (400, {"X-Echo": f"Bearer {token}"},
-                      json.dumps(echo, ensure_ascii=False).encode())
-    response = client_as("developer").post("/console/send/", {
-        "credential": "echo", "method": "POST", "path": f"/open-apis/x/{token}",
-        "query": f"k={secret}", "headers": "", "body": json.dumps({"s": secret})},
-        HTTP_HX_REQUEST="true")
+    echo = {
+        "code": 99991672,
+        "msg": f"denied for Bearer {token} ({quote(token)})",
+        "error": {
+            "log_id": "log-1",
+            "message": f"see {json.dumps(secret)}",
+            "helps": [
+                {
+                    "url": f"https://open.feishu.cn/h?t={quote(secret, safe='')}",
+                    "description": basic,
+                }
+            ],
+            "permission_violations": [{"type": "x", "subject": token}],
+        },
+        "echo": {
+            "b64": base64.urlsafe_b64encode(token.encode()).decode(),
+            "u": json.dumps(secret, ensure_ascii=True),
+        },
+    }
+    upstream.reply = (
+        400,
+        {"X-Echo": f"Bearer {token}"},
+        json.dumps(echo, ensure_ascii=False).encode(),
+    )
+    response = client_as("developer").post(
+        "/console/send/",
+        {
+            "credential": "echo",
+            "method": "POST",
+            "path": f"/open-apis/x/{token}",
+            "query": f"k={secret}",
+            "headers": "",
+            "body": json.dumps({"s": secret}),
+        },
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200
     kept = [response.content.decode(), all_rows()]
     for value in (secret, token):
-        for form in (value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=True)[1:-1],
-                     quote(value, safe=""), base64.b64encode(value.encode()).decode(),
-                     base64.urlsafe_b64encode(value.encode()).decode(), html.escape(value),
-                     html.escape(json.dumps(value)[1:-1])):
+        for form in (
+            value,
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=True)[1:-1],
+            quote(value, safe=""),
+            base64.b64encode(value.encode()).decode(),
+            base64.urlsafe_b64encode(value.encode()).decode(),
+            html.escape(value),
+            html.escape(json.dumps(value)[1:-1]),
+        ):
             for place in kept:
                 assert form not in place, (form, place[:200])
     assert base64.b64encode(f"cli_echo:{secret}".encode()).decode()[8:] not in kept[1]

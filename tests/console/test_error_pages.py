@@ -17,14 +17,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def encodings(value: str) -> list[str]:
-    return [value, json.dumps(value)[1:-1], quote(value, safe=""),
-            base64.b64encode(value.encode()).decode(),
-            base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")]
+    return [
+        value,
+        json.dumps(value)[1:-1],
+        quote(value, safe=""),
+        base64.b64encode(value.encode()).decode(),
+        base64.urlsafe_b64encode(value.encode()).decode().rstrip("="),
+    ]
 
 
 @pytest.mark.parametrize("debug", [True, False])
-def test_a_failing_send_shows_no_secret_or_token(client_as, feishu, monkeypatch, settings,
-                                                 caplog, debug):
+def test_a_failing_send_shows_no_secret_or_token(
+    client_as, feishu, monkeypatch, settings, caplog, debug
+):
     _, secret = feishu
     settings.DEBUG = debug
 
@@ -35,10 +40,17 @@ def test_a_failing_send_shows_no_secret_or_token(client_as, feishu, monkeypatch,
     client = client_as("developer")
     client.raise_request_exception = False
     with caplog.at_level(logging.DEBUG):
-        response = client.post("/console/send/", {
-            "credential": "fs", "method": "POST", "path": "/open-apis/im/v1/messages",
-            "query": "receive_id_type=open_id", "headers": f"X-Echo: {secret}",
-            "body": json.dumps({"app_secret": secret})})
+        response = client.post(
+            "/console/send/",
+            {
+                "credential": "fs",
+                "method": "POST",
+                "path": "/open-apis/im/v1/messages",
+                "query": "receive_id_type=open_id",
+                "headers": f"X-Echo: {secret}",
+                "body": json.dumps({"app_secret": secret}),
+            },
+        )
     assert response.status_code == 500
     page = response.content.decode()
     if debug:

@@ -19,8 +19,14 @@ BODY = {"receive_id": "ou_1", "msg_type": "text", "content": json.dumps({"text":
 
 
 def _builder(**overrides):
-    data = {"credential": "fs", "method": "POST", "path": "/open-apis/im/v1/messages",
-            "query": "receive_id_type=open_id", "headers": "", "body": json.dumps(BODY)}
+    data = {
+        "credential": "fs",
+        "method": "POST",
+        "path": "/open-apis/im/v1/messages",
+        "query": "receive_id_type=open_id",
+        "headers": "",
+        "body": json.dumps(BODY),
+    }
     data.update(overrides)
     return data
 
@@ -89,12 +95,14 @@ def test_private_requests_are_the_owners_and_shared_ones_the_teams(client_as, fe
     assert AuditEvent.objects.filter(action="console.saved_delete").count() == 1
 
 
-def test_a_developer_cannot_delete_a_colleagues_shared_request(client_as, feishu, users,
-                                                              make_user):
+def test_a_developer_cannot_delete_a_colleagues_shared_request(client_as, feishu, users, make_user):
     colleague = make_user("colleague", "developer")
-    SavedRequest.objects.create(owner=colleague, name="Theirs", shared=True,
-                                request_spec={"method": "GET", "path": "/", "query": [],
-                                              "headers": [], "body": None})
+    SavedRequest.objects.create(
+        owner=colleague,
+        name="Theirs",
+        shared=True,
+        request_spec={"method": "GET", "path": "/", "query": [], "headers": [], "body": None},
+    )
     theirs = SavedRequest.objects.get()
     response = client_as("developer").post(f"/console/saved/{theirs.pk}/delete/")
     assert response.status_code == 403 and SavedRequest.objects.exists()
@@ -121,9 +129,11 @@ def test_saved_requests_and_exports_never_keep_a_live_secret(client_as, feishu, 
 def test_the_preview_shows_injected_auth_without_secrets(client_as, feishu):
     credential, secret = feishu
     client = client_as("developer")
-    empty = client.post("/console/preview/", _builder(path="/open-apis/contact/v3/users",
-                                                      method="GET", body=""),
-                        HTTP_HX_REQUEST="true").content.decode()
+    empty = client.post(
+        "/console/preview/",
+        _builder(path="/open-apis/contact/v3/users", method="GET", body=""),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert "Authorization: Bearer &lt;tenant_access_token&gt;" in empty
     assert "由中控台添加" in empty
     client.post("/console/send/", _builder(), HTTP_HX_REQUEST="true")
@@ -133,8 +143,9 @@ def test_the_preview_shows_injected_auth_without_secrets(client_as, feishu):
     assert held.value() not in html and secret not in html
     assert "receive_id_type=open_id" in html and "&quot;msg_type&quot;: &quot;text&quot;" in html
     # The preview checks the JSON before anything is sent.
-    broken = client.post("/console/preview/", _builder(body='{\n "a": }'),
-                         HTTP_HX_REQUEST="true").content.decode()
+    broken = client.post(
+        "/console/preview/", _builder(body='{\n "a": }'), HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert 'data-testid="preview-errors"' in broken and "第 2 行第 7 列" in broken
     assert ConsoleCall.objects.count() == 1  # only the one real send
 
@@ -145,8 +156,12 @@ def project(sandbox_credential):
 
 
 def _work_item(name, **overrides):
-    data = {"credential": "fp", "method": "POST", "path": "/open_api/demo/work_item/create",
-            "body": json.dumps({"work_item_type_key": "story", "name": name})}
+    data = {
+        "credential": "fp",
+        "method": "POST",
+        "path": "/open_api/demo/work_item/create",
+        "body": json.dumps({"work_item_type_key": "story", "name": name}),
+    }
     data.update(overrides)
     return data
 
@@ -165,44 +180,68 @@ def test_a_pinned_idempotency_key_is_sent_and_a_new_one_otherwise(client_as, pro
     assert len(keys) == 2
     # Pinned: the same key goes out; a different body under it is the platform's 10430.
     pinned = "0b9a3f8e-4c1d-4e2f-9a7b-5c6d7e8f9a0b"
-    first = client.post("/console/send/", _work_item("C", idem_uuid=pinned),
-                        HTTP_HX_REQUEST="true").content.decode()
-    again = client.post("/console/send/", _work_item("C", idem_uuid=pinned),
-                        HTTP_HX_REQUEST="true").content.decode()
-    other = client.post("/console/send/", _work_item("D", idem_uuid=pinned),
-                        HTTP_HX_REQUEST="true").content.decode()
+    first = client.post(
+        "/console/send/", _work_item("C", idem_uuid=pinned), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    again = client.post(
+        "/console/send/", _work_item("C", idem_uuid=pinned), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    other = client.post(
+        "/console/send/", _work_item("D", idem_uuid=pinned), HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert 'data-testid="result-ok"' in first and 'data-testid="result-ok"' in again
     assert re.search(r'data-testid="code">10430<', other)
-    assert ConsoleCall.objects.filter(request_headers__contains={"X-IDEM-UUID": pinned}).count() \
-        == 3
+    assert (
+        ConsoleCall.objects.filter(request_headers__contains={"X-IDEM-UUID": pinned}).count() == 3
+    )
     # X-USER-KEY from the form wins over the credential's.
-    client.post("/console/send/", _work_item("E", headers="X-USER-KEY: 7000000000000000009"),
-                HTTP_HX_REQUEST="true")
-    assert ConsoleCall.objects.order_by("-id").first().request_headers["X-USER-KEY"] == \
-        "7000000000000000009"
+    client.post(
+        "/console/send/",
+        _work_item("E", headers="X-USER-KEY: 7000000000000000009"),
+        HTTP_HX_REQUEST="true",
+    )
+    assert (
+        ConsoleCall.objects.order_by("-id").first().request_headers["X-USER-KEY"]
+        == "7000000000000000009"
+    )
 
 
 def test_a_pinned_key_and_the_same_header_twice_is_refused(client_as, project):
     response = client_as("developer").post(
-        "/console/send/", _work_item("A", idem_uuid="0b9a3f8e-4c1d-4e2f-9a7b-5c6d7e8f9a0b",
-                                     headers="X-IDEM-UUID: abc"), HTTP_HX_REQUEST="true")
+        "/console/send/",
+        _work_item(
+            "A", idem_uuid="0b9a3f8e-4c1d-4e2f-9a7b-5c6d7e8f9a0b", headers="X-IDEM-UUID: abc"
+        ),
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 422 and not ConsoleCall.objects.exists()
-    bad = client_as("developer").post("/console/send/", _work_item("A", idem_uuid="nope"),
-                                      HTTP_HX_REQUEST="true")
+    bad = client_as("developer").post(
+        "/console/send/", _work_item("A", idem_uuid="nope"), HTTP_HX_REQUEST="true"
+    )
     assert bad.status_code == 422 and 'data-testid="form-errors"' in bad.content.decode()
 
 
 def test_a_shared_request_does_not_show_a_credential_not_shared_with_the_viewer(
-        client_as, users, make_user):
+    client_as, users, make_user
+):
     from apps.vault.services import credential_create
 
-    private = credential_create(by=users.admin, provider="feishu", name="secret-project",
-                                slug="secret-project", environment="prod",
-                                public={"app_id": "cli_p"}, secrets={"app_secret": "s-1234567"})
-    SavedRequest.objects.create(owner=users.admin, name="Admin's", shared=True,
-                                credential=private,
-                                request_spec={"method": "GET", "path": "/", "query": [],
-                                              "headers": [], "body": None})
+    private = credential_create(
+        by=users.admin,
+        provider="feishu",
+        name="secret-project",
+        slug="secret-project",
+        environment="prod",
+        public={"app_id": "cli_p"},
+        secrets={"app_secret": "s-1234567"},
+    )
+    SavedRequest.objects.create(
+        owner=users.admin,
+        name="Admin's",
+        shared=True,
+        credential=private,
+        request_spec={"method": "GET", "path": "/", "query": [], "headers": [], "body": None},
+    )
     html = client_as("developer").get("/console/saved/").content.decode()
     assert "Admin&#x27;s" in html or "Admin's" in html
     assert "secret-project" not in html

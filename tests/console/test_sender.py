@@ -33,8 +33,9 @@ def sandbox(live_server, settings):
 
 def _token_request(base):
     app, secret = sandbox_app_register(provider="feishu", app_id="console-app")
-    return get_provider("feishu").token_request(f"{base}/sandbox/feishu",
-                                                {"app_id": app.app_id, "app_secret": secret})
+    return get_provider("feishu").token_request(
+        f"{base}/sandbox/feishu", {"app_id": app.app_id, "app_secret": secret}
+    )
 
 
 def test_sends_to_the_sandbox(sandbox):
@@ -44,18 +45,22 @@ def test_sends_to_the_sandbox(sandbox):
     assert sent.elapsed_ms > 0
 
 
-@pytest.mark.parametrize("kind,value,check", [
-    ("status", 503, lambda s: s.status == 503 and b"Bad Gateway" in s.body),
-    ("html", 0, lambda s: s.status == 502 and s.body.startswith(b"<!DOCTYPE html>")),
-    ("truncated", 0, lambda s: s.status == 200 and not s.body.endswith(b"}")),
-    ("reset", 0, lambda s: s.error.startswith("connection") or s.body == b'{"partial": '),
-    ("huge", 50, lambda s: s.truncated and len(s.body) == 2 * 1024 * 1024),
-])
+@pytest.mark.parametrize(
+    "kind,value,check",
+    [
+        ("status", 503, lambda s: s.status == 503 and b"Bad Gateway" in s.body),
+        ("html", 0, lambda s: s.status == 502 and s.body.startswith(b"<!DOCTYPE html>")),
+        ("truncated", 0, lambda s: s.status == 200 and not s.body.endswith(b"}")),
+        ("reset", 0, lambda s: s.error.startswith("connection") or s.body == b'{"partial": '),
+        ("huge", 50, lambda s: s.truncated and len(s.body) == 2 * 1024 * 1024),
+    ],
+)
 def test_faults_give_a_clear_bounded_result(sandbox, kind, value, check):
     base, hosts = sandbox
     request = _token_request(base)
-    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind=kind,
-                                value=value, remaining=1)
+    SandboxFault.objects.create(
+        provider="feishu", path_prefix="/open-apis/auth", kind=kind, value=value, remaining=1
+    )
     tracemalloc.start()
     started = time.monotonic()
     sent = send(request, allowed_hosts=hosts, internal=LOOPBACK)
@@ -69,8 +74,9 @@ def test_faults_give_a_clear_bounded_result(sandbox, kind, value, check):
 def test_a_slow_platform_hits_the_deadline(sandbox):
     base, hosts = sandbox
     request = _token_request(base)
-    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind="delay",
-                                value=2500, remaining=1)
+    SandboxFault.objects.create(
+        provider="feishu", path_prefix="/open-apis/auth", kind="delay", value=2500, remaining=1
+    )
     started = time.monotonic()
     sent = send(request, allowed_hosts=hosts, internal=LOOPBACK, deadline=0.5)
     assert sent.error.startswith("timeout") and time.monotonic() - started < 2
@@ -97,8 +103,7 @@ def test_a_refused_call_takes_nothing_from_any_window(backend, settings):
     limits = (RateLimit(5, 86400), RateLimit(2, 1))
     allowed = 0
     for round_ in range(4):
-        waits = [ratelimit.acquire(token=f"t-{backend}", api="a", limits=limits)
-                 for _ in range(6)]
+        waits = [ratelimit.acquire(token=f"t-{backend}", api="a", limits=limits) for _ in range(6)]
         allowed += waits.count(0)
         assert any(w > 0 for w in waits)
         if round_ == 0:  # other entries come and go: none pushes a window out

@@ -56,8 +56,10 @@ def test_bootstrap_registers_the_sandbox_demo_apps_once(settings):
     feishu = Credential.objects.get(slug="demo-feishu")
     origin = f"http://{settings.SANDBOX_ORIGIN_HOST}:{settings.SANDBOX_ORIGIN_PORT}"
     assert feishu.base_url == origin  # the emulator's own origin, as an SDK would use it
-    assert Credential.objects.get(slug="demo-dingtalk").base_url == \
-        f"http://{settings.SANDBOX_ORIGIN_HOST}:{settings.SANDBOX_ORIGIN_PORT + 7}"
+    assert (
+        Credential.objects.get(slug="demo-dingtalk").base_url
+        == f"http://{settings.SANDBOX_ORIGIN_HOST}:{settings.SANDBOX_ORIGIN_PORT + 7}"
+    )
     assert feishu.adapter_values()["app_id"] == DEMO_APP_IDS["feishu"]
 
 
@@ -81,6 +83,10 @@ def test_envfile_writes_fresh_secrets_once(tmp_path):
     subprocess.run(run, cwd=ROOT, check=True, capture_output=True)
     assert target.read_text() == first
     other = tmp_path / "other.env"
-    subprocess.run([sys.executable, "-m", "apps.core.envfile", str(other)], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "apps.core.envfile", str(other)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     assert other.read_text() != first

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 def _beat(name: str, age_seconds: float) -> None:
     Heartbeat.objects.update_or_create(
-        name=name, defaults={"at": timezone.now() - timedelta(seconds=age_seconds)})
+        name=name, defaults={"at": timezone.now() - timedelta(seconds=age_seconds)}
+    )
 
 
 def test_healthy_when_every_part_answers_and_heartbeats_are_fresh(client):

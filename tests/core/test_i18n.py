@@ -14,14 +14,16 @@ LOCALE = Path(__file__).resolve().parents[2] / "apps/core/locale/zh_Hans/LC_MESS
 def test_every_message_is_translated_and_the_catalogue_is_compiled(tmp_path):
     po = (LOCALE / "django.po").read_text()
     assert "#, fuzzy" not in po
-    assert not re.search(r'^msgstr ""\n\n', po[po.index("\n\n"):], re.M), "untranslated entries"
+    assert not re.search(r'^msgstr ""\n\n', po[po.index("\n\n") :], re.M), "untranslated entries"
     if shutil.which("msgfmt") is None:
         pytest.skip("gettext's msgfmt is not installed")
-    subprocess.run(["msgfmt", "--check", "-o", tmp_path / "fresh.mo", LOCALE / "django.po"],
-                   check=True)
+    subprocess.run(
+        ["msgfmt", "--check", "-o", tmp_path / "fresh.mo", LOCALE / "django.po"], check=True
+    )
     with open(tmp_path / "fresh.mo", "rb") as fresh, open(LOCALE / "django.mo", "rb") as kept:
-        assert gettext.GNUTranslations(fresh)._catalog == gettext.GNUTranslations(kept)._catalog, \
+        assert gettext.GNUTranslations(fresh)._catalog == gettext.GNUTranslations(kept)._catalog, (
             "django.mo is stale: run `make messages`"
+        )
 
 
 @pytest.mark.django_db

@@ -8,9 +8,14 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-PAGES = [("admin", "/"), ("admin", "/accounts/users/"), ("admin", "/accounts/password/"),
-         (None, "/accounts/login/"), ("developer", "/no-such-page/"),
-         ("developer", "/accounts/users/")]
+PAGES = [
+    ("admin", "/"),
+    ("admin", "/accounts/users/"),
+    ("admin", "/accounts/password/"),
+    (None, "/accounts/login/"),
+    ("developer", "/no-such-page/"),
+    ("developer", "/accounts/users/"),
+]
 
 
 @pytest.mark.parametrize("role,path", PAGES)

@@ -20,7 +20,8 @@ def test_a_sane_incoming_request_id_is_honoured(client):
 
 
 @pytest.mark.parametrize(
-    "bad", ["short", "has space inside it", "x" * 200, "evil\\nline-ab", "'quoted-id'"])
+    "bad", ["short", "has space inside it", "x" * 200, "evil\\nline-ab", "'quoted-id'"]
+)
 def test_an_insane_incoming_request_id_is_replaced(client, bad):
     response = client.get("/accounts/login/", HTTP_X_REQUEST_ID=bad)
     assert response["X-Request-ID"] != bad
@@ -32,8 +33,11 @@ def test_log_lines_and_audit_events_carry_the_request_id(client, caplog, make_us
 
     make_user("logger-lou", "developer")
     with caplog.at_level(logging.WARNING, logger="django.request"):
-        response = client.post("/accounts/login/", {"username": "logger-lou", "password": "nope"},
-                               HTTP_X_REQUEST_ID="req-from-gateway-1")
+        response = client.post(
+            "/accounts/login/",
+            {"username": "logger-lou", "password": "nope"},
+            HTTP_X_REQUEST_ID="req-from-gateway-1",
+        )
         client.get("/no-such-page/", HTTP_X_REQUEST_ID="req-from-gateway-2")
     assert response.status_code == 200
     event = AuditEvent.objects.get(action="auth.login_failed")

@@ -27,8 +27,14 @@ PRODUCTION = {
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     full_env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_deploy_check_passes_with_production_settings():
@@ -37,23 +43,33 @@ def test_deploy_check_passes_with_production_settings():
 
 
 def test_production_logs_are_json_lines_with_the_request_id():
-    code = ("import logging, django; django.setup(); "
-            "from apps.audit.context import RequestMeta, bind; bind(RequestMeta('rid-12345678')); "
-            "logging.getLogger('zk').warning('hello')")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT),
-                                            **PRODUCTION}, timeout=60)
+    code = (
+        "import logging, django; django.setup(); "
+        "from apps.audit.context import RequestMeta, bind; bind(RequestMeta('rid-12345678')); "
+        "logging.getLogger('zk').warning('hello')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **PRODUCTION},
+        timeout=60,
+    )
     line = json.loads(result.stderr.strip().splitlines()[-1])
     assert line["message"] == "hello" and line["request_id"] == "rid-12345678"
     assert line["level"] == "WARNING"
 
 
-@pytest.mark.parametrize("override,needle", [
-    ({"SECRET_KEY": ""}, "SECRET_KEY"),
-    ({"AUDIT_HMAC_KEY": "short"}, "AUDIT_HMAC_KEY"),
-    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
-    ({"CONN_MAX_AGE": "soon"}, "soon"),
-])
+@pytest.mark.parametrize(
+    "override,needle",
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"AUDIT_HMAC_KEY": "short"}, "AUDIT_HMAC_KEY"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"CONN_MAX_AGE": "soon"}, "soon"),
+    ],
+)
 def test_bad_configuration_stops_start_up_with_a_clear_error(override, needle):
     env = {**PRODUCTION, **override}
     if override.get("SECRET_KEY") == "":
@@ -68,8 +84,9 @@ def test_secrets_may_come_from_files(tmp_path):
     secret_file.write_text("f" * 60)
     env = {**PRODUCTION, "SECRET_KEY_FILE": str(secret_file)}
     del env["SECRET_KEY"]
-    result = _manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
-                     **env)
+    result = _manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", **env
+    )
     assert result.stdout.strip().splitlines()[-1] == "f" * 60, result.stderr
 
 
@@ -88,10 +105,18 @@ def test_every_variable_the_settings_read_is_in_env_example():
 
 def test_manage_py_says_which_setting_is_missing(tmp_path):
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, timeout=60,
-                          capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                               "ENV_FILE": str(tmp_path / "none.env")})
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=root,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "ENV_FILE": str(tmp_path / "none.env"),
+        },
+    )
     assert done.returncode == 1
     assert "configuration error: Set the SECRET_KEY environment variable" in done.stderr
     assert "Models aren't loaded" not in done.stderr

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR",
-                                  Path(__file__).resolve().parents[2] / "var" / "screenshots"))
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "var" / "screenshots")
+)
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are plain synchronous code, which Django would otherwise refuse.
@@ -25,22 +26,30 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-US",
-                                  viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800}
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     console_errors: list[str] = []
-
 
     def keep(message) -> None:
         # A 422 is how an invalid form comes back (htmx swaps it in); anything else counts.
@@ -56,9 +65,9 @@ def page(browser, live_server):
         "document.addEventListener('securitypolicyviolation', e => {"
         " const seen = JSON.parse(sessionStorage.getItem('csp') || '[]');"
         " seen.push(location.pathname + ': ' + e.violatedDirective + ' ' +"
-        " (e.blockedURI || e.sample)); sessionStorage.setItem('csp', JSON.stringify(seen)); });")
-    page.csp_violations = lambda: page.evaluate(
-        "JSON.parse(sessionStorage.getItem('csp') || '[]')")
+        " (e.blockedURI || e.sample)); sessionStorage.setItem('csp', JSON.stringify(seen)); });"
+    )
+    page.csp_violations = lambda: page.evaluate("JSON.parse(sessionStorage.getItem('csp') || '[]')")
     yield page
     context.close()
 

@@ -15,14 +15,30 @@ def test_auditor_filters_reveals_opens_one_exports_and_verifies(page, make_user)
     make_user("audrey", "auditor", password="a long auditor passphrase")
     for slug in ("feishu-prod", "wechat-prod"):
         provider = slug.split("-")[0]
-        credential_create(by=None, provider=provider, name=slug, slug=slug, environment="prod",
-                          public={"app_id" if provider == "feishu" else "appid": "id-1"},
-                          secrets={"app_secret" if provider == "feishu" else "secret": "s-1"})
-        record(action="credential.reveal", actor=Actor.system("ada"), target_type="credential",
-               target_id=slug, secrets={"app_secret": f"secret-of-{slug}"},
-               details={"provider": slug.split("-")[0], "field": "app_secret"})
-        record(action="credential.update", actor=Actor.system("ada"), target_type="credential",
-               target_id=slug, details={"changed": ["name"]})
+        credential_create(
+            by=None,
+            provider=provider,
+            name=slug,
+            slug=slug,
+            environment="prod",
+            public={"app_id" if provider == "feishu" else "appid": "id-1"},
+            secrets={"app_secret" if provider == "feishu" else "secret": "s-1"},
+        )
+        record(
+            action="credential.reveal",
+            actor=Actor.system("ada"),
+            target_type="credential",
+            target_id=slug,
+            secrets={"app_secret": f"secret-of-{slug}"},
+            details={"provider": slug.split("-")[0], "field": "app_secret"},
+        )
+        record(
+            action="credential.update",
+            actor=Actor.system("ada"),
+            target_type="credential",
+            target_id=slug,
+            details={"changed": ["name"]},
+        )
     sign_in(page, "audrey", "a long auditor passphrase")
     page.locator("header nav").get_by_role("link", name="审计").click()
     page.select_option("#id_credential", "feishu-prod")  # credentials are offered as choices

@@ -23,33 +23,50 @@ def _developer_with_feishu(make_user, live_server, settings, username, app_id, s
     dev = make_user(username, "developer", password="a long developer passphrase")
     app, secret = sandbox_app_register(provider="feishu", app_id=app_id)
     values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential_create(by=None, provider="feishu", name="飞书沙箱", slug=slug,
-                      environment="test", base_url=f"{live_server.url}/sandbox/feishu",
-                      public={"app_id": values["app_id"]},
-                      secrets={"app_secret": values["app_secret"]}, allowed_users=[dev])
+    credential_create(
+        by=None,
+        provider="feishu",
+        name="飞书沙箱",
+        slug=slug,
+        environment="test",
+        base_url=f"{live_server.url}/sandbox/feishu",
+        public={"app_id": values["app_id"]},
+        secrets={"app_secret": values["app_secret"]},
+        allowed_users=[dev],
+    )
     return secret
 
 
-def test_developer_sends_a_feishu_message_then_a_bad_call(page, make_user, live_server,
-                                                          settings):
-    secret = _developer_with_feishu(make_user, live_server, settings, "dan", "cli_e2e_console",
-                                    "feishu-sandbox")
+def test_developer_sends_a_feishu_message_then_a_bad_call(page, make_user, live_server, settings):
+    secret = _developer_with_feishu(
+        make_user, live_server, settings, "dan", "cli_e2e_console", "feishu-sandbox"
+    )
     sign_in(page, "dan", "a long developer passphrase")
     page.locator("header nav").get_by_role("link", name="控制台").click()
     page.select_option("#id_credential", "feishu-sandbox")
     page.select_option("#id_method", "POST")
     page.fill("#id_path", "/open-apis/im/v1/messages")
     page.fill("#id_query", "receive_id_type=open_id")
-    page.fill("#id_body", json.dumps({"receive_id": "ou_1", "msg_type": "text",
-                                      "content": json.dumps({"text": "来自控制台"})},
-                                     ensure_ascii=False, indent=2))
+    page.fill(
+        "#id_body",
+        json.dumps(
+            {
+                "receive_id": "ou_1",
+                "msg_type": "text",
+                "content": json.dumps({"text": "来自控制台"}),
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+    )
     page.get_by_test_id("send").click()
     page.get_by_test_id("result-ok").wait_for()
     assert re.fullmatch(r"\d{14}[0-9A-F]{20}", page.get_by_test_id("trace-id").inner_text())
     screenshot(page, "console-ok-zh")
 
-    page.fill("#id_body", json.dumps({"receive_id": "ou_1", "msg_type": "nonsense",
-                                      "content": "{}"}))
+    page.fill(
+        "#id_body", json.dumps({"receive_id": "ou_1", "msg_type": "nonsense", "content": "{}"})
+    )
     page.get_by_test_id("send").click()
     page.get_by_test_id("result-failed").wait_for()
     assert page.get_by_test_id("code").inner_text() == "99992402"
@@ -74,9 +91,11 @@ FEISHU_DOCS_CURL = """curl -i -X POST 'https://open.feishu.cn/open-apis/im/v1/me
 
 
 def test_developer_imports_a_docs_example_saves_it_and_replays_from_history(
-        page, make_user, live_server, settings):
-    secret = _developer_with_feishu(make_user, live_server, settings, "lin", "cli_e2e_import",
-                                    "feishu-docs")
+    page, make_user, live_server, settings
+):
+    secret = _developer_with_feishu(
+        make_user, live_server, settings, "lin", "cli_e2e_import", "feishu-docs"
+    )
     sign_in(page, "lin", "a long developer passphrase")
     page.goto("/console/")
     page.get_by_test_id("saved-panel-empty").wait_for()
@@ -130,9 +149,11 @@ def test_developer_imports_a_docs_example_saves_it_and_replays_from_history(
 
 
 def test_search_the_catalogue_pick_an_api_fill_its_path_parameter_and_send(
-        page, make_user, live_server, settings):
-    _developer_with_feishu(make_user, live_server, settings, "cat", "cli_e2e_catalogue",
-                           "feishu-catalogue")
+    page, make_user, live_server, settings
+):
+    _developer_with_feishu(
+        make_user, live_server, settings, "cat", "cli_e2e_catalogue", "feishu-catalogue"
+    )
     sign_in(page, "cat", "a long developer passphrase")
     page.goto(f"{live_server.url}/console/")
     page.select_option("#id_credential", "feishu-catalogue")
@@ -175,20 +196,22 @@ def test_search_the_catalogue_pick_an_api_fill_its_path_parameter_and_send(
         .map(e => e.tagName + '.' + e.className).slice(0, 12)""")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
     # Only the deliberate refusal shows in the browser's console (the request, htmx's report).
-    assert page.console_errors and all("403" in e or "responseError" in e
-                                       for e in page.console_errors), page.console_errors
+    assert page.console_errors and all(
+        "403" in e or "responseError" in e for e in page.console_errors
+    ), page.console_errors
     assert page.csp_violations() == []
 
 
-def test_upload_an_image_with_a_multipart_body(page, make_user, live_server, settings,
-                                               tmp_path):
-    _developer_with_feishu(make_user, live_server, settings, "upl", "cli_e2e_upload",
-                           "feishu-upload")
+def test_upload_an_image_with_a_multipart_body(page, make_user, live_server, settings, tmp_path):
+    _developer_with_feishu(
+        make_user, live_server, settings, "upl", "cli_e2e_upload", "feishu-upload"
+    )
     sign_in(page, "upl", "a long developer passphrase")
     page.goto(f"{live_server.url}/console/?credential=feishu-upload")
     page.get_by_test_id("catalogue-search").fill("images")
     page.get_by_test_id("catalogue-results").locator(
-        "a", has_text="/open-apis/im/v1/images").first.click()
+        "a", has_text="/open-apis/im/v1/images"
+    ).first.click()
     page.get_by_test_id("api-card").wait_for()
     assert page.input_value("#id_body_type") == "multipart"
     assert page.input_value("#id_upload_field") == "image"
@@ -214,16 +237,23 @@ def test_a_dingtalk_new_api_call_from_the_catalogue(page, make_user, live_server
     app, secret = sandbox_app_register(provider="dingtalk", app_id="ding_e2e_01")
     values = get_provider("dingtalk").sample_values(app.app_id, secret)
     secret_names = set(get_provider("dingtalk").secret_fields)
-    credential_create(by=None, provider="dingtalk", name="钉钉沙箱", slug="dingtalk-sandbox",
-                      environment="test", base_url=f"{live_server.url}/sandbox/dingtalk",
-                      public={k: v for k, v in values.items() if k not in secret_names},
-                      secrets={k: v for k, v in values.items() if k in secret_names},
-                      allowed_users=[dev])
+    credential_create(
+        by=None,
+        provider="dingtalk",
+        name="钉钉沙箱",
+        slug="dingtalk-sandbox",
+        environment="test",
+        base_url=f"{live_server.url}/sandbox/dingtalk",
+        public={k: v for k, v in values.items() if k not in secret_names},
+        secrets={k: v for k, v in values.items() if k in secret_names},
+        allowed_users=[dev],
+    )
     sign_in(page, "din", "a long developer passphrase")
     page.goto(f"{live_server.url}/console/?credential=dingtalk-sandbox")
     page.get_by_test_id("catalogue-search").fill("获取用户信息")
     page.get_by_test_id("catalogue-results").locator(
-        "a", has_text="/v1.0/contact/users/{union_id}").first.click()
+        "a", has_text="/v1.0/contact/users/{union_id}"
+    ).first.click()
     page.get_by_test_id("path-param-union_id").fill("on_e2e")
     page.get_by_test_id("send").click()
     page.get_by_test_id("result-ok").wait_for()

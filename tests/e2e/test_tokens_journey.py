@@ -15,13 +15,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_admin_refreshes_a_token_and_creates_a_client_key(page, make_user, live_server):
     make_user("ada", "admin", password="a long admin passphrase")
-    app, secret = sandbox_app_register(provider="feishu", app_id="cli_e2e_tokens",
-                                       reissue_window=7201)
+    app, secret = sandbox_app_register(
+        provider="feishu", app_id="cli_e2e_tokens", reissue_window=7201
+    )
     values = get_provider("feishu").sample_values(app.app_id, secret)
-    credential_create(by=None, provider="feishu", name="飞书生产", slug="feishu-prod",
-                      environment="production", base_url=f"{live_server.url}/sandbox/feishu",
-                      public={"app_id": values["app_id"]},
-                      secrets={"app_secret": values["app_secret"]})
+    credential_create(
+        by=None,
+        provider="feishu",
+        name="飞书生产",
+        slug="feishu-prod",
+        environment="production",
+        base_url=f"{live_server.url}/sandbox/feishu",
+        public={"app_id": values["app_id"]},
+        secrets={"app_secret": values["app_secret"]},
+    )
     sign_in(page, "ada", "a long admin passphrase")
     page.locator("header nav").get_by_role("link", name="令牌").click()
     row = page.locator("#token-feishu-prod")
@@ -49,8 +56,14 @@ def test_admin_refreshes_a_token_and_creates_a_client_key(page, make_user, live_
     # English, at 1366 px (a common laptop): no page scrolls sideways.
     page.set_viewport_size({"width": 1366, "height": 800})
     page.locator(".langswitch button[value=en]").click()
-    for path in ("/tokens/", "/tokens/feishu-prod/", "/console/", "/console/history/",
-                 "/tokens/keys/", "/"):
+    for path in (
+        "/tokens/",
+        "/tokens/feishu-prod/",
+        "/console/",
+        "/console/history/",
+        "/tokens/keys/",
+        "/",
+    ):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366, path
     page.goto("/tokens/")

@@ -11,8 +11,9 @@ from .conftest import screenshot, sign_in, sign_out
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_admin_adds_feishu_credential_tests_it_and_developer_sees_no_secret(page, make_user,
-                                                                            live_server):
+def test_admin_adds_feishu_credential_tests_it_and_developer_sees_no_secret(
+    page, make_user, live_server
+):
     make_user("ada", "admin", password="a long admin passphrase")
     make_user("dan", "developer", password="a long developer passphrase")
     app, secret = sandbox_app_register(provider="feishu", app_id="cli_e2e_0001")

@@ -23,8 +23,11 @@ def main(threads: int, per_thread: int) -> int:
         try:
             start.wait()
             for i in range(per_thread):
-                record(action="test.concurrent", actor=Actor.system(f"p{os.getpid()}-t{n}"),
-                       details={"thread": n, "i": i})
+                record(
+                    action="test.concurrent",
+                    actor=Actor.system(f"p{os.getpid()}-t{n}"),
+                    details={"thread": n, "i": i},
+                )
         except BaseException as exc:  # reported below, failing the process
             errors.append(exc)
         finally:

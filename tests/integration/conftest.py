@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1",
-                                       parsed.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False
@@ -54,9 +55,9 @@ test_database_url.__test__ = False
 
 REFERENCE_SERVERS = {
     "gunicorn sync": "gunicorn project.wsgi:application --bind 127.0.0.1:${PORT:-8000} "
-                     "--workers ${WEB_CONCURRENCY:-4}",
+    "--workers ${WEB_CONCURRENCY:-4}",
     "gunicorn gthread": "gunicorn project.wsgi:application --bind 127.0.0.1:${PORT:-8000} "
-                        "--workers ${WEB_CONCURRENCY:-4} --worker-class gthread --threads 8",
+    "--workers ${WEB_CONCURRENCY:-4} --worker-class gthread --threads 8",
 }
 
 
@@ -70,17 +71,26 @@ def procfile_web(port: int, *, server: str = "procfile", **env: str):
     web = next(line for line in procfile if line.startswith("web:"))[4:].strip()
     web = REFERENCE_SERVERS.get(server, web)
     web = web.replace("project.wsgi:application", "tests.benchmarks.wsgi:application")
-    command = shlex.split(web.replace("${PORT:-8000}", str(port))
-                          .replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - replaced
-                          .replace("${WEB_CONCURRENCY:-4}", os.environ.get("WEB_CONCURRENCY",
-                                                                           "4"))
-                          .replace("--access-log ", ""))
+    command = shlex.split(
+        web.replace("${PORT:-8000}", str(port))
+        .replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - replaced
+        .replace("${WEB_CONCURRENCY:-4}", os.environ.get("WEB_CONCURRENCY", "4"))
+        .replace("--access-log ", "")
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", *command], cwd=ROOT, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", *command],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
-             "DATABASE_URL": test_database_url(), "CONN_MAX_AGE": "600",
-             "PYTHONPATH": str(ROOT), **env})
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
+            "DATABASE_URL": test_database_url(),
+            "CONN_MAX_AGE": "600",
+            "PYTHONPATH": str(ROOT),
+            **env,
+        },
+    )
     try:
         for _ in range(100):
             try:
@@ -96,8 +106,13 @@ def procfile_web(port: int, *, server: str = "procfile", **env: str):
 
 def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update({"DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": test_database_url(),
-                "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": test_database_url(),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update(extra)
     return env
 
@@ -113,15 +128,27 @@ class CeleryProcesses:
         kind = "beat" if name.startswith("beat") else "worker"
         command = [sys.executable, "-m", "celery", "-A", "project", kind, "-l", "info"]
         if kind == "worker":
-            command += ["-P", "threads", "-c", "4", "-n", f"{name}-{os.getpid()}@%h",
-                        "--without-mingle", "--without-gossip"]
+            command += [
+                "-P",
+                "threads",
+                "-c",
+                "4",
+                "-n",
+                f"{name}-{os.getpid()}@%h",
+                "--without-mingle",
+                "--without-gossip",
+            ]
         else:
             command += ["-s", str(self.tmp_path / f"{name}-schedule")]
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115
         self.logs[name] = log
         self.procs[name] = subprocess.Popen(
-            command, cwd=ROOT, env=child_env(VAR_DIR=str(self.tmp_path), **{**self.env, **env}),
-            stdout=log, stderr=subprocess.STDOUT)
+            command,
+            cwd=ROOT,
+            env=child_env(VAR_DIR=str(self.tmp_path), **{**self.env, **env}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         return self.procs[name]
 
     def output(self) -> str:
@@ -175,17 +202,34 @@ def wait_for(predicate, timeout: float, interval: float = 0.5):
 def embedded(tmp_path: Path, **extra: str):
     """A fresh embedded-default instance (SQLite and a `.env` under `tmp_path`), migrated:
     (its environment, a `manage(*args) -> stdout` that fails the test on an error)."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-           "VAR_DIR": str(tmp_path / "var"), "ENV_FILE": str(tmp_path / ".env"), **extra}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "VAR_DIR": str(tmp_path / "var"),
+        "ENV_FILE": str(tmp_path / ".env"),
+        **extra,
+    }
     (tmp_path / "var").mkdir()
 
     def manage(*args: str) -> str:
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    subprocess.run([sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "apps.core.envfile", env["ENV_FILE"]],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     manage("migrate", "--no-input", "-v0")
     return env, manage

@@ -18,8 +18,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def test_two_processes_of_eight_threads_append_2000_events_without_forking_the_chain():
     command = [sys.executable, "-m", "tests.integration.append_events", "8", "125"]
-    procs = [subprocess.Popen(command, cwd=ROOT, env=child_env(), stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(command, cwd=ROOT, env=child_env(), stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=240)
         assert proc.returncode == 0, err

@@ -23,9 +23,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def private_redis():
     port = free_port()
-    server = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server",
-                               "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     import redis
 
     assert wait_for(lambda: _pong(redis, port), timeout=10, interval=0.1)
@@ -42,16 +53,20 @@ def _pong(redis, port):
         return False
 
 
-def test_tokens_are_served_while_redis_is_down(live_server, token_credential, client_key,
-                                               private_redis, tmp_path):
+def test_tokens_are_served_while_redis_is_down(
+    live_server, token_credential, client_key, private_redis, tmp_path
+):
     port, redis_server = private_redis
     credential, _ = token_credential(slug="fs-redis")
     _, key = client_key(credential)
     token = token_current(credential=credential).token
     web = free_port()
-    env = {"CACHE_URL": f"redis://127.0.0.1:{port}/0",
-           "CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/1",
-           "TOKEN_LEDGER_DIR": str(tmp_path / "ledger"), "WEB_CONCURRENCY": "2"}
+    env = {
+        "CACHE_URL": f"redis://127.0.0.1:{port}/0",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/1",
+        "TOKEN_LEDGER_DIR": str(tmp_path / "ledger"),
+        "WEB_CONCURRENCY": "2",
+    }
     with procfile_web(web, **env):
         url = f"http://127.0.0.1:{web}/api/v1/tokens/fs-redis"
         headers = {"Authorization": f"Bearer {key}"}
@@ -63,10 +78,13 @@ def test_tokens_are_served_while_redis_is_down(live_server, token_credential, cl
         assert [a.status_code for a in answers] == [200] * 10, answers[0].text
         assert all(a.json()["access_token"] == token for a in answers)
         assert all(a.headers["Cache-Control"] == "no-store" for a in answers)
-        refused = requests.get(url, headers={"Authorization": "Bearer zkck_not-a-key"},
-                               timeout=10)
+        refused = requests.get(url, headers={"Authorization": "Bearer zkck_not-a-key"}, timeout=10)
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
-        refreshed = requests.post(f"{url}/refresh", headers=headers, timeout=30,
-                                  data=json.dumps({"rejected_token": token}))
+        refreshed = requests.post(
+            f"{url}/refresh",
+            headers=headers,
+            timeout=30,
+            data=json.dumps({"rejected_token": token}),
+        )
         assert refreshed.status_code == 200, refreshed.text
         assert refreshed.json()["version"] > answers[0].json()["version"]

@@ -15,8 +15,10 @@ def test_beat_and_worker_heartbeats_arrive_through_redis(celery_processes, clien
     # A task sent from here travels through the Redis broker to the worker process,
     # which writes into the test database.
     heartbeat.delay()
-    seen = wait_for(lambda: set(Heartbeat.objects.values_list("name", flat=True))
-                    >= {"worker", "beat"}, timeout=45)
+    seen = wait_for(
+        lambda: set(Heartbeat.objects.values_list("name", flat=True)) >= {"worker", "beat"},
+        timeout=45,
+    )
     logs = "".join(p.read_text() for p in tmp_path.glob("*.log"))
     assert seen, f"no heartbeats; celery said:\n{logs[-3000:]}"
     assert all(proc.poll() is None for proc in procs.values())

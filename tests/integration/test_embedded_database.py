@@ -12,13 +12,29 @@ from .conftest import ROOT
 
 
 def test_the_review_and_input_surface_tests_pass_on_sqlite(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/review.sqlite3",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/review.sqlite3",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("CI", None)  # one test is sized for PostgreSQL and skips itself here
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/audit/test_review.py",
-         "tests/console/test_input_surfaces.py", "tests/tokens/test_api_input.py", "-q",
-         "-p", "no:randomly"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/audit/test_review.py",
+            "tests/console/test_input_surfaces.py",
+            "tests/tokens/test_api_input.py",
+            "-q",
+            "-p",
+            "no:randomly",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and " failed" not in run.stdout

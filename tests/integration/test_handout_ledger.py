@@ -46,8 +46,9 @@ def test_counts_survive_killed_workers_and_a_graceful_stop():
         assert workers and list(ledgers.glob("*.ledger"))
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
-        assert wait_for(lambda: len(set(_workers(master)) - set(workers)) == len(workers),
-                        timeout=30)
+        assert wait_for(
+            lambda: len(set(_workers(master)) - set(workers)) == len(workers), timeout=30
+        )
         time.sleep(3)  # the replacements load the application before they serve
         replacements = set(_workers(master)) - set(workers)
         with requests.Session() as session:  # the replacements serve and count
@@ -55,10 +56,12 @@ def test_counts_survive_killed_workers_and_a_graceful_stop():
                 assert session.get(f"{base}/api/v1/tokens/ledger", headers=headers).ok
     # procfile_web stopped the server with SIGTERM: its workers flushed as they exited and
     # removed their files.
-    assert not [p for p in ledgers.glob("*.ledger")
-                if int(p.name.split("-")[0]) in replacements]
+    assert not [p for p in ledgers.glob("*.ledger") if int(p.name.split("-")[0]) in replacements]
     handouts_audit(before=timezone.now() + timedelta(minutes=3))  # adopts the killed ones
     events = AuditEvent.objects.filter(action="token.handout", target_id="ledger")
     assert sum(e.details["count"] for e in events) == 150
-    assert not [p for p in ledgers.glob("*.ledger")  # but the one of this test process
-                if not p.name.startswith(f"{os.getpid()}-")]
+    assert not [
+        p
+        for p in ledgers.glob("*.ledger")  # but the one of this test process
+        if not p.name.startswith(f"{os.getpid()}-")
+    ]

@@ -24,12 +24,18 @@ def _workers(master: int) -> set[int]:
     return {int(pid) for pid in found.stdout.split()}
 
 
-def test_a_hanging_platform_takes_no_worker_and_no_other_page(live_server, token_credential,
-                                                             client_key, tmp_path):
+def test_a_hanging_platform_takes_no_worker_and_no_other_page(
+    live_server, token_credential, client_key, tmp_path
+):
     credential, _ = token_credential(slug="fs-hang")
     _, key = client_key(credential)
-    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth",
-                                kind=SandboxFault.Kind.DELAY, value=17_000, remaining=1)
+    SandboxFault.objects.create(
+        provider="feishu",
+        path_prefix="/open-apis/auth",
+        kind=SandboxFault.Kind.DELAY,
+        value=17_000,
+        remaining=1,
+    )
     port = free_port()
     with procfile_web(port, TOKEN_LEDGER_DIR=str(tmp_path / "ledger")) as (server, _):
         base = f"http://127.0.0.1:{port}"
@@ -38,8 +44,11 @@ def test_a_hanging_platform_takes_no_worker_and_no_other_page(live_server, token
 
         def call(_):
             started = time.monotonic()
-            reply = requests.get(f"{base}/api/v1/tokens/fs-hang", timeout=60,
-                                 headers={"Authorization": f"Bearer {key}"})
+            reply = requests.get(
+                f"{base}/api/v1/tokens/fs-hang",
+                timeout=60,
+                headers={"Authorization": f"Bearer {key}"},
+            )
             return reply, time.monotonic() - started
 
         with ThreadPoolExecutor(max_workers=50) as pool:
@@ -52,8 +61,7 @@ def test_a_hanging_platform_takes_no_worker_and_no_other_page(live_server, token
                 other.append((page.status_code, time.monotonic() - started))
             results = [f.result() for f in pending]
         assert all(status == 200 and took < 1.0 for status, took in other), other
-        assert all(r.headers["Content-Type"].startswith("application/json")
-                   for r, _ in results)
+        assert all(r.headers["Content-Type"].startswith("application/json") for r, _ in results)
         assert {r.status_code for r, _ in results} <= {200, 502, 503}
         assert max(took for _, took in results) < 30
         assert _workers(server.pid) == workers  # none killed and replaced

@@ -46,15 +46,25 @@ def test_each_real_reply_decodes_as_the_platform_meant_it(provider, case):
     decoded = platform.decode(case["status"], case["headers"], case["body"].encode())
     assert not decoded.problem.startswith("decoder_error"), decoded.problem
     assert decoded.ok is expect.get("ok", False)
-    for name in ("code", "classification", "trace_id", "trace_id_source", "caller_ip",
-                 "troubleshooter", "retry_after"):
+    for name in (
+        "code",
+        "classification",
+        "trace_id",
+        "trace_id_source",
+        "caller_ip",
+        "troubleshooter",
+        "retry_after",
+    ):
         if name in expect:
             assert getattr(decoded, name) == expect[name], (name, decoded)
     if "permission_subjects" in expect:
-        assert [v["subject"] or v["scope"] for v in decoded.permission_violations] == \
-            expect["permission_subjects"]
-        assert all(set(v) >= {"type", "subject", "scope", "description"}
-                   for v in decoded.permission_violations)
+        assert [v["subject"] or v["scope"] for v in decoded.permission_violations] == expect[
+            "permission_subjects"
+        ]
+        assert all(
+            set(v) >= {"type", "subject", "scope", "description"}
+            for v in decoded.permission_violations
+        )
     if "field_names" in expect:
         assert [v["field"] for v in decoded.field_violations] == expect["field_names"]
     if "help_urls" in expect:
@@ -74,12 +84,18 @@ TOKEN_REPLIES = {
     "dingtalk": b'{"accessToken":"dt-capture","expireIn":7200}',
     "itrigger": b'{"code":200,"message":"ok","data":{"accessToken":"it-capture"}}',
     "feishu_project": b'{"data":{"token":"p-capture","expire_time":7200},'
-                      b'"error":{"code":0,"msg":"success"}}',
+    b'"error":{"code":0,"msg":"success"}}',
 }
-PROBE_PATHS = {"feishu": "/open-apis/contact/v3/users", "wechat": "/cgi-bin/get_api_domain_ip",
-               "wecom": "/cgi-bin/user/get", "dingtalk": "/v1.0/contact/users/me",
-               "itrigger": "/api/member/get", "feishu_project": "/open_api/projects/detail",
-               "flashduty": "/member/list", "freelog": "/v2/resources"}
+PROBE_PATHS = {
+    "feishu": "/open-apis/contact/v3/users",
+    "wechat": "/cgi-bin/get_api_domain_ip",
+    "wecom": "/cgi-bin/user/get",
+    "dingtalk": "/v1.0/contact/users/me",
+    "itrigger": "/api/member/get",
+    "feishu_project": "/open_api/projects/detail",
+    "flashduty": "/member/list",
+    "freelog": "/v2/resources",
+}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -93,24 +109,41 @@ def test_each_real_reply_renders_on_the_console_page(provider, case, upstream, u
     if provider == "freelog":
         values["auth_mode"] = "app_key"
     secret_names = set(platform.secret_fields)
-    credential_create(by=users.admin, provider=provider, name="capture", slug="capture",
-                      environment="test", base_url=base,
-                      public={k: v for k, v in values.items() if k not in secret_names},
-                      secrets={k: v for k, v in values.items() if k in secret_names},
-                      allowed_users=[users.developer])
-    token_request = platform.token_request(base, values) if platform.uses_token_for(values) \
-        else None
+    credential_create(
+        by=users.admin,
+        provider=provider,
+        name="capture",
+        slug="capture",
+        environment="test",
+        base_url=base,
+        public={k: v for k, v in values.items() if k not in secret_names},
+        secrets={k: v for k, v in values.items() if k in secret_names},
+        allowed_users=[users.developer],
+    )
+    token_request = (
+        platform.token_request(base, values) if platform.uses_token_for(values) else None
+    )
     upstream.token_path = token_request.path if token_request else None
     upstream.token_body = TOKEN_REPLIES.get(provider, b"{}")
     upstream.reply = (case["status"], case["headers"], case["body"].encode())
 
-    response = client_as("developer").post("/console/send/", {
-        "credential": "capture", "method": "GET", "path": PROBE_PATHS[provider],
-        "query": "", "headers": "", "body": ""}, HTTP_HX_REQUEST="true")
+    response = client_as("developer").post(
+        "/console/send/",
+        {
+            "credential": "capture",
+            "method": "GET",
+            "path": PROBE_PATHS[provider],
+            "query": "",
+            "headers": "",
+            "body": "",
+        },
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200
     html = response.content.decode()
-    expected_trace = platform.decode(case["status"], case["headers"],
-                                     case["body"].encode()).trace_id
+    expected_trace = platform.decode(
+        case["status"], case["headers"], case["body"].encode()
+    ).trace_id
     if expected_trace:
         shown = re.search(r'data-testid="trace-id"[^>]*>([^<]*)<', html)
         assert shown and shown.group(1) == expected_trace.replace("&", "&amp;"), html[:2000]

@@ -38,8 +38,18 @@ def _connections(server: socket.socket) -> int:
         count += 1
 
 
-MATRIX = ["127.0.0.1", "localhost", "0x7f.1", "2130706433", "[::1]", "[::ffff:127.0.0.1]",
-          "[64:ff9b::7f00:1]", "169.254.169.254", "100.64.0.1", "10.0.0.1"]
+MATRIX = [
+    "127.0.0.1",
+    "localhost",
+    "0x7f.1",
+    "2130706433",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+    "[64:ff9b::7f00:1]",
+    "169.254.169.254",
+    "100.64.0.1",
+    "10.0.0.1",
+]
 
 
 @pytest.mark.parametrize("host", MATRIX)
@@ -59,15 +69,17 @@ def test_a_name_resolving_to_loopback_is_refused(listener, monkeypatch):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
-    sent = send(OutboundRequest("GET", f"https://open.feishu.cn:{port}/x"),
-                allowed_hosts={"open.feishu.cn"})
+    sent = send(
+        OutboundRequest("GET", f"https://open.feishu.cn:{port}/x"), allowed_hosts={"open.feishu.cn"}
+    )
     assert "non-public" in sent.error and _connections(listener) == 0
 
 
 def test_another_host_than_the_platform_is_refused(listener):
     port = listener.getsockname()[1]
-    sent = send(OutboundRequest("GET", f"https://example.com:{port}/"),
-                allowed_hosts={"open.feishu.cn"})
+    sent = send(
+        OutboundRequest("GET", f"https://example.com:{port}/"), allowed_hosts={"open.feishu.cn"}
+    )
     assert "not the credential's platform host" in sent.error
     assert _connections(listener) == 0
 
@@ -90,8 +102,11 @@ def test_a_redirect_to_loopback_is_shown_not_followed(listener, settings):
     thread.start()
     try:
         settings.CONSOLE_INTERNAL_TARGETS = [f"127.0.0.1:{platform.server_port}"]
-        sent = send(OutboundRequest("GET", f"http://127.0.0.1:{platform.server_port}/x"),
-                    allowed_hosts={"127.0.0.1"}, internal=settings.CONSOLE_INTERNAL_TARGETS)
+        sent = send(
+            OutboundRequest("GET", f"http://127.0.0.1:{platform.server_port}/x"),
+            allowed_hosts={"127.0.0.1"},
+            internal=settings.CONSOLE_INTERNAL_TARGETS,
+        )
     finally:
         platform.shutdown()
         platform.server_close()
@@ -99,27 +114,49 @@ def test_a_redirect_to_loopback_is_shown_not_followed(listener, settings):
     assert _connections(listener) == 0
 
 
-@pytest.mark.parametrize("address,public", [
-    ("8.8.8.8", True), ("2001:4860:4860::8888", True), ("10.1.2.3", False),
-    ("172.16.0.1", False), ("192.168.1.1", False), ("100.64.0.1", False),
-    ("169.254.169.254", False), ("0.0.0.0", False), ("224.0.0.1", False), ("::", False),
-    ("::ffff:10.0.0.1", False), ("::ffff:8.8.8.8", True), ("64:ff9b::a00:1", False),
-    ("64:ff9b::808:808", True), ("2002:7f00:1::", False), ("fe80::1", False), ("fc00::1", False),
-])
+@pytest.mark.parametrize(
+    "address,public",
+    [
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("100.64.0.1", False),
+        ("169.254.169.254", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::", False),
+        ("::ffff:10.0.0.1", False),
+        ("::ffff:8.8.8.8", True),
+        ("64:ff9b::a00:1", False),
+        ("64:ff9b::808:808", True),
+        ("2002:7f00:1::", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+    ],
+)
 def test_is_public(address, public):
     assert is_public(ipaddress.ip_address(address)) is public
 
 
 def test_plain_http_only_for_internal_targets():
-    sent = send(OutboundRequest("GET", "http://open.feishu.cn/x"),
-                allowed_hosts={"open.feishu.cn"})
+    sent = send(OutboundRequest("GET", "http://open.feishu.cn/x"), allowed_hosts={"open.feishu.cn"})
     assert "https" in sent.error
 
 
 # --- the same matrix for token fetches and "test connection" --------------------------------
 
-LITERAL_MATRIX = ["127.0.0.1", "0x7f.1", "2130706433", "[::1]", "[::ffff:127.0.0.1]",
-                  "[64:ff9b::7f00:1]", "0.0.0.0", "[::ffff:10.1.2.3]"]
+LITERAL_MATRIX = [
+    "127.0.0.1",
+    "0x7f.1",
+    "2130706433",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+    "[64:ff9b::7f00:1]",
+    "0.0.0.0",
+    "[::ffff:10.1.2.3]",
+]
 NEVER_CONNECTED = ["169.254.169.254", "100.64.0.1", "10.0.0.1", "192.168.1.1", "[fd00::1]"]
 
 
@@ -132,9 +169,15 @@ def stale_credential(db, settings):
     settings.CONSOLE_INTERNAL_TARGETS = []  # not even this machine's own sandbox
 
     def make(base_url: str):
-        credential = credential_create(by=None, provider="feishu", name="x", slug="x",
-                                       environment="test", public={"app_id": "cli_x"},
-                                       secrets={"app_secret": "s3cr3t-value"})
+        credential = credential_create(
+            by=None,
+            provider="feishu",
+            name="x",
+            slug="x",
+            environment="test",
+            public={"app_id": "cli_x"},
+            secrets={"app_secret": "s3cr3t-value"},
+        )
         Credential.objects.filter(pk=credential.pk).update(base_url=base_url)
         return Credential.objects.get(pk=credential.pk)
 
@@ -143,7 +186,8 @@ def stale_credential(db, settings):
 
 @pytest.mark.parametrize("host", LITERAL_MATRIX + NEVER_CONNECTED)
 def test_token_fetch_and_test_connection_never_reach_a_non_public_address(
-        listener, stale_credential, host):
+    listener, stale_credential, host
+):
     from apps.tokens.services import TokenUnavailable, token_refresh
     from apps.vault.services import credential_test
 
@@ -156,14 +200,18 @@ def test_token_fetch_and_test_connection_never_reach_a_non_public_address(
     assert _connections(listener) == 0
 
 
-def test_a_token_fetch_to_a_name_resolving_to_loopback_is_refused(listener, stale_credential,
-                                                                 monkeypatch):
+def test_a_token_fetch_to_a_name_resolving_to_loopback_is_refused(
+    listener, stale_credential, monkeypatch
+):
     from apps.tokens.models import AccessToken
     from apps.tokens.services import TokenUnavailable, token_refresh
 
     port = listener.getsockname()[1]
-    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [
-        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))])
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))],
+    )
     credential = stale_credential(f"https://open.feishu.cn:{port}")
     with pytest.raises(TokenUnavailable):
         token_refresh(credential_id=credential.pk, reason="on_demand")
@@ -171,17 +219,35 @@ def test_a_token_fetch_to_a_name_resolving_to_loopback_is_refused(listener, stal
     assert _connections(listener) == 0
 
 
-@pytest.mark.parametrize("url", [
-    "http://open.feishu.cn", "https://10.0.0.1", "https://169.254.169.254/latest",
-    "https://[::ffff:10.0.0.1]", "https://0.0.0.0", "https://localhost:8443",
-    "https://user:pw@open.feishu.cn", "http://127.0.0.1:6379", "ftp://open.feishu.cn"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://open.feishu.cn",
+        "https://10.0.0.1",
+        "https://169.254.169.254/latest",
+        "https://[::ffff:10.0.0.1]",
+        "https://0.0.0.0",
+        "https://localhost:8443",
+        "https://user:pw@open.feishu.cn",
+        "http://127.0.0.1:6379",
+        "ftp://open.feishu.cn",
+    ],
+)
 def test_a_base_url_to_a_non_public_target_cannot_be_saved(db, settings, url):
     from apps.vault.services import credential_create
 
     settings.CONSOLE_INTERNAL_TARGETS = ["127.0.0.1:8001"]  # the sandbox's own origin only
     with pytest.raises(ValueError, match="base URL refused"):
-        credential_create(by=None, provider="feishu", name="x", slug="x", environment="test",
-                          base_url=url, public={"app_id": "a"}, secrets={"app_secret": "s"})
+        credential_create(
+            by=None,
+            provider="feishu",
+            name="x",
+            slug="x",
+            environment="test",
+            base_url=url,
+            public={"app_id": "a"},
+            secrets={"app_secret": "s"},
+        )
 
 
 def test_the_sandbox_origin_and_public_https_can_be_saved(db, settings):
@@ -189,5 +255,13 @@ def test_the_sandbox_origin_and_public_https_can_be_saved(db, settings):
 
     settings.CONSOLE_INTERNAL_TARGETS = ["127.0.0.1:8001"]
     for slug, url in (("a", "http://127.0.0.1:8001"), ("b", "https://open.larksuite.com")):
-        credential_create(by=None, provider="feishu", name=slug, slug=slug, environment="test",
-                          base_url=url, public={"app_id": "a"}, secrets={"app_secret": "s"})
+        credential_create(
+            by=None,
+            provider="feishu",
+            name=slug,
+            slug=slug,
+            environment="test",
+            base_url=url,
+            public={"app_id": "a"},
+            secrets={"app_secret": "s"},
+        )

@@ -21,8 +21,14 @@ def feishu_origin(sandbox_origin):
 
 
 def _client(base: str, app_id: str, secret: str):
-    return (lark.Client.builder().app_id(app_id).app_secret(secret).domain(base)
-            .log_level(lark.LogLevel.ERROR).build())
+    return (
+        lark.Client.builder()
+        .app_id(app_id)
+        .app_secret(secret)
+        .domain(base)
+        .log_level(lark.LogLevel.ERROR)
+        .build()
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +44,16 @@ def test_sdk_obtains_a_token_sends_a_message_and_lists_users(sandbox_app, feishu
     app, secret, _ = sandbox_app("feishu", "cli_sdk_fidelity01")
     client = _client(feishu_origin, app.app_id, secret)
 
-    body = (CreateMessageRequestBody.builder().receive_id("ou_0000000000000000000000000000001")
-            .msg_type("text").content(json.dumps({"text": "来自中控台沙箱"})).build())
+    body = (
+        CreateMessageRequestBody.builder()
+        .receive_id("ou_0000000000000000000000000000001")
+        .msg_type("text")
+        .content(json.dumps({"text": "来自中控台沙箱"}))
+        .build()
+    )
     sent = client.im.v1.message.create(
-        CreateMessageRequest.builder().receive_id_type("open_id").request_body(body).build())
+        CreateMessageRequest.builder().receive_id_type("open_id").request_body(body).build()
+    )
     assert sent.success(), (sent.code, sent.msg)
     assert sent.data.message_id.startswith("om_")
     assert sent.get_log_id()
@@ -50,11 +62,13 @@ def test_sdk_obtains_a_token_sends_a_message_and_lists_users(sandbox_app, feishu
     assert listed.success(), (listed.code, listed.msg)
     assert len(listed.data.items) == 10 and listed.data.has_more and listed.data.page_token
     second = client.contact.v3.user.list(
-        ListUserRequest.builder().page_size(10).page_token(listed.data.page_token).build())
+        ListUserRequest.builder().page_size(10).page_token(listed.data.page_token).build()
+    )
     assert second.data.items[0].user_id != listed.data.items[0].user_id
 
-    got = client.contact.v3.user.get(GetUserRequest.builder()
-                                     .user_id(listed.data.items[0].open_id).build())
+    got = client.contact.v3.user.get(
+        GetUserRequest.builder().user_id(listed.data.items[0].open_id).build()
+    )
     assert got.success() and got.data.user.name == listed.data.items[0].name
 
 
@@ -69,10 +83,16 @@ def test_sdk_surfaces_the_real_error_code_for_a_wrong_secret(sandbox_app, feishu
 def test_sdk_sees_field_violations(sandbox_app, feishu_origin):
     app, secret, _ = sandbox_app("feishu", "cli_sdk_fidelity03")
     client = _client(feishu_origin, app.app_id, secret)
-    body = (CreateMessageRequestBody.builder().receive_id("ou_x").msg_type("nonsense")
-            .content("{}").build())
+    body = (
+        CreateMessageRequestBody.builder()
+        .receive_id("ou_x")
+        .msg_type("nonsense")
+        .content("{}")
+        .build()
+    )
     response = client.im.v1.message.create(
-        CreateMessageRequest.builder().receive_id_type("open_id").request_body(body).build())
+        CreateMessageRequest.builder().receive_id_type("open_id").request_body(body).build()
+    )
     assert response.code == 99992402
     assert response.error["field_violations"][0]["field"] == "msg_type"
     assert response.get_log_id() == response.error["log_id"]

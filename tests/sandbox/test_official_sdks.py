@@ -29,13 +29,15 @@ def _dingtalk_config(origin: str) -> open_api_models.Config:
     return config
 
 
-def test_dingtalk_sdk_gets_a_token_reads_a_user_and_sees_a_rejected_token(sandbox_app,
-                                                                          sandbox_origin):
+def test_dingtalk_sdk_gets_a_token_reads_a_user_and_sees_a_rejected_token(
+    sandbox_app, sandbox_origin
+):
     app, secret, _ = sandbox_app("dingtalk", "dingsdkfidelity01")
     origin = sandbox_origin("dingtalk")
     oauth = oauth_client.Client(_dingtalk_config(origin))
-    reply = oauth.get_access_token(oauth_models.GetAccessTokenRequest(
-        app_key=app.app_id, app_secret=secret))
+    reply = oauth.get_access_token(
+        oauth_models.GetAccessTokenRequest(app_key=app.app_id, app_secret=secret)
+    )
     token = reply.body.access_token
     assert token and reply.body.expire_in == 7200
 
@@ -47,14 +49,17 @@ def test_dingtalk_sdk_gets_a_token_reads_a_user_and_sees_a_rejected_token(sandbo
 
     with pytest.raises(TeaException) as rejected:
         contact.get_user_with_options(
-            "me", contact_models.GetUserHeaders(x_acs_dingtalk_access_token="not-a-token"),
-            _runtime())
+            "me",
+            contact_models.GetUserHeaders(x_acs_dingtalk_access_token="not-a-token"),
+            _runtime(),
+        )
     assert rejected.value.code == "InvalidAuthentication"
     assert rejected.value.data["statusCode"] == 400  # as in live captures, not 401
 
     with pytest.raises(TeaException) as wrong:
-        oauth.get_access_token(oauth_models.GetAccessTokenRequest(
-            app_key=app.app_id, app_secret="not-the-secret"))
+        oauth.get_access_token(
+            oauth_models.GetAccessTokenRequest(app_key=app.app_id, app_secret="not-the-secret")
+        )
     assert wrong.value.code == "invalidClientIdOrSecret"
 
 
@@ -68,14 +73,18 @@ def _wechat_token(sandbox_origin_url: str, path: str, params: dict) -> str:
     import requests
 
     return requests.get(f"{sandbox_origin_url}{path}", params=params, timeout=10).json()[
-        "access_token"]
+        "access_token"
+    ]
 
 
 def test_wechatpy_calls_the_wechat_emulator_with_a_handed_out_token(sandbox_app, sandbox_origin):
     app, secret, _ = sandbox_app("wechat", "wxsdkfidelity01")
     origin = sandbox_origin("wechat")
-    token = _wechat_token(origin, "/cgi-bin/token", {
-        "grant_type": "client_credential", "appid": app.app_id, "secret": secret})
+    token = _wechat_token(
+        origin,
+        "/cgi-bin/token",
+        {"grant_type": "client_credential", "appid": app.app_id, "secret": secret},
+    )
     client = WeChatClient(app.app_id, secret, access_token=token)
     client.API_BASE_URL = f"{origin}/cgi-bin/"  # the only change: the base URL
     assert client.misc.get_wechat_ips()
@@ -99,8 +108,7 @@ def test_wechatpy_calls_the_wechat_emulator_with_a_handed_out_token(sandbox_app,
 def test_wechatpy_reads_a_wecom_member_with_a_handed_out_token(sandbox_app, sandbox_origin):
     app, secret, _ = sandbox_app("wecom", "wwsdkfidelity01")
     origin = sandbox_origin("wecom")
-    token = _wechat_token(origin, "/cgi-bin/gettoken", {"corpid": app.app_id,
-                                                        "corpsecret": secret})
+    token = _wechat_token(origin, "/cgi-bin/gettoken", {"corpid": app.app_id, "corpsecret": secret})
     client = WeComClient(app.app_id, secret, access_token=token)
     client.API_BASE_URL = f"{origin}/cgi-bin/"
     member = client.user.get("zhangsan")
@@ -109,15 +117,31 @@ def test_wechatpy_reads_a_wecom_member_with_a_handed_out_token(sandbox_app, sand
 
 def test_lark_sdk_sees_the_permission_error_with_its_violations(sandbox_app, sandbox_origin):
     app, secret, _ = sandbox_app("feishu", "cli_sdk_scope01")
-    client = (lark.Client.builder().app_id(app.app_id).app_secret(secret)
-              .domain(sandbox_origin("feishu")).log_level(lark.LogLevel.ERROR).build())
+    client = (
+        lark.Client.builder()
+        .app_id(app.app_id)
+        .app_secret(secret)
+        .domain(sandbox_origin("feishu"))
+        .log_level(lark.LogLevel.ERROR)
+        .build()
+    )
     reply = client.im.v1.message.create(
-        CreateMessageRequest.builder().receive_id_type("user_id").request_body(
-            CreateMessageRequestBody.builder().receive_id("u0001").msg_type("text")
-            .content('{"text":"hi"}').build()).build())
+        CreateMessageRequest.builder()
+        .receive_id_type("user_id")
+        .request_body(
+            CreateMessageRequestBody.builder()
+            .receive_id("u0001")
+            .msg_type("text")
+            .content('{"text":"hi"}')
+            .build()
+        )
+        .build()
+    )
     assert reply.code == 99991672
     error = reply.error  # the SDK keeps the error object as the JSON it received
     violation = error["permission_violations"][0]
-    assert violation == {"type": "field_scope_required",
-                         "subject": "contact:user.employee_id:readonly"}
+    assert violation == {
+        "type": "field_scope_required",
+        "subject": "contact:user.employee_id:readonly",
+    }
     assert error["log_id"] == reply.get_log_id() and "troubleshooter" in error

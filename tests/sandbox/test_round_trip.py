@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CALLS = {
     "feishu": ("GET", "/open-apis/contact/v3/users", [("page_size", "5")], None),
-    "feishu_project": ("POST", "/open_api/demo/work_item/filter", [],
-                       {"work_item_type_keys": ["story"], "page_num": 1, "page_size": 10}),
+    "feishu_project": (
+        "POST",
+        "/open_api/demo/work_item/filter",
+        [],
+        {"work_item_type_keys": ["story"], "page_num": 1, "page_size": 10},
+    ),
     "flashduty": ("POST", "/incident/list", [], {"p": 1, "limit": 10}),
     "freelog": ("GET", "/v2/resources", [("skip", "0"), ("limit", "10")], None),
     "itrigger": ("GET", "/itrigger-tenant/v1/basic/openAPItest/test/get", [("name", "zk")], None),
@@ -72,5 +76,7 @@ def test_wrong_secret_is_a_permanent_token_failure(key, sandbox_app, sandbox_url
     with pytest.raises(ProviderError) as excinfo:
         fetch_token(provider, base_url=sandbox_url(key), creds=wrong, internal=LOOPBACK)
     assert excinfo.value.permanent, excinfo.value
-    assert excinfo.value.decoded.classification is Classification.CREDENTIAL_INVALID or \
-        excinfo.value.decoded.classification is Classification.CLIENT_ERROR
+    assert (
+        excinfo.value.decoded.classification is Classification.CREDENTIAL_INVALID
+        or excinfo.value.decoded.classification is Classification.CLIENT_ERROR
+    )

@@ -20,14 +20,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _get(live_server, slug, key=None, **kwargs):
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return requests.get(f"{live_server.url}/api/v1/tokens/{slug}", headers=headers, timeout=20,
-                        **kwargs)
+    return requests.get(
+        f"{live_server.url}/api/v1/tokens/{slug}", headers=headers, timeout=20, **kwargs
+    )
 
 
 def _refresh(live_server, slug, key, body=None):
-    return requests.post(f"{live_server.url}/api/v1/tokens/{slug}/refresh",
-                         headers={"Authorization": f"Bearer {key}"},
-                         data=json.dumps(body) if body is not None else None, timeout=30)
+    return requests.post(
+        f"{live_server.url}/api/v1/tokens/{slug}/refresh",
+        headers={"Authorization": f"Bearer {key}"},
+        data=json.dumps(body) if body is not None else None,
+        timeout=30,
+    )
 
 
 def test_get_returns_the_contract_and_fetches_once(live_server, token_credential, client_key):
@@ -36,8 +40,15 @@ def test_get_returns_the_contract_and_fetches_once(live_server, token_credential
     first = _get(live_server, "feishu-main", key)
     assert first.status_code == 200, first.text
     body = first.json()
-    assert set(body) == {"credential", "provider", "token_type", "access_token", "expires_at",
-                         "expires_in", "version"}
+    assert set(body) == {
+        "credential",
+        "provider",
+        "token_type",
+        "access_token",
+        "expires_at",
+        "expires_in",
+        "version",
+    }
     assert body["credential"] == "feishu-main" and body["provider"] == "feishu"
     assert body["token_type"] == "tenant_access_token" and body["access_token"].startswith("t-")
     assert 7100 < body["expires_in"] <= 7200 and body["version"] == 1
@@ -62,8 +73,9 @@ def test_bad_keys_get_401_with_a_request_id(live_server, token_credential, clien
     elif case == "revoked":
         client_key_revoke(key=record, by=None)
     else:
-        ClientKey.objects.filter(pk=record.pk).update(expires_at=timezone.now()
-                                                      - timedelta(seconds=1))
+        ClientKey.objects.filter(pk=record.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
     response = _get(live_server, "feishu-main", key)
     assert response.status_code == 401
     body = response.json()
@@ -95,8 +107,9 @@ def test_compare_and_refresh(live_server, token_credential, client_key):
     assert _refresh(live_server, "feishu-main", key, {"rejected_token": 5}).status_code == 400
 
 
-def test_client_keys_and_tokens_are_not_stored_in_plain_text(live_server, token_credential,
-                                                             client_key):
+def test_client_keys_and_tokens_are_not_stored_in_plain_text(
+    live_server, token_credential, client_key
+):
     credential, _ = token_credential()
     _, key = client_key(credential)
     token = _get(live_server, "feishu-main", key).json()["access_token"]
@@ -108,7 +121,8 @@ def test_client_keys_and_tokens_are_not_stored_in_plain_text(live_server, token_
     event = AuditEvent.objects.get(action="token.refresh")
     assert event.secret_fingerprints == {"token": fingerprint(token)}
     assert AuditEvent.objects.get(action="client_key.create").secret_fingerprints == {
-        "client_key": fingerprint(key)}
+        "client_key": fingerprint(key)
+    }
 
 
 def test_handouts_are_counted_and_audited_per_minute(live_server, token_credential, client_key):
@@ -126,7 +140,8 @@ def test_handouts_are_counted_and_audited_per_minute(live_server, token_credenti
 
 
 def test_handouts_without_a_shared_cache_are_counted_in_the_database(
-        live_server, token_credential, client_key, settings):
+    live_server, token_credential, client_key, settings
+):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     credential, _ = token_credential()
     _, key = client_key(credential)

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-HYPOTHESIS = settings(max_examples=40, deadline=None,
-                      suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                             HealthCheck.too_slow])
+HYPOTHESIS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture
@@ -33,14 +35,27 @@ def _assert_json_answer(response):
 
 
 @HYPOTHESIS
-@given(body=st.binary(max_size=500) | st.text(max_size=300).map(str.encode)
-       | st.sampled_from([b"[" * 100_000 + b"]" * 100_000,
-                          b'{"rejected_token": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
-                          b'{"rejected_token": 7}', b"null", b'"x"']))
+@given(
+    body=st.binary(max_size=500)
+    | st.text(max_size=300).map(str.encode)
+    | st.sampled_from(
+        [
+            b"[" * 100_000 + b"]" * 100_000,
+            b'{"rejected_token": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+            b'{"rejected_token": 7}',
+            b"null",
+            b'"x"',
+        ]
+    )
+)
 def test_any_refresh_body_gets_a_json_answer(api, body):
     client, key = api
-    response = client.post("/api/v1/tokens/feishu-main/refresh", body,
-                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = client.post(
+        "/api/v1/tokens/feishu-main/refresh",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
     _assert_json_answer(response)
 
 
@@ -49,8 +64,9 @@ def test_any_refresh_body_gets_a_json_answer(api, body):
 def test_any_authorization_header_gets_a_json_answer(api, authorization, extra):
     client, _ = api
     try:
-        response = client.get("/api/v1/tokens/feishu-main", HTTP_AUTHORIZATION=authorization,
-                              HTTP_X_REQUEST_ID=extra)
+        response = client.get(
+            "/api/v1/tokens/feishu-main", HTTP_AUTHORIZATION=authorization, HTTP_X_REQUEST_ID=extra
+        )
     except UnicodeEncodeError:  # the test client cannot send it; neither can an HTTP client
         return
     _assert_json_answer(response)
@@ -58,9 +74,12 @@ def test_any_authorization_header_gets_a_json_answer(api, authorization, extra):
 
 def test_a_body_over_the_upload_limit_gets_the_api_error(api, settings):
     client, key = api
-    response = client.post("/api/v1/tokens/feishu-main/refresh",
-                           b"{" + b" " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b"}",
-                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = client.post(
+        "/api/v1/tokens/feishu-main/refresh",
+        b"{" + b" " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b"}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
     assert response.status_code == 413
     _assert_json_answer(response)
     assert response.json()["error"]["code"] == "too_large" and response.json()["request_id"]
@@ -68,9 +87,12 @@ def test_a_body_over_the_upload_limit_gets_the_api_error(api, settings):
 
 def test_json_nested_100000_levels_is_a_bad_request(api):
     client, key = api
-    response = client.post("/api/v1/tokens/feishu-main/refresh",
-                           b"[" * 100_000 + b"]" * 100_000, content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = client.post(
+        "/api/v1/tokens/feishu-main/refresh",
+        b"[" * 100_000 + b"]" * 100_000,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
     assert response.status_code == 400
     _assert_json_answer(response)
 
@@ -86,10 +108,15 @@ def test_whatever_fails_inside_the_api_answers_json_503(api, monkeypatch):
     client, key = api
     monkeypatch.setattr(services, "token_current", database_down)
     monkeypatch.setattr(services, "token_refresh", database_down)
-    for response in (client.get("/api/v1/tokens/feishu-main", HTTP_AUTHORIZATION=f"Bearer {key}"),
-                     client.post("/api/v1/tokens/feishu-main/refresh", "",
-                                 content_type="application/json",
-                                 HTTP_AUTHORIZATION=f"Bearer {key}")):
+    for response in (
+        client.get("/api/v1/tokens/feishu-main", HTTP_AUTHORIZATION=f"Bearer {key}"),
+        client.post(
+            "/api/v1/tokens/feishu-main/refresh",
+            "",
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        ),
+    ):
         assert response.status_code == 503
         _assert_json_answer(response)
         assert response["Retry-After"] and response.json()["error"]["code"] == "unavailable"

@@ -28,7 +28,8 @@ def _raw() -> redis.Redis:
 
 
 def test_the_near_cache_serves_from_memory_and_sees_every_change_at_once(
-        token_credential, client_key):
+    token_credential, client_key
+):
     credential, _ = token_credential()
     record, raw = client_key(credential)
     key_hash = ClientKey.hash(raw)
@@ -49,8 +50,10 @@ def test_the_near_cache_serves_from_memory_and_sees_every_change_at_once(
     # Another client's write arrives as a push over the tracking connection: within its
     # round trip (without tracking, the old entry would be served for its whole TTL).
     deadline = time.monotonic() + 1
-    while token_cache.lookup(key_hash, credential.slug)[0]["name"] != "written elsewhere" \
-            and time.monotonic() < deadline:
+    while (
+        token_cache.lookup(key_hash, credential.slug)[0]["name"] != "written elsewhere"
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.005)
     assert token_cache.lookup(key_hash, credential.slug)[0]["name"] == "written elsewhere"
 
@@ -72,16 +75,25 @@ def test_a_lost_connection_forgets_what_it_held(token_credential, client_key):
     tracking = next(c["id"] for c in _raw().client_list() if "t" in c["flags"])
     _raw().client_kill_filter(_id=tracking)
     # Written while no one tracks: no push will ever say so.
-    _raw().set(cache.make_key(f"zk:ck:{key_hash}"),
-               cache._cache._serializer.dumps({**key, "name": "written while away"}))
+    _raw().set(
+        cache.make_key(f"zk:ck:{key_hash}"),
+        cache._cache._serializer.dumps({**key, "name": "written while away"}),
+    )
     key, _ = token_cache.lookup(key_hash, credential.slug)  # reconnects, reads afresh
     assert key["name"] == "written while away"
 
 
 def _ledger(directory, **kwargs) -> Ledger:
-    return Ledger(directory, client=lambda: _raw(),
-                  keys=lambda name, k, c, m: (f"t:mark:{name}:{k}:{c}:{m}", f"t:ho:{k}:{c}:{m}",
-                                              f"t:rl:{k}:{m}"), **kwargs)
+    return Ledger(
+        directory,
+        client=lambda: _raw(),
+        keys=lambda name, k, c, m: (
+            f"t:mark:{name}:{k}:{c}:{m}",
+            f"t:ho:{k}:{c}:{m}",
+            f"t:rl:{k}:{m}",
+        ),
+        **kwargs,
+    )
 
 
 def test_a_flush_adds_each_count_once(tmp_path):
@@ -150,8 +162,13 @@ time.sleep(60)
 
 def test_a_killed_process_s_counts_are_adopted_once(tmp_path):
     _raw().flushdb()
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CHILD), str(tmp_path)],
-                             cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(CHILD), str(tmp_path)],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout.readline().strip() == "counted"
         adopter = _ledger(tmp_path)

@@ -24,12 +24,22 @@ def _call(app, path: str, headers: dict[str, str]) -> tuple[str, dict[str, str],
     def start_response(status, response_headers, exc_info=None):
         seen["status"], seen["headers"] = status, dict(response_headers)
 
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
-               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
-               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
-               "wsgi.errors": io.StringIO(), "wsgi.version": (1, 0),
-               "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
-               **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+    }
     body = b"".join(app(environ, start_response))
     return seen["status"], seen["headers"], body
 
@@ -39,8 +49,9 @@ def test_production_serves_the_token_api_through_its_own_stack(token_credential,
 
     credential, _ = token_credential(slug="fs-lean")
     _, key = client_key(credential)
-    status, headers, body = _call(application, "/api/v1/tokens/fs-lean",
-                                  {"Authorization": f"Bearer {key}"})
+    status, headers, body = _call(
+        application, "/api/v1/tokens/fs-lean", {"Authorization": f"Bearer {key}"}
+    )
     assert status.startswith("200") and b'"access_token"' in body
     assert headers["Cache-Control"] == "no-store" and headers["X-Request-ID"]
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -77,7 +88,8 @@ def _without_id(headers: dict[str, str]) -> dict[str, str]:
 
 @pytest.mark.parametrize("https", [False, True])
 def test_the_common_request_is_answered_before_django_as_django_would(
-        token_credential, client_key, settings, https):
+    token_credential, client_key, settings, https
+):
     settings.SECURE_HSTS_SECONDS = 3600
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     credential, _ = token_credential(slug="fs-fast")
@@ -97,27 +109,29 @@ def test_the_common_request_is_answered_before_django_as_django_would(
     assert int(fast["Content-Length"]) == len(fast_body)
     assert fast["X-Request-ID"] != through_django["X-Request-ID"]
     assert json.loads(fast_body) | {"expires_in": 0} == json.loads(body) | {"expires_in": 0}
-    status, fast, _ = _call(app, "/api/v1/tokens/fs-fast",
-                            {**headers, "X-Request-ID": "caller-chosen-id-1"})
+    status, fast, _ = _call(
+        app, "/api/v1/tokens/fs-fast", {**headers, "X-Request-ID": "caller-chosen-id-1"}
+    )
     assert fast["X-Request-ID"] == "caller-chosen-id-1"
     minute = int(time.time() // 60)
     assert token_cache.ledger().requests(record.pk, minute) == 4  # each counted once
 
 
-def test_what_the_fast_path_cannot_answer_goes_to_django(token_credential, client_key,
-                                                         settings):
+def test_what_the_fast_path_cannot_answer_goes_to_django(token_credential, client_key, settings):
     credential, _ = token_credential(slug="fs-slow")
     record, key = client_key(credential)
     app, django = _token_api()
     auth = {"Authorization": f"Bearer {key}"}
     assert _call(app, "/api/v1/tokens/fs-slow", auth)[0].startswith("200")
     calls = django.calls
-    cases = [("/api/v1/tokens/fs-slow", {}, "401"),  # no key
-             ("/api/v1/tokens/fs-slow", {"Authorization": "Bearer zk_unknown"}, "401"),
-             ("/api/v1/tokens/nowhere", auth, "404"),
-             ("/api/v1/tokens/fs-slow/", auth, "404"),  # JSON, as below
-             ("/api/v1/tokens/fs-slow/more", auth, "404"),
-             ("/api/v1/openapi.json", {}, "200")]
+    cases = [
+        ("/api/v1/tokens/fs-slow", {}, "401"),  # no key
+        ("/api/v1/tokens/fs-slow", {"Authorization": "Bearer zk_unknown"}, "401"),
+        ("/api/v1/tokens/nowhere", auth, "404"),
+        ("/api/v1/tokens/fs-slow/", auth, "404"),  # JSON, as below
+        ("/api/v1/tokens/fs-slow/more", auth, "404"),
+        ("/api/v1/openapi.json", {}, "200"),
+    ]
     for path, headers, expected in cases:
         status, answered, body = _call(app, path, headers)
         assert status.startswith(expected), path
@@ -126,7 +140,8 @@ def test_what_the_fast_path_cannot_answer_goes_to_django(token_credential, clien
         calls += 1
         assert django.calls == calls, path
     settings.TOKEN_API_RATE_LIMIT = token_cache.ledger().requests(
-        record.pk, int(time.time() // 60))  # reached
+        record.pk, int(time.time() // 60)
+    )  # reached
     assert _call(app, "/api/v1/tokens/fs-slow", auth)[0].startswith("429")
     settings.TOKEN_API_RATE_LIMIT = 1000
     assert django.calls == calls + 1

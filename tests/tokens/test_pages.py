@@ -14,9 +14,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def feishu(users):
-    return credential_create(by=users.admin, provider="feishu", name="Feishu", slug="fs",
-                             environment="test", public={"app_id": "cli_x"},
-                             secrets={"app_secret": "s" * 20}, shared_with_developers=True)
+    return credential_create(
+        by=users.admin,
+        provider="feishu",
+        name="Feishu",
+        slug="fs",
+        environment="test",
+        public={"app_id": "cli_x"},
+        secrets={"app_secret": "s" * 20},
+        shared_with_developers=True,
+    )
 
 
 @pytest.mark.parametrize("role,status", [("admin", 200), ("developer", 200), ("auditor", 403)])
@@ -31,8 +38,9 @@ def test_only_admins_refresh_or_manage_keys(client_as, feishu, role):
     client = client_as(role)
     assert client.post("/tokens/fs/refresh/").status_code == 403
     assert client.get("/tokens/keys/").status_code == 403
-    assert client.post("/tokens/keys/", {"name": "x", "credentials": [feishu.pk]}
-                       ).status_code == 403
+    assert (
+        client.post("/tokens/keys/", {"name": "x", "credentials": [feishu.pk]}).status_code == 403
+    )
     assert not ClientKey.objects.exists()
 
 
@@ -61,8 +69,9 @@ def test_invalid_key_form_keeps_input(client_as, feishu):
 
 def test_client_key_command_prints_the_key_once(feishu):
     out, err = StringIO(), StringIO()
-    call_command("client_key", "create", "--name", "ci", "--credential", "fs", stdout=out,
-                 stderr=err)
+    call_command(
+        "client_key", "create", "--name", "ci", "--credential", "fs", stdout=out, stderr=err
+    )
     raw = out.getvalue().strip()
     assert ClientKey.objects.get(name="ci").key_hash == ClientKey.hash(raw)
     assert raw not in err.getvalue()
@@ -72,8 +81,15 @@ def test_client_key_command_prints_the_key_once(feishu):
 
 def test_token_list_query_count(client_as, users, django_assert_max_num_queries):
     for i in range(10):
-        credential_create(by=users.admin, provider="wechat", name=f"w{i}", slug=f"w{i}",
-                          environment="test", public={"appid": "wx"}, secrets={"secret": "s"})
+        credential_create(
+            by=users.admin,
+            provider="wechat",
+            name=f"w{i}",
+            slug=f"w{i}",
+            environment="test",
+            public={"appid": "wx"},
+            secrets={"secret": "s"},
+        )
     client = client_as("admin")
     with django_assert_max_num_queries(8):
         assert client.get("/tokens/").status_code == 200
@@ -86,8 +102,9 @@ def test_credential_list_shows_token_health(client_as, feishu):
 
     from apps.tokens.models import AccessToken
 
-    AccessToken.objects.create(credential=feishu, version=3,
-                               expires_at=timezone.now() + timedelta(hours=1))
+    AccessToken.objects.create(
+        credential=feishu, version=3, expires_at=timezone.now() + timedelta(hours=1)
+    )
     html = client_as("developer").get("/credentials/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "令牌有效" in html or "token valid" in html
     AccessToken.objects.filter(credential=feishu).update(last_error={"code": "10015"})
@@ -98,8 +115,14 @@ def test_a_client_key_cannot_name_a_credential_without_tokens(db):
     from apps.tokens.services import client_key_create
     from apps.vault.services import credential_create
 
-    flashduty = credential_create(by=None, provider="flashduty", name="fd", slug="fd",
-                                  environment="test", public={},
-                                  secrets={"app_key": "a-static-app-key-123"})
+    flashduty = credential_create(
+        by=None,
+        provider="flashduty",
+        name="fd",
+        slug="fd",
+        environment="test",
+        public={},
+        secrets={"app_key": "a-static-app-key-123"},
+    )
     with pytest.raises(ValueError, match="no token to hand out: fd"):
         client_key_create(name="x", credentials=[flashduty])

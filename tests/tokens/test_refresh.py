@@ -25,20 +25,25 @@ def _due_ids(until):
     return [pk for pk, _planned in credentials_due(until)]
 
 
-def test_fifty_concurrent_refreshes_share_one_upstream_fetch(live_server, token_credential,
-                                                             client_key, settings):
+def test_fifty_concurrent_refreshes_share_one_upstream_fetch(
+    live_server, token_credential, client_key, settings
+):
     settings.TOKEN_MAX_WAITERS = 64  # all fifty wait here (the live server has the threads)
     credential, app = token_credential(slug="feishu-fifty", reissue_window=7201)
     _, key = client_key(credential)
     first = token_current(credential=credential)
     # Slow the platform down so that every caller arrives while the fetch is in flight.
-    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind="delay",
-                                value=800)
+    SandboxFault.objects.create(
+        provider="feishu", path_prefix="/open-apis/auth", kind="delay", value=800
+    )
 
     def call(_):
-        return requests.post(f"{live_server.url}/api/v1/tokens/feishu-fifty/refresh",
-                             headers={"Authorization": f"Bearer {key}"},
-                             data=json.dumps({"rejected_token": first.token}), timeout=60)
+        return requests.post(
+            f"{live_server.url}/api/v1/tokens/feishu-fifty/refresh",
+            headers={"Authorization": f"Bearer {key}"},
+            data=json.dumps({"rejected_token": first.token}),
+            timeout=60,
+        )
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         responses = list(pool.map(call, range(50)))
@@ -54,8 +59,9 @@ def test_fifty_concurrent_refreshes_share_one_upstream_fetch(live_server, token_
 def test_upstream_5xx_keeps_serving_the_old_token_and_backs_off(live_server, token_credential):
     credential, app = token_credential(reissue_window=7201)
     served = token_current(credential=credential)
-    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind="status",
-                                value=503)
+    SandboxFault.objects.create(
+        provider="feishu", path_prefix="/open-apis/auth", kind="status", value=503
+    )
     row = token_refresh(credential_id=credential.pk, force=True, reason="manual")
     assert row.value() == served.token and row.version == 1
     assert row.failures == 1 and row.retry_at > timezone.now()
@@ -73,8 +79,9 @@ def test_upstream_5xx_keeps_serving_the_old_token_and_backs_off(live_server, tok
 def test_timeout_is_a_retryable_failure(live_server, token_credential, settings):
     settings.TOKEN_FETCH_TIMEOUT = 0.5
     credential, _ = token_credential()
-    SandboxFault.objects.create(provider="feishu", path_prefix="/open-apis/auth", kind="delay",
-                                value=1500, remaining=1)
+    SandboxFault.objects.create(
+        provider="feishu", path_prefix="/open-apis/auth", kind="delay", value=1500, remaining=1
+    )
     started = time.monotonic()
     with pytest.raises(TokenUnavailable) as excinfo:
         token_refresh(credential_id=credential.pk, reason="on_demand")
@@ -102,8 +109,13 @@ def test_wrong_secret_stops_retrying_until_the_credential_changes(live_server, t
     from apps.sandbox.core import app_secret
 
     time.sleep(0.01)
-    credential_update(credential=credential, by=None, changes={}, public=credential.public_values,
-                      secrets={"app_secret": app_secret("feishu", app.app_id)})
+    credential_update(
+        credential=credential,
+        by=None,
+        changes={},
+        public=credential.public_values,
+        secrets={"app_secret": app_secret("feishu", app.app_id)},
+    )
     assert credential.pk in _due_ids(timezone.now())
     assert token_refresh(credential_id=credential.pk, reason="scheduled").version == 1
 
@@ -170,8 +182,9 @@ def test_refresh_is_planned_before_expiry_with_jitter():
     assert 21 <= (short - now).total_seconds() <= 22.5
 
 
-def test_the_scan_enqueues_each_refresh_at_its_own_planned_time(live_server, token_credential,
-                                                               monkeypatch, settings):
+def test_the_scan_enqueues_each_refresh_at_its_own_planned_time(
+    live_server, token_credential, monkeypatch, settings
+):
     """A scan interval coarser than the jitter must not bunch refreshes together: the scan
     looks one interval ahead and hands each refresh its own planned time."""
     settings.TOKEN_SCAN_INTERVAL = 60.0
@@ -181,22 +194,23 @@ def test_the_scan_enqueues_each_refresh_at_its_own_planned_time(live_server, tok
         credential, _ = token_credential(slug=f"fs-jitter-{n}")
         token_current(credential=credential)
         planned[credential.pk] = now + timedelta(seconds=10 + 11 * n)
-        AccessToken.objects.filter(credential=credential).update(
-            refresh_at=planned[credential.pk])
+        AccessToken.objects.filter(credential=credential).update(refresh_at=planned[credential.pk])
     queued = {}
-    monkeypatch.setattr(tasks.refresh, "apply_async",
-                        lambda args, eta: queued.__setitem__(args[0], eta))
+    monkeypatch.setattr(
+        tasks.refresh, "apply_async", lambda args, eta: queued.__setitem__(args[0], eta)
+    )
     tasks.scan_due()
     assert queued == planned  # each at its own time inside the coming interval
 
 
-def test_a_scheduled_refresh_does_not_wait_for_another_callers_fetch(live_server,
-                                                                    token_credential):
+def test_a_scheduled_refresh_does_not_wait_for_another_callers_fetch(live_server, token_credential):
     credential, _ = token_credential(slug="fs-nowait")
     row = token_current(credential=credential).row
     AccessToken.objects.filter(pk=row.pk).update(
-        lease_owner="someone-else", lease_until=timezone.now() + timedelta(seconds=30),
-        refresh_at=timezone.now() - timedelta(seconds=1))
+        lease_owner="someone-else",
+        lease_until=timezone.now() + timedelta(seconds=30),
+        refresh_at=timezone.now() - timedelta(seconds=1),
+    )
     started = time.monotonic()
     token_refresh(credential_id=credential.pk, reason="scheduled", wait=False)
     assert time.monotonic() - started < 1  # back at once; the next scan looks again

@@ -19,13 +19,21 @@ def _credential(users, live_server, provider, secret_override=None, slug="c1"):
     values = platform.sample_values(app.app_id, secret_override or secret)
     secrets = {k: v for k, v in values.items() if k in platform.secret_fields}
     public = {k: v for k, v in values.items() if k not in platform.secret_fields}
-    return credential_create(by=users.admin, provider=provider, name=provider, slug=slug,
-                             environment="test", base_url=f"{live_server.url}/sandbox/{provider}",
-                             public=public, secrets=secrets)
+    return credential_create(
+        by=users.admin,
+        provider=provider,
+        name=provider,
+        slug=slug,
+        environment="test",
+        base_url=f"{live_server.url}/sandbox/{provider}",
+        public=public,
+        secrets=secrets,
+    )
 
 
-def test_feishu_connection_succeeds_with_a_logid_and_no_token_on_the_page(client_as, users,
-                                                                           live_server):
+def test_feishu_connection_succeeds_with_a_logid_and_no_token_on_the_page(
+    client_as, users, live_server
+):
     _credential(users, live_server, "feishu")
     response = client_as("admin").post("/credentials/c1/test/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
@@ -40,8 +48,7 @@ def test_feishu_connection_succeeds_with_a_logid_and_no_token_on_the_page(client
 
 def test_wrong_secret_shows_the_platform_code_and_explanation(client_as, users, live_server):
     _credential(users, live_server, "feishu", secret_override="wrong-secret")
-    html = client_as("admin").post("/credentials/c1/test/", HTTP_HX_REQUEST="true") \
-        .content.decode()
+    html = client_as("admin").post("/credentials/c1/test/", HTTP_HX_REQUEST="true").content.decode()
     assert 'data-testid="test-failed"' in html and "10015" in html
     assert "app_secret 错误" in html and "Wrong app_secret" in html
     assert AuditEvent.objects.get(action="credential.test").outcome == "failure"
@@ -49,6 +56,5 @@ def test_wrong_secret_shows_the_platform_code_and_explanation(client_as, users, 
 
 def test_static_key_platform_makes_its_cheapest_call(client_as, users, live_server):
     _credential(users, live_server, "flashduty")
-    html = client_as("admin").post("/credentials/c1/test/", HTTP_HX_REQUEST="true") \
-        .content.decode()
+    html = client_as("admin").post("/credentials/c1/test/", HTTP_HX_REQUEST="true").content.decode()
     assert 'data-testid="test-ok"' in html and "body:request_id" in html

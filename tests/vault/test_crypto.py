@@ -12,6 +12,7 @@ K1, K2 = crypto.new_key("k1"), crypto.new_key("k2")
 def keys(settings):
     def use(*entries):
         settings.FIELD_ENCRYPTION_KEYS = list(entries)
+
     return use
 
 
@@ -55,8 +56,9 @@ def test_not_a_ciphertext(keys):
         crypto.decrypt("plain text", aad="x")
 
 
-@pytest.mark.parametrize("entries", [[], ["nocolon"], ["k1:not base64!"], ["k1:c2hvcnQ="],
-                                     [K1, K1]])
+@pytest.mark.parametrize(
+    "entries", [[], ["nocolon"], ["k1:not base64!"], ["k1:c2hvcnQ="], [K1, K1]]
+)
 def test_bad_key_configuration_is_refused(entries):
     with pytest.raises(ImproperlyConfigured):
         crypto.parse_keys(entries)

@@ -17,12 +17,17 @@ def web_url(value: object) -> str:
 
 
 REFRESH_REASONS = {
-    "scheduled": _("scheduled"), "passive": _("passive (a caller's token was rejected)"),
-    "manual": _("manual"), "on_demand": _("on demand (no valid token held)"),
-    "credential": _("credential refused"), "quota": _("daily cap"),
+    "scheduled": _("scheduled"),
+    "passive": _("passive (a caller's token was rejected)"),
+    "manual": _("manual"),
+    "on_demand": _("on demand (no valid token held)"),
+    "credential": _("credential refused"),
+    "quota": _("daily cap"),
 }
 SYSTEM_ACTORS = {
-    "system": _("system"), "cli": _("command line"), "bootstrap": _("set-up (bootstrap)"),
+    "system": _("system"),
+    "cli": _("command line"),
+    "bootstrap": _("set-up (bootstrap)"),
     "rotate_keys": _("key rotation"),
 }
 
@@ -41,5 +46,5 @@ def actor(event) -> str:
         return label or str(event.get_actor_type_display())
     if label.startswith("token-"):
         centre = _("token centre")
-        return f"{centre} · {refresh_reason(label[len('token-'):])}"
+        return f"{centre} · {refresh_reason(label[len('token-') :])}"
     return str(SYSTEM_ACTORS.get(label, label or _("system")))

@@ -10,8 +10,9 @@ P = "dingtalk"
 
 
 def new_error(code: str, message: str, status: int):
-    return core.jsonr({"code": code, "message": message, "requestid": core.uuid_upper()},
-                      status=status)
+    return core.jsonr(
+        {"code": code, "message": message, "requestid": core.uuid_upper()}, status=status
+    )
 
 
 def _grant(app_key, secret, *, old: bool):
@@ -20,15 +21,22 @@ def _grant(app_key, secret, *, old: bool):
         core.count_fetch(app)
     if app is None or not core.secret_matches(app, secret):
         if old:
-            return core.jsonr({"errcode": 40001, "errmsg": "不合法的appkey或appsecret",
-                               "request_id": core.uuid_upper()})
+            return core.jsonr(
+                {
+                    "errcode": 40001,
+                    "errmsg": "不合法的appkey或appsecret",
+                    "request_id": core.uuid_upper(),
+                }
+            )
         return new_error("invalidClientIdOrSecret", "无效的clientId或者clientSecret", 400)
     # Fetches within validity return the same token and extend it.
-    token, expires = core.issue_token(app, "access_token", mode=core.EXTEND,
-                                      shape=lambda raw: raw[:32])
+    token, expires = core.issue_token(
+        app, "access_token", mode=core.EXTEND, shape=lambda raw: raw[:32]
+    )
     if old:
-        return core.jsonr({"errcode": 0, "errmsg": "ok", "access_token": token,
-                           "expires_in": expires})
+        return core.jsonr(
+            {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": expires}
+        )
     return core.jsonr({"accessToken": token, "expireIn": expires})
 
 
@@ -59,14 +67,26 @@ def contact_user(request, union_id: str):
 def old_user_get(request):
     state, _ = core.check_token(P, request.GET.get("access_token"), ("access_token",))
     if state == "missing":
-        return core.jsonr({"errcode": 41001, "errmsg": "缺少参数access_token",
-                           "request_id": core.uuid_upper()})
+        return core.jsonr(
+            {"errcode": 41001, "errmsg": "缺少参数access_token", "request_id": core.uuid_upper()}
+        )
     if state != "valid":
-        return core.jsonr({"errcode": 40014 if state == "unknown" else 42001,
-                           "errmsg": "不合法的access_token", "request_id": core.uuid_upper()})
+        return core.jsonr(
+            {
+                "errcode": 40014 if state == "unknown" else 42001,
+                "errmsg": "不合法的access_token",
+                "request_id": core.uuid_upper(),
+            }
+        )
     body = core.body_json(request) or {}
-    return core.jsonr({"errcode": 0, "errmsg": "ok", "request_id": core.uuid_upper(),
-                       "result": {"userid": body.get("userid", ""), "name": "钉钉用户"}})
+    return core.jsonr(
+        {
+            "errcode": 0,
+            "errmsg": "ok",
+            "request_id": core.uuid_upper(),
+            "result": {"userid": body.get("userid", ""), "name": "钉钉用户"},
+        }
+    )
 
 
 urlpatterns = [

@@ -13,12 +13,33 @@ from ..models import SandboxApp
 
 P = "feishu"
 FIX = "https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code"
-MSG_TYPES = {"text", "post", "image", "file", "audio", "media", "sticker", "interactive",
-             "share_chat", "share_user", "system"}
+MSG_TYPES = {
+    "text",
+    "post",
+    "image",
+    "file",
+    "audio",
+    "media",
+    "sticker",
+    "interactive",
+    "share_chat",
+    "share_user",
+    "system",
+}
 ID_TYPES = {"open_id", "user_id", "union_id", "email", "chat_id"}
-USERS = [{"open_id": f"ou_{i:032x}", "user_id": f"u{i:04d}", "union_id": f"on_{i:032x}",
-          "name": f"测试用户{i}", "en_name": f"Test User {i}", "email": f"user{i}@example.com",
-          "department_ids": ["od-demo"], "status": {"is_activated": True}} for i in range(1, 24)]
+USERS = [
+    {
+        "open_id": f"ou_{i:032x}",
+        "user_id": f"u{i:04d}",
+        "union_id": f"on_{i:032x}",
+        "name": f"测试用户{i}",
+        "en_name": f"Test User {i}",
+        "email": f"user{i}@example.com",
+        "department_ids": ["od-demo"],
+        "status": {"is_activated": True},
+    }
+    for i in range(1, 24)
+]
 
 
 def _shape(kind: str):
@@ -27,15 +48,20 @@ def _shape(kind: str):
 
 def error(code: int, msg: str, status: int, **extra) -> object:
     logid = core.feishu_logid()
-    err = {"log_id": logid, "message": f"Refer to the documentation to fix the error: {FIX}",
-           **extra}
-    return core.jsonr({"code": code, "msg": msg, "error": err}, status=status,
-                      headers={"X-Tt-Logid": logid})
+    err = {
+        "log_id": logid,
+        "message": f"Refer to the documentation to fix the error: {FIX}",
+        **extra,
+    }
+    return core.jsonr(
+        {"code": code, "msg": msg, "error": err}, status=status, headers={"X-Tt-Logid": logid}
+    )
 
 
 def ok(data: object) -> object:
-    return core.jsonr({"code": 0, "msg": "success", "data": data},
-                      headers={"X-Tt-Logid": core.feishu_logid()})
+    return core.jsonr(
+        {"code": 0, "msg": "success", "data": data}, headers={"X-Tt-Logid": core.feishu_logid()}
+    )
 
 
 def _token(request, kind: str):
@@ -55,8 +81,10 @@ def _token(request, kind: str):
     if app.frozen:
         return core.jsonr({"code": 10014, "msg": "app is not authorized"}, headers=logid)
     token, expire = core.issue_token(app, kind, mode=core.REUSE_UNTIL_WINDOW, shape=_shape(kind))
-    return core.jsonr({"code": 0, "msg": "ok", kind: token, "expire": expire},
-                      headers={"X-Tt-Logid": core.feishu_logid()})
+    return core.jsonr(
+        {"code": 0, "msg": "ok", kind: token, "expire": expire},
+        headers={"X-Tt-Logid": core.feishu_logid()},
+    )
 
 
 @core.endpoint(P, ("POST",))
@@ -73,14 +101,20 @@ def _authorise(request, api: str):
     """Auth first, as the platform does. Returns (app, None) or (None, error response)."""
     token = core.bearer(request)
     if token is None or token == "":
-        return None, error(99991661, "Missing access token for authorization. Please make a "
-                           "request with token attached.", 400)
+        return None, error(
+            99991661,
+            "Missing access token for authorization. Please make a request with token attached.",
+            400,
+        )
     if not token.startswith(("t-", "u-", "eyJ")):
         return None, error(99991671, "Invalid token: must start with t- or u-", 400)
     state, found = core.check_token(P, token, ("tenant_access_token",))
     if state != "valid":
-        return None, error(99991663, "Invalid access token for authorization. Please make a "
-                           "request with token attached.", 400)
+        return None, error(
+            99991663,
+            "Invalid access token for authorization. Please make a request with token attached.",
+            400,
+        )
     app: SandboxApp = found.app
     limit = app.qps_limit or (50 if api == "messages" else 20)
     over, reset = core.over_limit(f"{P}:{app.pk}:{api}", limit)
@@ -96,28 +130,46 @@ def _authorise(request, api: str):
 # answers 99991672 with a field_scope_required violation (the reply quoted in
 # pppscn/SmsForwarder#589, where the recipient id type was user_id).
 EMPLOYEE_ID_SCOPE = "contact:user.employee_id:readonly"
-FIX_99991672 = ("https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/"
-                "how-to-fix-the-99991672-error")
+FIX_99991672 = (
+    "https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/"
+    "how-to-fix-the-99991672-error"
+)
 
 
 def scope_denied(app: SandboxApp, scope: str, kind: str = "field_scope_required"):
     logid = core.feishu_logid()
-    err = {"troubleshooter": "排查建议查看(Troubleshooting suggestions): https://open.feishu.cn/"
-                             f"search?from=openapi&log_id={logid}&code=99991672&method_id=0",
-           "permission_violations": [{"type": kind, "subject": scope}],
-           "helps": [{"url": f"https://open.feishu.cn/app/{app.app_id}/auth?q={scope}"
-                             "&op_from=openapi&token_type=tenant",
-                      "description": f"Learn more about scopes and how to add them: [{scope}]"}],
-           "message": f"Refer to the documentation to fix the error: {FIX_99991672}",
-           "log_id": logid}
-    return core.jsonr({"code": 99991672, "msg": "Access denied. One of the following scopes is "
-                       f"required: [{scope}]", "error": err}, status=400,
-                      headers={"X-Tt-Logid": logid})
+    err = {
+        "troubleshooter": "排查建议查看(Troubleshooting suggestions): https://open.feishu.cn/"
+        f"search?from=openapi&log_id={logid}&code=99991672&method_id=0",
+        "permission_violations": [{"type": kind, "subject": scope}],
+        "helps": [
+            {
+                "url": f"https://open.feishu.cn/app/{app.app_id}/auth?q={scope}"
+                "&op_from=openapi&token_type=tenant",
+                "description": f"Learn more about scopes and how to add them: [{scope}]",
+            }
+        ],
+        "message": f"Refer to the documentation to fix the error: {FIX_99991672}",
+        "log_id": logid,
+    }
+    return core.jsonr(
+        {
+            "code": 99991672,
+            "msg": f"Access denied. One of the following scopes is required: [{scope}]",
+            "error": err,
+        },
+        status=400,
+        headers={"X-Tt-Logid": logid},
+    )
 
 
 def _violation(field: str, description: str, value: str = ""):
-    return error(99992402, "field validation failed", 400,
-                 field_violations=[{"field": field, "value": value, "description": description}])
+    return error(
+        99992402,
+        "field validation failed",
+        400,
+        field_violations=[{"field": field, "value": value, "description": description}],
+    )
 
 
 @core.endpoint(P, ("POST",))
@@ -143,18 +195,31 @@ def messages(request):
     try:
         content = json.loads(body["content"])
     except ValueError:
-        return error(230001, "Your request contains an invalid request parameter, "
-                     "ext=invalid message content", 400)
+        return error(
+            230001,
+            "Your request contains an invalid request parameter, ext=invalid message content",
+            400,
+        )
     if body["msg_type"] == "text" and not (isinstance(content, dict) and content.get("text")):
-        return error(230001, "Your request contains an invalid request parameter, "
-                     "ext=text is empty", 400)
+        return error(
+            230001, "Your request contains an invalid request parameter, ext=text is empty", 400
+        )
     message = {
-        "message_id": "om_" + secrets.token_hex(16), "root_id": "", "parent_id": "",
-        "msg_type": body["msg_type"], "create_time": str(int(core.time.time() * 1000)),
-        "update_time": str(int(core.time.time() * 1000)), "deleted": False, "updated": False,
+        "message_id": "om_" + secrets.token_hex(16),
+        "root_id": "",
+        "parent_id": "",
+        "msg_type": body["msg_type"],
+        "create_time": str(int(core.time.time() * 1000)),
+        "update_time": str(int(core.time.time() * 1000)),
+        "deleted": False,
+        "updated": False,
         "chat_id": "oc_" + secrets.token_hex(16),
-        "sender": {"id": app.app_id, "id_type": "app_id", "sender_type": "app",
-                   "tenant_key": "sandbox-tenant"},
+        "sender": {
+            "id": app.app_id,
+            "id_type": "app_id",
+            "sender_type": "app",
+            "tenant_key": "sandbox-tenant",
+        },
         "body": {"content": body["content"]},
     }
     uuid = body.get("uuid")
@@ -162,7 +227,8 @@ def messages(request):
         from ..models import SandboxIdempotency
 
         stored, _ = SandboxIdempotency.objects.get_or_create(
-            provider=P, key=f"{app.pk}:{uuid}", defaults={"body_hash": "", "response": message})
+            provider=P, key=f"{app.pk}:{uuid}", defaults={"body_hash": "", "response": message}
+        )
         message = stored.response
     return ok(message)
 
@@ -191,7 +257,7 @@ def user_list(request):
         return _violation("page_token", "page_token is invalid", request.GET.get("page_token", ""))
     if not 1 <= size <= 100:
         return _violation("page_size", "page_size must be between 1 and 100", str(size))
-    items = USERS[start:start + size]
+    items = USERS[start : start + size]
     more = start + size < len(USERS)
     data = {"has_more": more, "items": items}
     if more:
@@ -215,8 +281,12 @@ def images(request):
     if image is None or image.size == 0:
         return _violation("image", "image is required")
     digest = hashlib.sha256(image.read()).hexdigest()
-    return ok({"image_key": f"img_v2_{digest[:8]}-{digest[8:12]}-{digest[12:16]}-"
-                            f"{digest[16:20]}-{digest[20:32]}g"})
+    return ok(
+        {
+            "image_key": f"img_v2_{digest[:8]}-{digest[8:12]}-{digest[12:16]}-"
+            f"{digest[16:20]}-{digest[20:32]}g"
+        }
+    )
 
 
 urlpatterns = [

@@ -12,8 +12,16 @@ from .. import core
 from ..models import SandboxIdempotency
 
 P = "feishu_project"
-WORK_ITEMS = [{"id": 1000 + i, "name": f"需求 {i}", "work_item_type_key": "story",
-               "project_key": "demo", "simple_name": "demo"} for i in range(1, 38)]
+WORK_ITEMS = [
+    {
+        "id": 1000 + i,
+        "name": f"需求 {i}",
+        "work_item_type_key": "story",
+        "project_key": "demo",
+        "simple_name": "demo",
+    }
+    for i in range(1, 38)
+]
 
 
 def _headers() -> dict[str, str]:
@@ -22,35 +30,60 @@ def _headers() -> dict[str, str]:
 
 def fail(code: int, msg: str, status: int):
     logid = core.feishu_logid()
-    return core.jsonr({"err_code": code, "err_msg": msg,
-                       "err": {"code": code, "msg": msg, "log_id": logid}, "data": None},
-                      status=status, headers={"X-Tt-Logid": logid})
+    return core.jsonr(
+        {
+            "err_code": code,
+            "err_msg": msg,
+            "err": {"code": code, "msg": msg, "log_id": logid},
+            "data": None,
+        },
+        status=status,
+        headers={"X-Tt-Logid": logid},
+    )
 
 
 def ok(data, **extra):
-    return core.jsonr({"err_code": 0, "err_msg": "", "err": {}, "data": data, **extra},
-                      headers=_headers())
+    return core.jsonr(
+        {"err_code": 0, "err_msg": "", "err": {}, "data": data, **extra}, headers=_headers()
+    )
 
 
 @core.endpoint(P, ("POST",))
 def plugin_token(request):
     body = core.body_json(request)
     if not isinstance(body, dict) or not body.get("plugin_id") or not body.get("plugin_secret"):
-        return core.jsonr({"data": None, "error": {"code": 20005, "msg": "Missing Param"}},
-                          status=400, headers=_headers())
+        return core.jsonr(
+            {"data": None, "error": {"code": 20005, "msg": "Missing Param"}},
+            status=400,
+            headers=_headers(),
+        )
     app = core.find_app(P, body["plugin_id"])
     if app is not None:
         core.count_fetch(app)
     if app is None or not core.secret_matches(app, body["plugin_secret"]):
-        return core.jsonr({"data": None, "error": {"code": 20006, "msg": "Invalid Param: "
-                                                   "plugin_id or plugin_secret is wrong"}},
-                          status=400, headers=_headers())
+        return core.jsonr(
+            {
+                "data": None,
+                "error": {
+                    "code": 20006,
+                    "msg": "Invalid Param: plugin_id or plugin_secret is wrong",
+                },
+            },
+            status=400,
+            headers=_headers(),
+        )
     virtual = body.get("type") == 1
     kind = "virtual_plugin_token" if virtual else "plugin_token"
-    token, expire = core.issue_token(app, kind, mode=core.REUSE_WHILE_VALID,
-                                     shape=lambda raw: ("v-" if virtual else "p-") + raw[:36])
-    return core.jsonr({"data": {"token": token, "expire_time": expire},
-                       "error": {"code": 0, "msg": "success"}}, headers=_headers())
+    token, expire = core.issue_token(
+        app,
+        kind,
+        mode=core.REUSE_WHILE_VALID,
+        shape=lambda raw: ("v-" if virtual else "p-") + raw[:36],
+    )
+    return core.jsonr(
+        {"data": {"token": token, "expire_time": expire}, "error": {"code": 0, "msg": "success"}},
+        headers=_headers(),
+    )
 
 
 def _authorise(request, api: str):
@@ -84,7 +117,7 @@ def work_item_filter(request, project_key: str):
     if size > 200:
         return fail(20002, "Page Size Limit", 400)
     items = [w for w in WORK_ITEMS if w["project_key"] == project_key]
-    page = items[(num - 1) * size:num * size]
+    page = items[(num - 1) * size : num * size]
     return ok(page, pagination={"page_num": num, "page_size": size, "total": len(items)})
 
 
@@ -96,8 +129,10 @@ def work_item_create(request, project_key: str):
     body = core.body_json(request)
     if not isinstance(body, dict) or not body.get("work_item_type_key") or not body.get("name"):
         return fail(20005, "Missing Param", 400)
-    created = {"data": 5_000_000 + int(hashlib.sha256(json.dumps(body, sort_keys=True).encode())
-                                       .hexdigest()[:6], 16)}
+    created = {
+        "data": 5_000_000
+        + int(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:6], 16)
+    }
     key = request.headers.get("X-IDEM-UUID")
     if not key:
         return ok(created["data"])
@@ -105,8 +140,9 @@ def work_item_create(request, project_key: str):
     scoped = f"{found.app_id}:{key}"
     try:
         with transaction.atomic():
-            SandboxIdempotency.objects.create(provider=P, key=scoped, body_hash=body_hash,
-                                              response=created)
+            SandboxIdempotency.objects.create(
+                provider=P, key=scoped, body_hash=body_hash, response=created
+            )
     except IntegrityError:
         stored = SandboxIdempotency.objects.get(provider=P, key=scoped)
         if stored.body_hash != body_hash:

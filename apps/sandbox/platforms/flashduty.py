@@ -10,15 +10,24 @@ from .. import core
 from ..models import SandboxApp
 
 P = "flashduty"
-INCIDENTS = [{"incident_id": f"{i:024x}", "title": f"CPU 使用率过高 #{i}", "incident_severity":
-              ("Critical", "Warning", "Info")[i % 3], "progress": "Triggered"}
-             for i in range(1, 38)]
+INCIDENTS = [
+    {
+        "incident_id": f"{i:024x}",
+        "title": f"CPU 使用率过高 #{i}",
+        "incident_severity": ("Critical", "Warning", "Info")[i % 3],
+        "progress": "Triggered",
+    }
+    for i in range(1, 38)
+]
 
 
 def _reply(payload: dict, status: int = 200):
     request_id = core.ulid()
-    return core.jsonr({"request_id": request_id, **payload}, status=status,
-                      headers={"Flashcat-Request-Id": request_id})
+    return core.jsonr(
+        {"request_id": request_id, **payload},
+        status=status,
+        headers={"Flashcat-Request-Id": request_id},
+    )
 
 
 def fail(code: str, message: str, status: int):
@@ -28,8 +37,13 @@ def fail(code: str, message: str, status: int):
 def _authorise(request):
     """Auth first: the app_key in the query names the app (its derived secret *is* the key)."""
     key = request.GET.get("app_key", "")
-    app = next((a for a in SandboxApp.objects.filter(provider=P) if core.secret_matches(a, key)),
-               None) if key else None
+    app = (
+        next(
+            (a for a in SandboxApp.objects.filter(provider=P) if core.secret_matches(a, key)), None
+        )
+        if key
+        else None
+    )
     if app is None:
         return None, fail("Unauthorized", "You are unauthorized.", 401)
     if request.content_type != "application/json":
@@ -54,9 +68,16 @@ def incident_list(request):
         return fail("InvalidParameter", "p must be >= 1 and limit between 1 and 100", 400)
     if p * limit > 10_000:
         return fail("InvalidParameter", "p * limit must not exceed 10000", 400)
-    items = INCIDENTS[(p - 1) * limit:p * limit]
-    return _reply({"data": {"items": items, "total": min(len(INCIDENTS), 1000),
-                            "has_next_page": p * limit < len(INCIDENTS)}})
+    items = INCIDENTS[(p - 1) * limit : p * limit]
+    return _reply(
+        {
+            "data": {
+                "items": items,
+                "total": min(len(INCIDENTS), 1000),
+                "has_next_page": p * limit < len(INCIDENTS),
+            }
+        }
+    )
 
 
 @core.endpoint(P, ("POST",))

@@ -13,8 +13,15 @@ from django.urls import path
 from .. import core
 
 P = "freelog"
-RESOURCES = [{"resourceId": f"{i:024x}", "resourceName": f"demo/resource-{i}",
-              "resourceType": ["image"], "status": 1} for i in range(1, 61)]
+RESOURCES = [
+    {
+        "resourceId": f"{i:024x}",
+        "resourceName": f"demo/resource-{i}",
+        "resourceType": ["image"],
+        "status": 1,
+    }
+    for i in range(1, 61)
+]
 
 
 def envelope(data=None, *, ret: int = 0, err: int = 0, msg: str = "success", gateway=False):
@@ -31,21 +38,31 @@ def _b64(raw: bytes) -> str:
 def _jwt(app, lifetime: int) -> str:
     now = int(time.time())
     header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
-    payload = _b64(json.dumps({
-        "userId": 50000 + app.pk, "username": app.app_id, "userType": 1,
-        "iss": "https://identity.freelog.com", "sub": str(50000 + app.pk),
-        "aud": "freelog-website", "exp": now + lifetime, "iat": now,
-        "jti": core._mac(f"jti:{app.pk}:{time.time_ns()}")[:32]}).encode())
-    signature = _b64(hmac.new(core._key(), f"{header}.{payload}".encode(),
-                              hashlib.sha256).digest())
+    payload = _b64(
+        json.dumps(
+            {
+                "userId": 50000 + app.pk,
+                "username": app.app_id,
+                "userType": 1,
+                "iss": "https://identity.freelog.com",
+                "sub": str(50000 + app.pk),
+                "aud": "freelog-website",
+                "exp": now + lifetime,
+                "iat": now,
+                "jti": core._mac(f"jti:{app.pk}:{time.time_ns()}")[:32],
+            }
+        ).encode()
+    )
+    signature = _b64(hmac.new(core._key(), f"{header}.{payload}".encode(), hashlib.sha256).digest())
     return f"{header}.{payload}.{signature}"
 
 
 def _jwt_user(token: str):
     try:
         header, payload, signature = token.split(".")
-        expected = _b64(hmac.new(core._key(), f"{header}.{payload}".encode(),
-                                 hashlib.sha256).digest())
+        expected = _b64(
+            hmac.new(core._key(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+        )
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except ValueError:
         return None
@@ -65,8 +82,13 @@ def login(request):
     if app is None or not core.secret_matches(app, body["password"]):
         return core.jsonr(envelope(ret=0, err=30, msg="用户名或密码错误"))
     token = _jwt(app, app.token_lifetime)
-    user = {"userId": 50000 + app.pk, "username": app.app_id, "mobile": "", "email": "",
-            "tokenSn": token.rsplit(".", 1)[0][-16:]}
+    user = {
+        "userId": 50000 + app.pk,
+        "username": app.app_id,
+        "mobile": "",
+        "email": "",
+        "tokenSn": token.rsplit(".", 1)[0][-16:],
+    }
     response = core.jsonr(envelope(user))
     if body.get("jwtType") == "header":
         response["Authorization"] = f"Bearer {token}"
@@ -78,8 +100,9 @@ def login(request):
 
 
 def _client_signature_ok(request) -> bool:
-    client_id, timeline, sign = (request.headers.get(h, "") for h in ("clientid", "timeline",
-                                                                       "sign"))
+    client_id, timeline, sign = (
+        request.headers.get(h, "") for h in ("clientid", "timeline", "sign")
+    )
     if not (client_id and timeline.isdigit() and sign):
         return False
     if abs(int(timeline) - time.time()) > 180:
@@ -99,9 +122,19 @@ def resources(request):
     # Cookie wins over the header when both are sent, as the gateway does.
     token = request.COOKIES.get("authInfo") or core.bearer(request) or ""
     if not (token and _jwt_user(token)) and not _client_signature_ok(request):
-        return core.jsonr(envelope({"routeId": "resources-list", "httpComponentRules": ["jwt"],
-                                    "componentProcessResults": []},
-                                   ret=4, err=30, msg="认证失败", gateway=True))
+        return core.jsonr(
+            envelope(
+                {
+                    "routeId": "resources-list",
+                    "httpComponentRules": ["jwt"],
+                    "componentProcessResults": [],
+                },
+                ret=4,
+                err=30,
+                msg="认证失败",
+                gateway=True,
+            )
+        )
     try:
         skip = int(request.GET.get("skip", "0"))
         limit = int(request.GET.get("limit", "10"))
@@ -109,8 +142,16 @@ def resources(request):
         return core.jsonr(envelope(ret=0, err=4, msg="参数校验失败"))
     if skip < 0 or not 1 <= limit <= 100:
         return core.jsonr(envelope(ret=0, err=4, msg="参数校验失败: limit 1-100"))
-    return core.jsonr(envelope({"skip": skip, "limit": limit, "totalItem": len(RESOURCES),
-                                "dataList": RESOURCES[skip:skip + limit]}))
+    return core.jsonr(
+        envelope(
+            {
+                "skip": skip,
+                "limit": limit,
+                "totalItem": len(RESOURCES),
+                "dataList": RESOURCES[skip : skip + limit],
+            }
+        )
+    )
 
 
 urlpatterns = [

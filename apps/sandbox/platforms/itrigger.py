@@ -88,8 +88,15 @@ def points(request):
         return reply(61451, "参数错误")
     rows = [{"id": i, "points": 10 * i, "remark": f"积分流水 {i}"} for i in range(1, 26)]
     count = (len(rows) + size - 1) // size
-    return reply(200, OK_MESSAGE, rows[(num - 1) * size:num * size], total=len(rows),
-                 pageNum=num, pageSize=size, pageCount=count)
+    return reply(
+        200,
+        OK_MESSAGE,
+        rows[(num - 1) * size : num * size],
+        total=len(rows),
+        pageNum=num,
+        pageSize=size,
+        pageCount=count,
+    )
 
 
 urlpatterns = [

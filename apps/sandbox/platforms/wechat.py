@@ -40,8 +40,9 @@ def _grant(app_id, secret, *, stable: bool, force: bool = False):
         token, expires = core.issue_token(app, kind, mode=core.REUSE_UNTIL_WINDOW, shape=_shape)
     else:
         # Every fetch rotates; the previous token keeps working for 5 minutes.
-        token, expires = core.issue_token(app, "access_token", mode=core.ROTATE, shape=_shape,
-                                          old_grace=300)
+        token, expires = core.issue_token(
+            app, "access_token", mode=core.ROTATE, shape=_shape, old_grace=300
+        )
     return core.jsonr({"access_token": token, "expires_in": expires})
 
 
@@ -57,14 +58,19 @@ def stable_token(request):
     body = core.body_json(request)
     if not isinstance(body, dict) or body.get("grant_type") != "client_credential":
         return err(40002, "invalid grant_type")
-    return _grant(body.get("appid", ""), body.get("secret", ""), stable=True,
-                  force=body.get("force_refresh") is True)
+    return _grant(
+        body.get("appid", ""),
+        body.get("secret", ""),
+        stable=True,
+        force=body.get("force_refresh") is True,
+    )
 
 
 @core.endpoint(P, ("GET",))
 def api_domain_ip(request):
-    state, _ = core.check_token(P, request.GET.get("access_token"), ("access_token",
-                                                                     "stable_token"))
+    state, _ = core.check_token(
+        P, request.GET.get("access_token"), ("access_token", "stable_token")
+    )
     if state == "missing":
         return err(41001, "access_token missing")
     if state == "expired":

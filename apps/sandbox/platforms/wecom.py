@@ -12,10 +12,16 @@ P = "wecom"
 def err(request, code: int, message: str):
     """WeCom's errmsg as live replies print it (AstrBotDevs/AstrBot#633, #3138): a numeric
     hint, the caller's address and the error-code page."""
-    hint = f"{int(core.time.time())}{core.secrets.randbelow(10 ** 15):015d}"[:25]
-    return core.jsonr({"errcode": code, "errmsg": (
-        f"{message}, hint: [{hint}], from ip: {request.META.get('REMOTE_ADDR', '')}, "
-        f"more info at https://open.work.weixin.qq.com/devtool/query?e={code}")})
+    hint = f"{int(core.time.time())}{core.secrets.randbelow(10**15):015d}"[:25]
+    return core.jsonr(
+        {
+            "errcode": code,
+            "errmsg": (
+                f"{message}, hint: [{hint}], from ip: {request.META.get('REMOTE_ADDR', '')}, "
+                f"more info at https://open.work.weixin.qq.com/devtool/query?e={code}"
+            ),
+        }
+    )
 
 
 @core.endpoint(P, ("GET",))
@@ -26,10 +32,10 @@ def gettoken(request):
     core.count_fetch(app)
     if not core.secret_matches(app, request.GET.get("corpsecret", "")):
         return err(request, 40001, "invalid credential")
-    token, expires = core.issue_token(app, "access_token", mode=core.REUSE_WHILE_VALID,
-                                      shape=lambda raw: (raw * 2)[:96])
-    return core.jsonr({"errcode": 0, "errmsg": "ok", "access_token": token,
-                       "expires_in": expires})
+    token, expires = core.issue_token(
+        app, "access_token", mode=core.REUSE_WHILE_VALID, shape=lambda raw: (raw * 2)[:96]
+    )
+    return core.jsonr({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": expires})
 
 
 @core.endpoint(P, ("GET",))
@@ -44,8 +50,16 @@ def user_get(request):
     userid = request.GET.get("userid", "")
     if not userid:
         return err(request, 41009, "missing userid")
-    return core.jsonr({"errcode": 0, "errmsg": "ok", "userid": userid, "name": "张三",
-                       "department": [1], "status": 1})
+    return core.jsonr(
+        {
+            "errcode": 0,
+            "errmsg": "ok",
+            "userid": userid,
+            "name": "张三",
+            "department": [1],
+            "status": 1,
+        }
+    )
 
 
 urlpatterns = [

@@ -7,9 +7,11 @@ from apps.console.catalogue_build import SDKS, build, sdk_version
 
 
 class Command(BaseCommand):
-    help = ("Regenerate the console's API catalogue (apps/console/catalogue/*.jsonl) from the "
-            "installed official SDKs (the dev dependencies: lark-oapi, alibabacloud-dingtalk, "
-            "wechatpy).")
+    help = (
+        "Regenerate the console's API catalogue (apps/console/catalogue/*.jsonl) from the "
+        "installed official SDKs (the dev dependencies: lark-oapi, alibabacloud-dingtalk, "
+        "wechatpy)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("platforms", nargs="*", default=sorted(SDKS))
@@ -21,8 +23,11 @@ class Command(BaseCommand):
                 raise CommandError(f"{platform}: no SDK source; choose from {sorted(SDKS)}")
             entries = build(platform)
             if not entries:
-                raise CommandError(f"{platform}: {SDKS[platform]} is not installed "
-                                   "(pip install -r requirements-dev.lock)")
-            catalogue.write(platform, entries, f"{SDKS[platform]} "
-                            f"{sdk_version(SDKS[platform])}", out)
+                raise CommandError(
+                    f"{platform}: {SDKS[platform]} is not installed "
+                    "(pip install -r requirements-dev.lock)"
+                )
+            catalogue.write(
+                platform, entries, f"{SDKS[platform]} {sdk_version(SDKS[platform])}", out
+            )
             self.stdout.write(f"{platform}: {len(entries)} APIs")

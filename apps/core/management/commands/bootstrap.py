@@ -15,20 +15,30 @@ from apps.vault.services import credential_ensure_demo, ensure_key_canary
 
 
 class Command(BaseCommand):
-    help = ("Idempotent first-run set-up: the roles, an admin when none exists "
-            "(DJANGO_SUPERUSER_USERNAME/PASSWORD, or a printed one-time password), and with "
-            "the sandbox enabled its demo apps.")
+    help = (
+        "Idempotent first-run set-up: the roles, an admin when none exists "
+        "(DJANGO_SUPERUSER_USERNAME/PASSWORD, or a printed one-time password), and with "
+        "the sandbox enabled its demo apps."
+    )
 
     def handle(self, *args, **options) -> None:
         ensure_key_canary()
         if settings.SANDBOX_ENABLED:
             apps = sandbox_demo_apps()
-            created = [provider for provider, (app, secret) in sorted(apps.items())
-                       if credential_ensure_demo(
-                           provider=provider, app_id=app.app_id, secret=secret,
-                           base_url=origin_url(provider))]
-            self.stdout.write(f"bootstrap: sandbox platforms ready; demo credentials created: "
-                              f"{', '.join(f'demo-{p}' for p in created) or 'none (all exist)'}")
+            created = [
+                provider
+                for provider, (app, secret) in sorted(apps.items())
+                if credential_ensure_demo(
+                    provider=provider,
+                    app_id=app.app_id,
+                    secret=secret,
+                    base_url=origin_url(provider),
+                )
+            ]
+            self.stdout.write(
+                f"bootstrap: sandbox platforms ready; demo credentials created: "
+                f"{', '.join(f'demo-{p}' for p in created) or 'none (all exist)'}"
+            )
         with transaction.atomic():
             ensure_roles()
             if User.objects.filter(groups__name=Role.ADMIN).exists():
@@ -36,12 +46,16 @@ class Command(BaseCommand):
                 return
             username = os.environ.get("DJANGO_SUPERUSER_USERNAME") or "admin"
             password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or None
-            user, one_time = user_create(username=username, email="", role=Role.ADMIN, by=None,
-                                         password=password)
+            user, one_time = user_create(
+                username=username, email="", role=Role.ADMIN, by=None, password=password
+            )
             # The admin role is all Zhongkong needs: no Django superuser or staff flag.
         if password:
             self.stdout.write(f"bootstrap: created admin '{username}' with the given password")
         else:
-            self.stdout.write(self.style.WARNING(
-                f"bootstrap: created admin '{username}' with one-time password: {one_time}\n"
-                "           (shown once; you will choose a new one at first login)"))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"bootstrap: created admin '{username}' with one-time password: {one_time}\n"
+                    "           (shown once; you will choose a new one at first login)"
+                )
+            )

@@ -12,9 +12,11 @@ APPEND_ONLY = ("audit_auditevent", "audit_auditcheckpoint")
 
 
 class Command(BaseCommand):
-    help = ("Migrate as MIGRATION_DATABASE_URL's role when it is set (the owner of the tables), "
-            "grant the application's role what it needs (on the audit tables only SELECT and "
-            "INSERT), then bootstrap as the application.")
+    help = (
+        "Migrate as MIGRATION_DATABASE_URL's role when it is set (the owner of the tables), "
+        "grant the application's role what it needs (on the audit tables only SELECT and "
+        "INSERT), then bootstrap as the application."
+    )
 
     def handle(self, *args, **options) -> None:
         alias = "migrate" if "migrate" in settings.DATABASES else "default"
@@ -25,8 +27,10 @@ class Command(BaseCommand):
             self._grant(owner, app_role)
             self.stdout.write(f"release: granted {app_role} the application's privileges")
         elif owner.vendor == "postgresql":
-            self.stderr.write("release: the application owns its tables (no "
-                              "MIGRATION_DATABASE_URL); it could disable the audit triggers")
+            self.stderr.write(
+                "release: the application owns its tables (no "
+                "MIGRATION_DATABASE_URL); it could disable the audit triggers"
+            )
         call_command("bootstrap")
 
     @staticmethod
@@ -42,6 +46,8 @@ class Command(BaseCommand):
             for statement in statements:
                 cursor.execute(statement.format(sql.Identifier(role)))
             for table in APPEND_ONLY:
-                cursor.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER "
-                                       "ON {} FROM {}").format(sql.Identifier(table),
-                                                               sql.Identifier(role)))
+                cursor.execute(
+                    sql.SQL(
+                        "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {} FROM {}"
+                    ).format(sql.Identifier(table), sql.Identifier(role))
+                )

@@ -17,21 +17,55 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--dev", action="store_true",
-                            help="Django's autoreloading development server instead of granian")
+        parser.add_argument(
+            "--dev",
+            action="store_true",
+            help="Django's autoreloading development server instead of granian",
+        )
 
     def handle(self, *args, port: str, host: str, dev: bool = False, **options) -> None:
         python = sys.executable
         commands = {
             # The production server, as on a real host (the Procfile's web line, sized small).
-            "web": [python, "-m", "granian", "--interface", "wsgi", "--host", host,
-                    "--port", str(port), "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
-                    "--blocking-threads", "8", "--respawn-failed-workers",
-                    "--workers-kill-timeout", "30", "--no-ws", "--access-log",
-                    "project.wsgi:application"],
-            "worker": [python, "-m", "celery", "-A", "project", "worker", "-l", "info",
-                       "-P", "threads", "-c", "4", "--without-gossip", "--without-mingle",
-                       "-n", "embedded@%h"],
+            "web": [
+                python,
+                "-m",
+                "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                os.environ.get("WEB_CONCURRENCY", "2"),
+                "--blocking-threads",
+                "8",
+                "--respawn-failed-workers",
+                "--workers-kill-timeout",
+                "30",
+                "--no-ws",
+                "--access-log",
+                "project.wsgi:application",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "project",
+                "worker",
+                "-l",
+                "info",
+                "-P",
+                "threads",
+                "-c",
+                "4",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                "embedded@%h",
+            ],
             "beat": [python, "-m", "celery", "-A", "project", "beat", "-l", "info"],
         }
         if dev:

@@ -13,8 +13,12 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create")
         create.add_argument("--name", required=True)
-        create.add_argument("--credential", action="append", required=True,
-                            help="slug of a credential the key may fetch (repeatable)")
+        create.add_argument(
+            "--credential",
+            action="append",
+            required=True,
+            help="slug of a credential the key may fetch (repeatable)",
+        )
 
     def handle(self, *args, action: str, name: str, credential: list[str], **options) -> None:
         credentials = list(Credential.objects.alive().filter(slug__in=credential))

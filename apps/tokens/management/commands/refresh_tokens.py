@@ -19,17 +19,25 @@ class Command(BaseCommand):
 
         force = options["all"] or bool(options["credential"])
         if options["credential"]:
-            ids = list(Credential.objects.alive().filter(slug__in=options["credential"])
-                       .values_list("pk", flat=True))
+            ids = list(
+                Credential.objects.alive()
+                .filter(slug__in=options["credential"])
+                .values_list("pk", flat=True)
+            )
         elif options["all"]:
-            ids = [c.pk for c in Credential.objects.alive().filter(enabled=True)
-                   if c.platform.uses_token_for(c.public_values)]
+            ids = [
+                c.pk
+                for c in Credential.objects.alive().filter(enabled=True)
+                if c.platform.uses_token_for(c.public_values)
+            ]
         else:
             ids = [pk for pk, _planned in credentials_due(timezone.now())]
         for pk in ids:
             try:
                 row = token_refresh(credential_id=pk, force=force, reason="manual")
-                self.stdout.write(f"{row.credential.slug}: version {row.version}, "
-                                  f"expires {row.expires_at:%Y-%m-%d %H:%M:%S}")
+                self.stdout.write(
+                    f"{row.credential.slug}: version {row.version}, "
+                    f"expires {row.expires_at:%Y-%m-%d %H:%M:%S}"
+                )
             except TokenUnavailable as exc:
                 self.stderr.write(f"credential {pk}: {exc.code}: {exc}")

@@ -9,28 +9,36 @@ from apps.vault.models import Credential, KeyCanary
 
 
 class Command(BaseCommand):
-    help = ("Re-encrypt every stored secret under the primary key (the first of "
-            "FIELD_ENCRYPTION_KEYS). Resumable: rows already under it are skipped.")
+    help = (
+        "Re-encrypt every stored secret under the primary key (the first of "
+        "FIELD_ENCRYPTION_KEYS). Resumable: rows already under it are skipped."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--max-rows", type=int, default=None,
-                            help="stop after re-encrypting this many rows (staged rotation)")
+        parser.add_argument(
+            "--max-rows",
+            type=int,
+            default=None,
+            help="stop after re-encrypting this many rows (staged rotation)",
+        )
 
     def handle(self, *args, max_rows: int | None, **options) -> None:
         done = 0
         for pk in Credential.objects.order_by("pk").values_list("pk", flat=True).iterator():
             with transaction.atomic():
                 credential = Credential.objects.select_for_update().get(pk=pk)
-                stale = {f: b for f, b in credential.secret_blobs.items()
-                         if crypto.needs_rotation(b)}
+                stale = {
+                    f: b for f, b in credential.secret_blobs.items() if crypto.needs_rotation(b)
+                }
                 if not stale:
                     continue
                 if max_rows is not None and done >= max_rows:
                     self.stdout.write(f"stopped after {done} rows (--max-rows); run again")
                     return
                 for field, blob in stale.items():
-                    credential.secret_blobs[field] = crypto.reencrypt(blob,
-                                                                      aad=credential.aad(field))
+                    credential.secret_blobs[field] = crypto.reencrypt(
+                        blob, aad=credential.aad(field)
+                    )
                 credential.save(update_fields=["secret_blobs"])
                 done += 1
         for canary in KeyCanary.objects.all():
@@ -38,10 +46,15 @@ class Command(BaseCommand):
                 canary.ciphertext = crypto.reencrypt(canary.ciphertext, aad="canary")
                 canary.save(update_fields=["ciphertext"])
         if not KeyCanary.objects.exists():
-            KeyCanary.objects.create(ciphertext=crypto.encrypt(KeyCanary.PLAINTEXT,
-                                                               aad="canary"))
+            KeyCanary.objects.create(ciphertext=crypto.encrypt(KeyCanary.PLAINTEXT, aad="canary"))
         with transaction.atomic():
-            record(action="vault.rotate_keys", actor=Actor.system("rotate_keys"),
-                   details={"rows": done, "primary_key": crypto.keyring().primary_id})
-        self.stdout.write(self.style.SUCCESS(
-            f"{done} credentials re-encrypted under key {crypto.keyring().primary_id}"))
+            record(
+                action="vault.rotate_keys",
+                actor=Actor.system("rotate_keys"),
+                details={"rows": done, "primary_key": crypto.keyring().primary_id},
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{done} credentials re-encrypted under key {crypto.keyring().primary_id}"
+            )
+        )
