@@ -35,7 +35,7 @@ dev: $(VENV)/.runtime .env
 	DEBUG=true $(PY) manage.py runall --port $(PORT) --dev
 
 ## test: install and run the whole suite (needs the local PostgreSQL and Redis; .ci/run starts them)
-test: $(VENV)/.dev
+test: $(VENV)/.dev lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## bench: the benchmarks under tests/benchmarks (not part of `make test`)
@@ -45,6 +45,7 @@ bench: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## lock: re-resolve the pinned dependencies of pyproject.toml into the two lock files
 lock: $(VENV)/.dev
