@@ -302,6 +302,10 @@ TOKEN_LEDGER_DIR = env.path(
         else VAR_DIR / "ledger"
     ),
 )
+# How often a web process adds its counts to Redis, and sends a finished minute's again until
+# the audit task has moved it into the database (apps/tokens/ledger.py).
+TOKEN_LEDGER_FLUSH_SECONDS = env.float("TOKEN_LEDGER_FLUSH_SECONDS", default=0.1)
+TOKEN_LEDGER_RESEND_SECONDS = env.float("TOKEN_LEDGER_RESEND_SECONDS", default=2.0)
 
 # Heartbeats older than this make /healthz answer 503.
 HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)

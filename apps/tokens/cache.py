@@ -232,6 +232,8 @@ def ledger() -> Ledger:
             client=redis_client,
             keys=keys,
             moved_key=lambda minute: backend.make_key(moved_key(minute)),
+            flush_interval=settings.TOKEN_LEDGER_FLUSH_SECONDS,
+            resend_interval=settings.TOKEN_LEDGER_RESEND_SECONDS,
         )
 
     return _per_process("ledger", make)

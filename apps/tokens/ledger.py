@@ -41,9 +41,9 @@ logger = logging.getLogger(__name__)
 
 SLOT = struct.Struct("<IIII")  # client key id, credential id, minute, count
 SLOTS = 16384  # distinct (client key, credential, minute) a process counts in ~2 minutes
-FLUSH_INTERVAL = float(os.environ.get("TOKEN_LEDGER_FLUSH_SECONDS", "0.1"))
+FLUSH_INTERVAL = 0.1  # defaults; settings.TOKEN_LEDGER_FLUSH_SECONDS / _RESEND_SECONDS
 ADOPT_INTERVAL = 5.0
-RESEND_INTERVAL = float(os.environ.get("TOKEN_LEDGER_RESEND_SECONDS", "2"))
+RESEND_INTERVAL = 2.0
 MARKER_TTL = 7200
 
 # KEYS: the slot's marker (what Redis holds of it), hand-out counter, rate window. ARGV: the
@@ -70,8 +70,11 @@ class Ledger:
         client: Callable[[], object],
         keys: Callable[[str, int, int, int], tuple[str, str, str]],
         moved_key: Callable[[int], str] | None = None,
+        flush_interval: float = FLUSH_INTERVAL,
+        resend_interval: float = RESEND_INTERVAL,
     ):
         self._dir = directory
+        self.flush_interval, self.resend_interval = flush_interval, resend_interval
         self._client = client  # a redis-py client for the cache's Redis
         self._keys = keys  # (file, key id, credential id, minute) -> the script's KEYS
         self._moved_key = moved_key  # minute -> the key the audit task sets once it moved it
@@ -134,7 +137,7 @@ class Ledger:
     def _run(self) -> None:
         adopted = 0.0
         while True:
-            self._wake.wait(FLUSH_INTERVAL)
+            self._wake.wait(self.flush_interval)
             self._wake.clear()
             try:
                 self.flush()
@@ -153,7 +156,7 @@ class Ledger:
             self._flush()
 
     def _flush(self) -> None:
-        resend = time.monotonic() - self._resent >= RESEND_INTERVAL
+        resend = time.monotonic() - self._resent >= self.resend_interval
         with self._lock:
             due = [
                 (key, slot, self._counts[slot])

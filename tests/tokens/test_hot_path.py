@@ -116,15 +116,13 @@ def test_a_flush_adds_each_count_once(tmp_path):
     assert not list(tmp_path.glob("*.ledger"))  # flushed and gone
 
 
-def test_a_count_is_kept_until_its_minute_is_in_the_database(tmp_path, monkeypatch):
+def test_a_count_is_kept_until_its_minute_is_in_the_database(tmp_path):
     """Redis restarted empty between a flush and the audit task's move: the ledger still
     holds the finished minute's slots, sends them again whole, and frees them only once the
     task marked the minute moved."""
-    from apps.tokens import ledger as module
 
     _raw().flushdb()
-    monkeypatch.setattr(module, "RESEND_INTERVAL", 0)
-    ledger = _ledger(tmp_path, moved_key=lambda minute: f"t:moved:{minute}")
+    ledger = _ledger(tmp_path, moved_key=lambda minute: f"t:moved:{minute}", resend_interval=0)
     for _ in range(3):
         ledger.count(1, 2, 100)
     ledger.flush()
@@ -149,10 +147,10 @@ import redis
 from pathlib import Path
 from django.conf import settings
 from apps.tokens import ledger as module
-module.FLUSH_INTERVAL = 3600  # the thread never flushes: the counts exist only in the file
 raw = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+# flush_interval: the thread never flushes, the counts exist only in the file
 ledger = module.Ledger(Path(sys.argv[1]), client=lambda: raw, keys=lambda name, k, c, m: (
-    f"t:mark:{name}:{k}:{c}:{m}", f"t:ho:{k}:{c}:{m}", f"t:rl:{k}:{m}"))
+    f"t:mark:{name}:{k}:{c}:{m}", f"t:ho:{k}:{c}:{m}", f"t:rl:{k}:{m}"), flush_interval=3600)
 for _ in range(7):
     ledger.count(1, 2, 100)
 print("counted", flush=True)
