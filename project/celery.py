@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -14,6 +15,12 @@ app.autodiscover_tasks()
 @app.on_after_configure.connect
 def _schedule(sender, **kwargs) -> None:
     from django.conf import settings
+
+    # The embedded default's serverless broker lives in folders: made where it is used.
+    for option in ("data_folder_in", "data_folder_out", "control_folder"):
+        folder = (sender.conf.broker_transport_options or {}).get(option)
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
 
     # The one static beat schedule. Each entry names a task that takes primitives only.
     sender.conf.beat_schedule = {

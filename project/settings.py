@@ -225,9 +225,7 @@ CONTENT_SECURITY_POLICY = {
 # Tasks carry ids only; JSON only; no result backend (nothing a task returns is kept).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    _broker_dir = VAR_DIR / "broker"  # its folders are made by project/celery.py
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
