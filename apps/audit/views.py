@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.models import Role
 from apps.accounts.roles import role_required
 from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
@@ -32,7 +33,7 @@ from .selectors import (
 )
 from .services import fingerprint, record, verify_chain
 
-REVIEWERS = ("auditor", "admin")
+REVIEWERS = (Role.AUDITOR, Role.ADMIN)
 EXPORT_FIELDS = [
     "seq",
     "created_at",
@@ -177,7 +178,7 @@ def chain_verify(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
-@role_required("admin")
+@role_required(Role.ADMIN)
 def secret_lookup(request: HttpRequest) -> HttpResponse:
     """Where was this leaked key used? Match the value's fingerprint, never store the value."""
     form = SecretLookupForm(request.POST)
@@ -205,6 +206,6 @@ def secret_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required("admin")
+@role_required(Role.ADMIN)
 def secret_lookup_page(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/lookup.html", {"lookup_form": SecretLookupForm()})

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from apps.accounts.models import Role
+
 from .models import ConsoleCall, SavedRequest
 
 PAGE_SIZE = 50
@@ -10,7 +12,7 @@ PAGE_SIZE = 50
 def calls_for(user) -> QuerySet:
     """Admins see every send; developers their own."""
     calls = ConsoleCall.objects.select_related("credential", "user")
-    return calls if user.role == "admin" else calls.filter(user=user)
+    return calls if user.role == Role.ADMIN else calls.filter(user=user)
 
 
 def history_page(

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from apps.accounts.models import Role
 from apps.accounts.roles import ANY_ROLE, role_required
 from apps.tokens.selectors import token_health_summary
 
@@ -16,7 +17,7 @@ from .models import Heartbeat
 @role_required(*ANY_ROLE)
 def overview(request: HttpRequest) -> HttpResponse:
     heartbeats = {hb.name: hb for hb in Heartbeat.objects.all()}
-    health = token_health_summary(request.user) if request.user.role != "auditor" else None
+    health = token_health_summary(request.user) if request.user.role != Role.AUDITOR else None
     return render(request, "core/overview.html", {"heartbeats": heartbeats, "token_health": health})
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import Role
 from apps.providers.registry import get_provider, provider_choices
 
 from . import crypto
@@ -25,9 +26,9 @@ class CredentialQuerySet(models.QuerySet):
     def visible_to(self, user) -> CredentialQuerySet:
         """Admins see every credential; developers those shared with them; nobody else any."""
         role = getattr(user, "role", None)
-        if role == "admin":
+        if role == Role.ADMIN:
             return self.alive()
-        if role == "developer":
+        if role == Role.DEVELOPER:
             return (
                 self.alive()
                 .filter(Q(shared_with_developers=True) | Q(allowed_users=user))

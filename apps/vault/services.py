@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from apps.accounts.models import Role
 from apps.accounts.services import ReauthLocked, user_reauthenticate
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
@@ -183,7 +184,7 @@ def credential_reveal(
     *, credential: Credential, field: str, by, password: str, request=None
 ) -> str:
     """Admin-only, after re-entering the password. Audited with the value's fingerprint."""
-    if by.role != "admin":
+    if by.role != Role.ADMIN:
         raise PermissionDenied
     try:
         correct = user_reauthenticate(user=by, password=password)
