@@ -296,7 +296,7 @@ def token_get(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 @json_errors
-def token_refresh(request: HttpRequest, slug: str) -> HttpResponse:
+def token_refresh_post(request: HttpRequest, slug: str) -> HttpResponse:
     auth, denied = _authorise(request, slug)
     if denied:
         return denied

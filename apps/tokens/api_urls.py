@@ -6,6 +6,6 @@ from . import api
 
 urlpatterns = [
     path("tokens/<slug:slug>", api.token_get, name="api-token"),
-    path("tokens/<slug:slug>/refresh", api.token_refresh, name="api-token-refresh"),
+    path("tokens/<slug:slug>/refresh", api.token_refresh_post, name="api-token-refresh"),
     path("openapi.json", api.openapi, name="api-openapi"),
 ]

@@ -122,7 +122,7 @@ def client_keys(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(ADMIN)
-def client_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def client_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ClientKey, pk=pk)
     ask = confirm_first(
         request,
