@@ -46,6 +46,7 @@ def _history(user):
             "created_at",
             "method",
             "url",
+            "request_spec",
             "status",
             "ok",
             "code",
