@@ -90,7 +90,10 @@ def _idempotency_headers(request: HttpRequest) -> list[tuple[str, str]]:
     idempotency key on writes: the builder offers to pin one only then."""
     found = {}
     for provider in (
-        Credential.objects.visible_to(request.user).values_list("provider", flat=True).distinct()
+        Credential.objects.visible_to(request.user)
+        .order_by()
+        .values_list("provider", flat=True)
+        .distinct()
     ):
         platform = PROVIDERS.get(provider)
         header = platform.idempotency_header("POST", "/") if platform else None
