@@ -15,6 +15,27 @@ def calls_for(user) -> QuerySet:
     return calls if user.role == Role.ADMIN else calls.filter(user=user)
 
 
+def recent_sends(user) -> QuerySet:
+    """The user's own latest sends, for the console's side panel."""
+    return (
+        ConsoleCall.objects.filter(user=user)
+        .select_related("credential")
+        .only(
+            "id",
+            "created_at",
+            "method",
+            "url",
+            "request_spec",
+            "status",
+            "ok",
+            "code",
+            "trace_id",
+            "credential__slug",
+            "credential__name",
+        )[:15]
+    )
+
+
 def history_page(
     user,
     *,

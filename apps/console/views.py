@@ -21,8 +21,7 @@ from apps.vault.models import Credential
 
 from . import catalogue, curl, postman
 from .forms import ConsoleForm, SaveForm, api_initial, builder_initial
-from .models import ConsoleCall
-from .selectors import calls_for, history_page, saved_by_folder, saved_for
+from .selectors import calls_for, history_page, recent_sends, saved_by_folder, saved_for
 from .services import (
     auth_preview,
     body_text,
@@ -35,26 +34,6 @@ from .services import (
 
 USERS = (Role.ADMIN, Role.DEVELOPER)
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
-
-
-def _history(user):
-    return (
-        ConsoleCall.objects.filter(user=user)
-        .select_related("credential")
-        .only(
-            "id",
-            "created_at",
-            "method",
-            "url",
-            "request_spec",
-            "status",
-            "ok",
-            "code",
-            "trace_id",
-            "credential__slug",
-            "credential__name",
-        )[:15]
-    )
 
 
 def _pretty(text: str) -> str:
@@ -70,7 +49,7 @@ def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
     return {
         "form": form,
         "save_form": extra.pop("save_form", None) or SaveForm(prefix="save"),
-        "history": _history(request.user),
+        "history": recent_sends(request.user),
         "saved": saved.order_by("-updated_at")[:10],
         "folders": sorted({f for f in saved.values_list("folder", flat=True) if f}),
         "idempotency": _idempotency_headers(request),
@@ -304,7 +283,7 @@ def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
             recent = render(
                 request,
                 "console/page.html#recent_panel",
-                {"history": _history(request.user), "oob": True},
+                {"history": recent_sends(request.user), "oob": True},
             )
             response.content += recent.content
         return response
