@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.vault.models import Credential
 
+from .health import State, token_health
 from .models import AccessToken
 
 
@@ -43,20 +44,14 @@ def token_rows(user) -> list[dict]:
     for credential in credentials:
         token = tokens.get(credential.pk)
         valid = token is not None and token.expires_at is not None and token.expires_at > now
-        if token is None or not token.version:
-            health = "none"
-        elif token.last_error and not valid:
-            health = "failing"
-        elif token.last_error:
-            health = "warning"
-        else:
-            health = "ok" if valid else "expired"
+        health = token_health(credential, token, now)
         rows.append(
             {
                 "credential": credential,
                 "token": token,
                 "valid": valid,
-                "health": health,
+                "health": health.state,
+                "status": health,
                 "cap": credential.platform.refresh_policy.daily_cap,
             }
         )
@@ -64,8 +59,10 @@ def token_rows(user) -> list[dict]:
 
 
 def token_health_summary(user) -> dict[str, int]:
-    summary = {"ok": 0, "warning": 0, "failing": 0, "expired": 0, "none": 0}
+    summary = {str(state): 0 for state in State}
+    failures = 0
     for row in token_rows(user):
-        summary[row["health"]] += 1
-    summary["failing_or_expired"] = summary["failing"] + summary["expired"]
+        summary[str(row["health"])] += 1
+        failures += row["status"].failure
+    summary["failures"] = failures
     return summary

@@ -1,0 +1,69 @@
+"""One token health, the same on every page: a credential the platform refused, whose
+fetching stopped, is a failure on the overview, the token list and the credential list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.tokens.health import State, token_health
+from apps.tokens.models import AccessToken
+from apps.tokens.selectors import token_health_summary
+from apps.vault.services import credential_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _credential(users, slug="fs-stopped", **kwargs):
+    return credential_create(
+        by=users.admin,
+        provider="feishu",
+        name=slug,
+        slug=slug,
+        environment="test",
+        base_url="",
+        public={"app_id": "cli_x"},
+        secrets={"app_secret": "s-12345678"},
+        **kwargs,
+    )
+
+
+def test_a_stopped_credential_is_a_failure_everywhere(client_as, users):
+    credential = _credential(users)
+    AccessToken.objects.create(
+        credential=credential,
+        version=0,
+        blocked_reason="credential",
+        last_error={"code": "99991543", "problem": "app secret"},
+        last_error_at=timezone.now(),
+    )
+    summary = token_health_summary(users.admin)
+    assert summary["stopped"] == 1 and summary["failures"] == 1 and summary["none"] == 0
+    client = client_as("admin")
+    overview = client.get("/").content.decode()
+    assert 'data-testid="tokens-failures">1<' in overview
+    for url in ("/tokens/", "/credentials/"):
+        page = client.get(url).content.decode()
+        assert 'data-testid="health-stopped"' in page, url
+        assert "未获取" not in page.split('data-testid="health-stopped"')[0][-300:], url
+
+
+def test_each_state_from_one_definition(users):
+    now = timezone.now()
+    credential = _credential(users, "fs-states")
+    later, earlier = now + timedelta(hours=1), now - timedelta(minutes=1)
+
+    def state(**fields):
+        return token_health(credential, AccessToken(credential=credential, **fields), now).state
+
+    assert token_health(credential, None, now).state == State.NEVER
+    assert state(version=1, expires_at=later) == State.HEALTHY
+    assert state(version=1, expires_at=later, lease_until=later) == State.REFRESHING
+    assert state(version=1, expires_at=later, last_error={"code": "1"}) == State.WARNING
+    assert state(version=1, expires_at=earlier, last_error={"code": "1"}) == State.FAILING
+    assert state(version=1, expires_at=earlier) == State.EXPIRED
+    assert state(version=3, expires_at=later, blocked_reason="quota") == State.STOPPED
+    credential.enabled = False
+    assert token_health(credential, None, now).state == State.DISABLED
