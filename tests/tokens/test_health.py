@@ -67,3 +67,29 @@ def test_each_state_from_one_definition(users):
     assert state(version=3, expires_at=later, blocked_reason="quota") == State.STOPPED
     credential.enabled = False
     assert token_health(credential, None, now).state == State.DISABLED
+
+
+def test_a_stopped_credential_offers_its_fix_instead_of_a_refresh_that_cannot_work(
+    client_as, users
+):
+    credential = _credential(users, "fs-fix")
+    AccessToken.objects.create(
+        credential=credential,
+        version=0,
+        blocked_reason="credential",
+        last_error={"code": "99991543"},
+        last_error_at=timezone.now(),
+    )
+    capped = _credential(users, "fs-cap")
+    AccessToken.objects.create(
+        credential=capped,
+        version=2,
+        blocked_reason="quota",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    page = client_as("admin").get("/tokens/").content.decode()
+    fix = page.split('id="token-fs-fix"')[1].split("</tr>")[0]
+    assert 'data-testid="fix-credential"' in fix and "/credentials/fs-fix/edit/" in fix
+    assert "/tokens/fs-fix/refresh/" not in fix
+    cap = page.split('id="token-fs-cap"')[1].split("</tr>")[0]
+    assert 'data-testid="cap-reset"' in cap and "/tokens/fs-cap/cap-reset/" in cap
