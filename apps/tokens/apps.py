@@ -9,4 +9,5 @@ class TokensConfig(AppConfig):
     verbose_name = "Token centre"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the shared-cache deploy check
+        # The shared-cache deploy check; keeping the tokens "test connection" fetched.
+        from . import checks, receivers  # noqa: F401

@@ -268,6 +268,25 @@ def token_refresh(
     return fetched
 
 
+def token_store_tested(*, credential: Credential, grant, actor: Actor | None = None) -> bool:
+    """A token "test connection" fetched becomes the current token, as a refresh would keep
+    it (the platform issued it and counts it). Skipped, False, while another caller holds
+    the lease: its own fetch will be kept."""
+    if not issues_tokens(credential) or not grant or not grant.access_token:
+        return False
+    row, now = _row(credential.pk), timezone.now()
+    owner = _owner()
+    claimed = (
+        AccessToken.objects.filter(pk=row.pk)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(lease_owner=owner, lease_until=now + _lease())
+    )
+    if not claimed:
+        return False
+    _store_grant(row, owner, grant, reason="test", actor=actor or Actor.system("token-test"))
+    return True
+
+
 def _cap_reached(row: AccessToken) -> bool:
     """Whether today's successful fetches reached the platform's documented daily cap."""
     today = timezone.localdate()
@@ -295,7 +314,6 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
     credential: Credential = row.credential
     provider = credential.platform
     actor = actor or Actor.system(f"token-{reason}")
-    now = timezone.now()
     if _cap_reached(row):
         decoded = Decoded(
             ok=False,
@@ -319,6 +337,15 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
             lease_owner="", lease_until=None
         )
         raise exc
+    return _store_grant(row, owner, grant, reason=reason, actor=actor)
+
+
+@sensitive_variables("grant", "old_value")
+def _store_grant(row: AccessToken, owner: str, grant, *, reason: str, actor: Actor) -> AccessToken:
+    """Keep a token the platform issued as the credential's current one (the lease held by
+    `owner`), count it against the daily cap, audit it."""
+    credential: Credential = row.credential
+    provider = credential.platform
     _count_fetch(row)
     now = timezone.now()
     policy = provider.refresh_policy

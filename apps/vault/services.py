@@ -24,7 +24,7 @@ from apps.providers.registry import get_provider
 
 from . import crypto
 from .models import Credential, KeyCanary
-from .signals import credential_changed
+from .signals import credential_changed, token_fetched
 
 
 def _audit(action: str, credential: Credential, by, request=None, **kwargs) -> None:
@@ -250,7 +250,7 @@ def credential_test(*, credential: Credential, by, request=None) -> ConnectionTe
             fingerprint(grant.access_token)[:16] if grant else "",
         )
     except ProviderError as exc:
-        result = ConnectionTest(False, exc.decoded, error=str(exc))
+        result, grant = ConnectionTest(False, exc.decoded, error=str(exc)), None
     with transaction.atomic():
         _audit(
             "credential.test",
@@ -262,6 +262,13 @@ def credential_test(*, credential: Credential, by, request=None) -> ConnectionTe
                 "code": result.decoded.code if result.decoded else None,
                 "trace_id": result.decoded.trace_id if result.decoded else "",
             },
+        )
+    if result.ok and grant is not None:  # the token it fetched is kept, not thrown away
+        token_fetched.send(
+            sender=Credential,
+            credential=credential,
+            grant=grant,
+            actor=Actor.user(by) if by else None,
         )
     return result
 

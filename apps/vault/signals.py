@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # Sent after a credential was changed, enabled/disabled or deleted (kwargs: slug). Whoever
 # keeps something derived from a credential (the token API's cache) forgets it.
 credential_changed = Signal()
+
+# Sent when "test connection" fetched a token (kwargs: credential, grant, actor). The token
+# centre keeps it as the current token, as if it had fetched it itself.
+token_fetched = Signal()

@@ -44,6 +44,15 @@ def test_feishu_connection_succeeds_with_a_logid_and_no_token_on_the_page(
     assert SandboxToken.objects.count() == 1
     event = AuditEvent.objects.get(action="credential.test")
     assert event.outcome == "success" and event.details["trace_id"] == logid
+    # The token it fetched is the credential's current token now, counted like any fetch.
+    from apps.tokens.models import AccessToken
+    from apps.tokens.services import token_current
+
+    held = AccessToken.objects.get(credential__slug="c1")
+    assert (held.version, held.fetches_today) == (1, 1)
+    assert AuditEvent.objects.get(action="token.refresh").details["reason"] == "test"
+    token_current(credential=held.credential)  # served, not fetched again
+    assert SandboxToken.objects.count() == 1
 
 
 def test_wrong_secret_shows_the_platform_code_and_explanation(client_as, users, live_server):

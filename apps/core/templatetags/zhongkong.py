@@ -22,6 +22,7 @@ REFRESH_REASONS = {
     "manual": _("manual"),
     "on_demand": _("on demand (no valid token held)"),
     "credential": _("credential refused"),
+    "test": _("test connection"),
     "quota": _("daily cap"),
 }
 SYSTEM_ACTORS = {
