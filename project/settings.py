@@ -199,7 +199,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -304,6 +304,15 @@ TOKEN_LEDGER_DIR = env.path(
 # the audit task has moved it into the database (apps/tokens/ledger.py).
 TOKEN_LEDGER_FLUSH_SECONDS = env.float("TOKEN_LEDGER_FLUSH_SECONDS", default=0.1)
 TOKEN_LEDGER_RESEND_SECONDS = env.float("TOKEN_LEDGER_RESEND_SECONDS", default=2.0)
+
+# Prometheus metrics (/metrics). Every process (web workers, Celery) writes its counters
+# into this directory and a scrape sums them (prometheus-client's multiprocess mode); set
+# before anything imports prometheus_client. A scrape is allowed from METRICS_ALLOWED_IPS
+# or with `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_DIR = env.path("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 # Heartbeats older than this make /healthz answer 503.
 HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)

@@ -30,6 +30,8 @@ _TEST_ENV = {
 }
 if "TOKEN_LEDGER_DIR" not in os.environ:  # this run's own (the servers it starts inherit it)
     _TEST_ENV["TOKEN_LEDGER_DIR"] = tempfile.mkdtemp(prefix="zk-ledger-")
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:  # this run's own, like the ledger's
+    _TEST_ENV["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="zk-metrics-")
 for _name, _value in _TEST_ENV.items():
     os.environ.setdefault(_name, _value)
 

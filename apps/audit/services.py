@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.audit.metrics import AUDIT_EVENTS
 from apps.audit.models import AuditCheckpoint, AuditEvent
 
 from .context import current_request_meta
@@ -159,6 +160,8 @@ def record(
         )
         event.hash = compute_hash(event)
         event.save(force_insert=True)
+    family = action.split(".", 1)[0]
+    transaction.on_commit(lambda: AUDIT_EVENTS.labels(family).inc())
     return event
 
 

@@ -14,6 +14,7 @@ from urllib3 import encode_multipart_formdata
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record
+from apps.core.metrics import CONSOLE_SENDS, RATE_LIMITED
 from apps.providers.base import Decoded, OutboundRequest, join_url
 from apps.providers.sender import Sent, send
 from apps.tokens.models import AccessToken
@@ -198,6 +199,7 @@ def console_send(
         limits=platform.rate_limits(method, path),
     )
     if wait:
+        RATE_LIMITED.labels("console").inc()
         return Outcome(None, None, wait=wait)
     authed = platform.apply_auth(raw, values, token)
     hosts = {urlsplit(base).hostname or ""}
@@ -269,6 +271,8 @@ def console_send(
             # token finds the sends that used it.
             secrets={"access_token": token, "retried_with": fresh if retried else None},
         )
+    outcome = "success" if decoded and decoded.ok else "error" if sent.error else "failure"
+    transaction.on_commit(lambda: CONSOLE_SENDS.labels(credential.provider, outcome).inc())
     return Outcome(call, decoded)
 
 

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import hmac
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import ANY_ROLE, role_required
 from apps.tokens.selectors import token_health_summary
 
 from .health import system_health
+from .metrics import scrape
+from .middleware import client_ip
 from .models import Heartbeat
 
 
@@ -34,3 +40,21 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' text format, for a scraper on an allowed address or with the token."""
+    presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    allowed = (
+        settings.METRICS_TOKEN
+        and hmac.compare_digest(presented.encode(), settings.METRICS_TOKEN.encode())
+    ) or (client_ip(request) in settings.METRICS_ALLOWED_IPS)
+    if not allowed:
+        return HttpResponse(
+            "metrics: not from this address without the scrape token\n",
+            status=403,
+            content_type="text/plain",
+        )
+    return HttpResponse(scrape(), content_type=CONTENT_TYPE_LATEST)

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.audit.services import Actor
+from apps.core.metrics import RATE_LIMITED
 from apps.providers.base import loads
 from apps.vault.models import Credential
 
@@ -191,6 +192,7 @@ def _authorise(request: HttpRequest, slug: str):
     else:
         wait = _over_rate(key["id"])
     if wait is not None:
+        RATE_LIMITED.labels("token_api").inc()
         return None, _error(
             request, "rate_limited", "too many requests for this client key", retry_after=wait
         )

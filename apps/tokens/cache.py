@@ -15,6 +15,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.dispatch import receiver
 
+from apps.core.metrics import TOKEN_HANDOUTS
 from apps.vault import crypto
 from apps.vault.models import Credential
 from apps.vault.signals import credential_changed
@@ -232,6 +233,7 @@ def ledger() -> Ledger:
             client=redis_client,
             keys=keys,
             moved_key=lambda minute: backend.make_key(moved_key(minute)),
+            on_flushed=lambda key, credential, n: TOKEN_HANDOUTS.labels(key, credential).inc(n),
             flush_interval=settings.TOKEN_LEDGER_FLUSH_SECONDS,
             resend_interval=settings.TOKEN_LEDGER_RESEND_SECONDS,
         )

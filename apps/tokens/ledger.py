@@ -70,11 +70,13 @@ class Ledger:
         client: Callable[[], object],
         keys: Callable[[str, int, int, int], tuple[str, str, str]],
         moved_key: Callable[[int], str] | None = None,
+        on_flushed: Callable[[int, int, int], None] = lambda key, credential, n: None,
         flush_interval: float = FLUSH_INTERVAL,
         resend_interval: float = RESEND_INTERVAL,
     ):
         self._dir = directory
         self.flush_interval, self.resend_interval = flush_interval, resend_interval
+        self._on_flushed = on_flushed  # (client key id, credential id, hand-outs) once in Redis
         self._client = client  # a redis-py client for the cache's Redis
         self._keys = keys  # (file, key id, credential id, minute) -> the script's KEYS
         self._moved_key = moved_key  # minute -> the key the audit task sets once it moved it
@@ -168,8 +170,12 @@ class Ledger:
         if due:
             windows = self._send(self._name, [(*key, count) for key, _, count in due])
             with self._lock:
-                for ((key_id, _, minute), slot, count), window in zip(due, windows, strict=True):
+                for ((key_id, credential_id, minute), slot, count), window in zip(
+                    due, windows, strict=True
+                ):
                     pending = (key_id, minute)
+                    if count > self._flushed[slot]:
+                        self._on_flushed(key_id, credential_id, count - self._flushed[slot])
                     if count != self._flushed[slot]:  # a resent slot has nothing pending
                         self._unflushed[pending] -= count - self._flushed[slot]
                         if not self._unflushed[pending]:

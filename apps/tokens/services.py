@@ -29,6 +29,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
+from apps.core.metrics import TOKEN_REFRESHES
 from apps.providers.base import Classification, Decoded, ProviderError, RefreshPolicy
 from apps.providers.client import fetch_token
 from apps.vault.models import Credential
@@ -379,6 +380,7 @@ def _store_grant(row: AccessToken, owner: str, grant, *, reason: str, actor: Act
         )
         if updated:
             transaction.on_commit(lambda: token_cache.forget_token(credential.slug))
+            TOKEN_REFRESHES.labels(provider.key, "success", reason).inc()
             record(
                 action="token.refresh",
                 actor=actor,
@@ -401,6 +403,7 @@ def _failed(
     now = timezone.now()
     decoded = exc.decoded
     classification = decoded.classification if decoded else Classification.RETRYABLE
+    TOKEN_REFRESHES.labels(row.credential.provider, "failure", reason).inc()
     failures = row.failures + 1
     changes = {
         "lease_owner": "",

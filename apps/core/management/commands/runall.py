@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -73,6 +75,9 @@ class Command(BaseCommand):
         if settings.SANDBOX_ENABLED:  # each emulated platform at an origin of its own
             commands["sandbox"] = [python, "manage.py", "sandbox_origins"]
         call_command("collectstatic", interactive=False, verbosity=0)  # whitenoise serves them
+        # Counters of processes from an earlier run would be summed into this one's forever.
+        shutil.rmtree(settings.METRICS_DIR, ignore_errors=True)
+        Path(settings.METRICS_DIR).mkdir(parents=True, exist_ok=True)
         children: dict[str, subprocess.Popen] = {}
         stopping = False
 
