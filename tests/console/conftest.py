@@ -8,6 +8,16 @@ from apps.providers.registry import get_provider
 from apps.sandbox.services import sandbox_app_register
 from apps.vault.services import credential_create
 
+# A console send the Feishu emulator answers: list two users.
+LIST_USERS = {
+    "credential": "fs",
+    "method": "GET",
+    "path": "/open-apis/contact/v3/users",
+    "query": "page_size=2",
+    "headers": "",
+    "body": "",
+}
+
 
 @pytest.fixture
 def sandbox_credential(live_server, settings, users):

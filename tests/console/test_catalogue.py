@@ -18,6 +18,7 @@ from apps.console import catalogue
 from apps.console.catalogue_build import SDKS, sdk_root
 from apps.sandbox.platforms import feishu as feishu_emulator
 from apps.sandbox.urls import PLATFORMS
+from tests.console.conftest import LIST_USERS
 
 pytestmark = pytest.mark.django_db
 
@@ -244,18 +245,7 @@ def test_the_idempotency_key_is_offered_only_for_a_platform_that_reads_one(
 
 def test_a_send_brings_the_recent_sends_panel_along(client_as, feishu):
     client = client_as("developer")
-    first = client.post(
-        "/console/send/",
-        {
-            "credential": "fs",
-            "method": "GET",
-            "path": "/open-apis/contact/v3/users",
-            "query": "page_size=2",
-            "headers": "",
-            "body": "",
-        },
-        HTTP_HX_REQUEST="true",
-    )
+    first = client.post("/console/send/", LIST_USERS, HTTP_HX_REQUEST="true")
     html = first.content.decode()
     assert 'id="recent-panel" hx-swap-oob="true"' in html
     assert html.count("/open-apis/contact/v3/users") >= 2  # the result and the new row

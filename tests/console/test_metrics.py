@@ -6,6 +6,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from apps.audit.services import verify_chain
+from tests.console.conftest import LIST_USERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,18 +24,7 @@ def test_a_scrape_from_loopback_sees_tokens_sends_and_audit(client, client_as, f
 
     credential, _ = feishu
     token_current(credential=credential)  # one fetch from the sandbox
-    client_as("developer").post(
-        "/console/send/",
-        {
-            "credential": "fs",
-            "method": "GET",
-            "path": "/open-apis/contact/v3/users",
-            "query": "page_size=2",
-            "headers": "",
-            "body": "",
-        },
-        HTTP_HX_REQUEST="true",
-    )
+    client_as("developer").post("/console/send/", LIST_USERS, HTTP_HX_REQUEST="true")
     verify_chain()
     answer = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/plain")
