@@ -43,10 +43,25 @@ def _pretty(text: str) -> str:
         return text
 
 
+def _result_template(context: dict) -> str:
+    """The result region's partial for what there is to show (one a kind of outcome)."""
+    form, save_form = context.get("form"), context.get("save_form")
+    outcome = context.get("outcome")
+    if (form is not None and form.errors) or (save_form is not None and save_form.errors):
+        kind = "errors"
+    elif context.get("export"):
+        kind = "export"
+    elif outcome is None:
+        kind = "empty"
+    else:
+        kind = "wait" if outcome.wait else "call" if outcome.call else "unsent"
+    return f"console/result/{kind}.html"
+
+
 def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
     """What every full console page shows beside the builder."""
     saved = saved_for(request.user)
-    return {
+    context = {
         "form": form,
         "save_form": extra.pop("save_form", None) or SaveForm(prefix="save"),
         "history": recent_sends(request.user),
@@ -55,6 +70,7 @@ def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
         "idempotency": _idempotency_headers(request),
         **extra,
     }
+    return {**context, "result_template": _result_template(context)}
 
 
 def _visible_credential(request: HttpRequest, slug: str) -> Credential | None:
@@ -278,6 +294,7 @@ def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
     """The result panel for htmx (with the recent sends, out of band, after a send), the
     whole page otherwise."""
     if request.htmx:
+        context = {**context, "result_template": _result_template(context)}
         response = render(request, "console/page.html#result", context, status=status)
         if context.get("outcome") is not None:
             recent = render(
