@@ -8,13 +8,15 @@ from apps.accounts.models import Role
 pytestmark = pytest.mark.django_db
 
 # Views that must stay reachable without a role: signing in and out, the language switch,
-# the health probe, and Django's own admin (which checks is_staff itself).
+# the health probe, the metrics scrape, and Django's own admin (which checks is_staff itself).
 PUBLIC = {
     "accounts:login",
     "accounts:logout",
     "accounts:password_change",
     "set_language",
     "core:healthz",
+    # Prometheus scrapes by address or scrape token (tests/console/test_metrics.py).
+    "core:metrics",
     "api-openapi",
     # The token API authenticates business servers by client key (tests/tokens/test_api).
     "api-token",
