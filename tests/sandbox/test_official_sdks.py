@@ -145,3 +145,39 @@ def test_lark_sdk_sees_the_permission_error_with_its_violations(sandbox_app, san
         "subject": "contact:user.employee_id:readonly",
     }
     assert error["log_id"] == reply.get_log_id() and "troubleshooter" in error
+
+
+def test_lark_sdk_uploads_an_image_to_the_emulator(sandbox_app, sandbox_origin):
+    """lark-oapi's own multipart upload (im/v1/images), unmodified: the emulator reads what
+    the SDK sends and answers with an image_key; a bad image_type gets the platform's
+    234001 (larksuite/node-sdk#44)."""
+    import io
+
+    from lark_oapi.api.im.v1 import CreateImageRequest, CreateImageRequestBody
+
+    app, secret, _ = sandbox_app("feishu", "cli_sdk_image01")
+    client = (
+        lark.Client.builder()
+        .app_id(app.app_id)
+        .app_secret(secret)
+        .domain(sandbox_origin("feishu"))
+        .log_level(lark.LogLevel.ERROR)
+        .build()
+    )
+
+    def upload(image_type: str):
+        return client.im.v1.image.create(
+            CreateImageRequest.builder()
+            .request_body(
+                CreateImageRequestBody.builder()
+                .image_type(image_type)
+                .image(io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(64)))
+                .build()
+            )
+            .build()
+        )
+
+    reply = upload("message")
+    assert reply.code == 0 and reply.data.image_key.startswith("img_v2_")
+    refused = upload("nonsense")
+    assert (refused.code, refused.msg) == (234001, "Invalid request param.")
