@@ -92,6 +92,8 @@ def test_the_common_request_is_answered_before_django_as_django_would(
 ):
     settings.SECURE_HSTS_SECONDS = 3600
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if 60 - time.time() % 60 < 5:  # the counted requests fall in one minute's window
+        time.sleep(5)
     credential, _ = token_credential(slug="fs-fast")
     record, key = client_key(credential)
     app, django = _token_api()
