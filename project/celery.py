@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
@@ -27,4 +28,9 @@ def _schedule(sender, **kwargs) -> None:
         "heartbeat": {"task": "core.heartbeat", "schedule": 15.0},
         "tokens-scan-due": {"task": "tokens.scan_due", "schedule": settings.TOKEN_SCAN_INTERVAL},
         "tokens-flush-handouts": {"task": "tokens.flush_handouts", "schedule": 60.0},
+        "alerts-evaluate": {"task": "alerts.evaluate", "schedule": settings.ALERT_EVALUATE_SECONDS},
+        "alerts-verify-audit": {
+            "task": "alerts.verify_audit",
+            "schedule": crontab(hour=settings.ALERT_AUDIT_VERIFY_HOUR, minute=17),
+        },
     }

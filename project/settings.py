@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.vault",
     "apps.tokens",
     "apps.console",
+    "apps.alerts",
 ]
 
 MIDDLEWARE = [
@@ -246,7 +247,7 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "apps.core.beat:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULER = "apps.alerts.beat:WatchingScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_MAX_LOOP_INTERVAL = 10
 
@@ -316,6 +317,20 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1
 
 # Heartbeats older than this make /healthz answer 503.
 HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)
+
+# --- Alerts -----------------------------------------------------------------------------
+# How often the rules are judged; a refresh failing this many times in a row; a token this
+# many minutes from expiry with no fresh one; the share of a daily fetch cap that warns;
+# how many times a delivery is tried; the hour of the nightly audit-chain verification.
+ALERT_EVALUATE_SECONDS = env.float("ALERT_EVALUATE_SECONDS", default=60.0)
+ALERT_FAILURES = env.int("ALERT_FAILURES", default=3)
+ALERT_EXPIRY_MINUTES = env.int("ALERT_EXPIRY_MINUTES", default=10)
+ALERT_CAP_PERCENT = env.int("ALERT_CAP_PERCENT", default=80)
+ALERT_DELIVERY_ATTEMPTS = env.int("ALERT_DELIVERY_ATTEMPTS", default=5)
+ALERT_AUDIT_VERIFY_HOUR = env.int("ALERT_AUDIT_VERIFY_HOUR", default=3)
+# E-mail channels send through this server (smtp://user:password@host:587/?tls=True).
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="zhongkong@localhost")
 
 # --- Logging ----------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

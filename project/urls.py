@@ -11,6 +11,7 @@ urlpatterns = [
     path("tokens/", include("apps.tokens.urls")),
     path("console/", include("apps.console.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("alerts/", include("apps.alerts.urls")),
     path("api/v1/", include("apps.tokens.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("djadmin/", admin.site.urls),

@@ -114,6 +114,23 @@ class OutboundRequest:
         return next((v for k, v in self.headers.items() if k.lower() == lower), None)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One alert as a channel delivers it: `key` stays the same while the condition holds
+    (the dedup key), `resolved` marks the "recovered" message that closes it."""
+
+    key: str
+    title: str
+    text: str
+    severity: str = "critical"  # "critical", "warning" or "info"
+    resolved: bool = False
+    link: str = ""
+
+
+class BadWebhook(ValueError):
+    """A webhook address that is not the platform's (wrong host or path, no key in it)."""
+
+
 @dataclass
 class TokenGrant:
     access_token: str
@@ -377,6 +394,16 @@ class Provider:
     catalog: Mapping[str, CatalogEntry] = {}
     default_rate_limits: tuple[RateLimit, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
+    # Alert channel (the platform's group bot or event push), when it has one: the hosts
+    # its webhook address may name, the path it starts with, the query parameter or path
+    # segment carrying the bot's key, whether a signing secret is used, and where it is set up.
+    alert_hosts: tuple[str, ...] = ()
+    alert_path: str = ""
+    alert_label_zh: str = ""
+    alert_label_en: str = ""
+    alert_signed: bool = False
+    alert_docs_url: str = ""
+    alert_catalog: Mapping[str, CatalogEntry] = {}  # the bot's own error codes
 
     # -- credentials ---------------------------------------------------------------------
     @property
@@ -422,6 +449,25 @@ class Provider:
 
     def idempotency_header(self, method: str, path: str) -> str | None:
         return None
+
+    # -- alerts --------------------------------------------------------------------------
+    @property
+    def has_alerts(self) -> bool:
+        return bool(self.alert_hosts)
+
+    def alert_request(self, url: str, secret: str, notice: Notice, now: float) -> OutboundRequest:
+        """The request that posts `notice` to the bot at `url` (signed with `secret` where
+        the platform signs; `now`: Unix time in seconds)."""
+        raise NotImplementedError
+
+    def alert_result(self, status: int, headers, body: bytes | None) -> Decoded:
+        """What the bot answered, in the one shape (its own error codes explained)."""
+        decoded = self.decode(status, headers, body)
+        entry = self.alert_catalog.get(decoded.code or "")
+        if entry is not None and not decoded.ok:
+            decoded.classification = entry.classification
+            decoded.explanation_zh, decoded.explanation_en = entry.zh, entry.en
+        return decoded
 
     # -- responses -----------------------------------------------------------------------
     def decode(
@@ -555,6 +601,21 @@ def catalog(
         for code, (zh, en, cls) in rows.items():
             out[str(code)] = CatalogEntry(zh, en, cls, source)
     return out
+
+
+def webhook_parts(provider: Provider, url: str, internal_ok: bool) -> tuple[str, str]:
+    """(host, path) of a bot's webhook address, or BadWebhook saying why it is not the
+    platform's. `internal_ok`: a non-platform host is allowed (the sandbox's origins)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadWebhook("not an http(s) address")
+    if parts.hostname not in provider.alert_hosts and not internal_ok:
+        raise BadWebhook(f"the host must be {' or '.join(provider.alert_hosts)}")
+    if parts.scheme != "https" and not internal_ok:
+        raise BadWebhook("the address must use https")
+    if not parts.path.startswith(provider.alert_path):
+        raise BadWebhook(f"the path must start with {provider.alert_path}")
+    return parts.hostname, parts.path
 
 
 def join_url(base_url: str, path: str) -> str:

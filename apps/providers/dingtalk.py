@@ -3,13 +3,20 @@ query token). providers.md §F3."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from urllib.parse import parse_qsl, urlsplit
+
 from .base import (
     PERMISSION_KEYS,
+    BadWebhook,
     Body,
     Classification,
     Decoded,
     Endpoint,
     Field,
+    Notice,
     OutboundRequest,
     Provider,
     RefreshPolicy,
@@ -23,6 +30,7 @@ from .base import (
     text,
     to_int,
     web_url,
+    webhook_parts,
     with_query_token,
 )
 from .wechat import ErrcodeDecoderMixin
@@ -165,6 +173,38 @@ def errmsg_helps(obj: dict) -> list[dict[str, str]]:
     return [{"url": url, "description": message}] if url else []
 
 
+ROBOT_CATALOG = catalog(
+    (
+        "https://open.dingtalk.com/document/orgapp/custom-robot-access (自定义机器人); replies "
+        "quoted in x-cold/dingtalk-robot#7, qd-today/qd#510, leitingting08/ding-bot-sdk#3",
+        {
+            310000: (
+                "签名不匹配、时间戳无效或关键词/IP 不符：检查加签密钥（SEC 开头）与服务器时钟。",
+                "Signature mismatch, invalid timestamp, or keyword/IP rule not met: check the "
+                "signing secret (starts with SEC) and the server clock.",
+                C.CREDENTIAL_INVALID,
+            ),
+            300001: (
+                "机器人 access_token 不存在（机器人已删除或地址抄错）。",
+                "The robot's access_token does not exist (removed, or the address is wrong).",
+                C.CREDENTIAL_INVALID,
+            ),
+            130101: (
+                "发送过快：每个机器人每分钟最多 20 条。",
+                "Sent too fast: at most 20 messages a minute per robot.",
+                C.RATE_LIMITED,
+            ),
+        },
+    ),
+)
+
+
+def dingtalk_robot_sign(timestamp_ms: int, secret: str) -> str:
+    """The robot's signature: HMAC-SHA256 keyed with the secret over "timestamp\nsecret"."""
+    message = f"{timestamp_ms}\n{secret}".encode()
+    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+
+
 class DingTalk(ErrcodeDecoderMixin, Provider):
     key = "dingtalk"
     name_zh = "钉钉"
@@ -205,6 +245,13 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     # Repeated fetches within validity return the same token and extend it.
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
+    alert_hosts = ("oapi.dingtalk.com",)
+    alert_path = "/robot/send"
+    alert_label_zh = "钉钉群自定义机器人"
+    alert_label_en = "DingTalk group robot"
+    alert_signed = True
+    alert_docs_url = "https://open.dingtalk.com/document/orgapp/custom-robot-access"
+    alert_catalog = ROBOT_CATALOG
     endpoints = (
         Endpoint(
             "GET",
@@ -305,3 +352,24 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
         if not decoded.ok and status == 401 and decoded.classification is not C.TOKEN_REJECTED:
             decoded.classification = C.TOKEN_REJECTED  # the Stream SDK resets its token on 401
         return decoded
+
+    def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
+        webhook_parts(self, url, internal_ok=True)
+        parts = urlsplit(url.strip())
+        params = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("timestamp", "sign")]
+        if not dict(params).get("access_token"):
+            raise BadWebhook("the address has no access_token")
+        if secret:
+            timestamp = int(now * 1000)
+            params += [
+                ("timestamp", str(timestamp)),
+                ("sign", dingtalk_robot_sign(timestamp, secret)),
+            ]
+        lines = [notice.title, notice.text] + ([notice.link] if notice.link else [])
+        return OutboundRequest(
+            "POST",
+            parts._replace(query="", fragment="").geturl(),
+            params=params,
+            headers={"Content-Type": "application/json"},
+            json={"msgtype": "text", "text": {"content": "\n".join(lines)}},
+        )

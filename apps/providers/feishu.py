@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
 
 from .base import (
     PERMISSION_KEYS,
+    BadWebhook,
     Body,
     Classification,
     Decoded,
     Endpoint,
     Field,
+    Notice,
     OutboundRequest,
     Provider,
     RateLimit,
@@ -26,6 +32,7 @@ from .base import (
     to_float,
     to_int,
     web_url,
+    webhook_parts,
 )
 
 C = Classification
@@ -271,6 +278,56 @@ CATALOG = catalog(
 )
 
 
+BOT = (
+    "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot (自定义机器人); replies "
+    "quoted in feiyu563/PrometheusAlert#422 (19021) and public webhook test records (19001, 0)"
+)
+BOT_CATALOG = catalog(
+    (
+        BOT,
+        {
+            9499: (
+                "请求体不合法（消息格式错误）。",
+                "Bad request: the message body is malformed.",
+                C.CLIENT_ERROR,
+            ),
+            19001: (
+                "Webhook 地址无效（机器人已删除或地址抄错）。",
+                "The webhook address is invalid (the bot was removed or the address is wrong).",
+                C.CREDENTIAL_INVALID,
+            ),
+            19021: (
+                "签名校验失败或时间戳与当前时间相差超过 1 小时：检查签名密钥与服务器时钟。",
+                "Signature check failed, or the timestamp is more than an hour off: check the "
+                "signing secret and the server clock.",
+                C.CREDENTIAL_INVALID,
+            ),
+            19022: (
+                "IP 不在机器人的白名单内。",
+                "The caller's IP is not on the bot's allow-list.",
+                C.CREDENTIAL_INVALID,
+            ),
+            19024: (
+                "消息不含机器人设置的关键词。",
+                "The message lacks the keyword the bot requires.",
+                C.CLIENT_ERROR,
+            ),
+            11232: (
+                "发送过快：每个机器人每分钟 100 次、每秒 5 次。",
+                "Sent too fast: 100 per minute and 5 per second per bot.",
+                C.RATE_LIMITED,
+            ),
+        },
+    ),
+)
+
+
+def feishu_bot_sign(timestamp: int, secret: str) -> str:
+    """The custom bot's signature: HMAC-SHA256 keyed with "timestamp\nsecret" over nothing."""
+    key = f"{timestamp}\n{secret}".encode()
+    return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+
+
 class Feishu(Provider):
     key = "feishu"
     name_zh = "飞书开放平台"
@@ -315,6 +372,13 @@ class Feishu(Provider):
     # both stay valid. Refreshing at 25 min left lands inside that window.
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=1500, reissue_window=1800)
     catalog = CATALOG
+    alert_hosts = ("open.feishu.cn", "open.larksuite.com")
+    alert_path = "/open-apis/bot/v2/hook/"
+    alert_label_zh = "飞书群自定义机器人"
+    alert_label_en = "Feishu group custom bot"
+    alert_signed = True
+    alert_docs_url = "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot"
+    alert_catalog = BOT_CATALOG
     endpoints = (
         Endpoint(
             "POST",
@@ -403,6 +467,39 @@ class Feishu(Provider):
             troubleshooter=web_url(dig(error, "troubleshooter")),
             retry_after=retry_after,
         )
+
+    def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
+        _, path = webhook_parts(self, url, internal_ok=True)
+        if len(path) <= len(self.alert_path):
+            raise BadWebhook("the address has no bot key after /hook/")
+        template = "green" if notice.resolved else {"warning": "orange"}.get(notice.severity, "red")
+        lines = [notice.text] + ([notice.link] if notice.link else [])
+        body: dict = {
+            "msg_type": "interactive",
+            "card": {
+                "config": {"wide_screen_mode": True},
+                "header": {
+                    "template": template,
+                    "title": {"tag": "plain_text", "content": notice.title[:200]},
+                },
+                "elements": [
+                    {"tag": "div", "text": {"tag": "plain_text", "content": "\n".join(lines)}}
+                ],
+            },
+        }
+        if secret:
+            timestamp = int(now)
+            body = {"timestamp": str(timestamp), "sign": feishu_bot_sign(timestamp, secret), **body}
+        return OutboundRequest(
+            "POST", url.strip(), headers={"Content-Type": "application/json"}, json=body
+        )
+
+    def alert_result(self, status, headers, body) -> Decoded:
+        """Replies carry `code`/`msg`, older ones only `StatusCode`/`StatusMessage`."""
+        obj = read_json(body).obj
+        if isinstance(obj, dict) and "code" not in obj and "StatusCode" in obj:
+            body = json.dumps({"code": obj["StatusCode"], "msg": obj.get("StatusMessage")}).encode()
+        return super().alert_result(status, headers, body)
 
     @staticmethod
     def _helps(error) -> list[dict[str, str]]:

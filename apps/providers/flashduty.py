@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from .base import (
+    BadWebhook,
     Body,
     Classification,
     Decoded,
     Endpoint,
     Field,
+    Notice,
     OutboundRequest,
     Provider,
     catalog,
@@ -18,6 +20,7 @@ from .base import (
     join_url,
     text,
     to_int,
+    webhook_parts,
     with_query_token,
 )
 
@@ -117,6 +120,13 @@ class Flashduty(Provider):
         ),
     )
     catalog = CATALOG
+    # Standard alert event push (flashcatcloud/itrs-geneos internal/flashduty/client.go):
+    # event_status Critical/Warning/Info/Ok, the same alert_key triggers and resolves.
+    alert_hosts = ("api.flashcat.cloud",)
+    alert_path = "/event/push/alert/standard"
+    alert_label_zh = "Flashduty 标准告警事件集成"
+    alert_label_en = "Flashduty standard alert event integration"
+    alert_docs_url = "https://docs.flashcat.cloud/zh/flashduty/custom-alert-integration-guide"
     endpoints = (
         Endpoint(
             "POST",
@@ -191,4 +201,28 @@ class Flashduty(Provider):
             data=data,
             next_page=next_page,
             next_page_in=where,
+        )
+
+    def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
+        webhook_parts(self, url, internal_ok=True)
+        parts = urlsplit(url.strip())
+        params = parse_qsl(parts.query)
+        if not dict(params).get("integration_key"):
+            raise BadWebhook("the address has no integration_key")
+        status = "Ok" if notice.resolved else notice.severity.capitalize()
+        if status not in ("Critical", "Warning", "Info", "Ok"):
+            status = "Critical"
+        description = notice.text + (f"\n{notice.link}" if notice.link else "")
+        return OutboundRequest(
+            "POST",
+            parts._replace(query="", fragment="").geturl(),
+            params=params,
+            headers={"Content-Type": "application/json"},
+            json={
+                "event_status": status,
+                "alert_key": notice.key[:255],
+                "title_rule": notice.title[:512],
+                "description": description[:2048],
+                "labels": {"source": "zhongkong"},
+            },
         )

@@ -12,6 +12,7 @@ from .feishu_project import FeishuProject
 from .flashduty import Flashduty
 from .freelog import Freelog
 from .itrigger import ITrigger
+from .webhook import Webhook
 from .wechat import WeChat
 from .wecom import WeCom
 
@@ -100,3 +101,11 @@ def wire_names() -> WireNames:
     return WireNames(
         frozenset(headers), frozenset(query), frozenset(secrets), frozenset(idempotency)
     )
+
+
+def alert_protocols() -> dict[str, object]:
+    """Every kind of alert channel that posts over HTTP: the platforms' bots and event
+    pushes (in their adapters) and the generic signed webhook."""
+    kinds: dict[str, object] = {k: p for k, p in PROVIDERS.items() if p.has_alerts}
+    kinds["webhook"] = Webhook()
+    return kinds

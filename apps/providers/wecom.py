@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 from .base import (
+    BadWebhook,
     Classification,
     Endpoint,
     Field,
+    Notice,
     OutboundRequest,
     Provider,
     RefreshPolicy,
     catalog,
     join_url,
+    webhook_parts,
     with_query_token,
 )
 from .wechat import ErrcodeDecoderMixin
@@ -142,6 +147,26 @@ CATALOG = catalog(
 )
 
 
+ROBOT_CATALOG = catalog(
+    (
+        "https://developer.work.weixin.qq.com/document/path/91770 (群机器人); reply quoted in "
+        "wes-lin/Cloud189Checkin#175 and qd-today/qd#586 (93000)",
+        {
+            93000: (
+                "Webhook 地址无效（key 错误或机器人已移除）。",
+                "The webhook address is invalid (wrong key, or the robot was removed).",
+                C.CREDENTIAL_INVALID,
+            ),
+            45009: (
+                "发送过快：每个机器人每分钟最多 20 条。",
+                "Sent too fast: at most 20 messages a minute per robot.",
+                C.RATE_LIMITED,
+            ),
+        },
+    ),
+)
+
+
 class WeCom(ErrcodeDecoderMixin, Provider):
     key = "wecom"
     name_zh = "企业微信"
@@ -169,6 +194,12 @@ class WeCom(ErrcodeDecoderMixin, Provider):
     token_type = "access_token"
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
+    alert_hosts = ("qyapi.weixin.qq.com",)
+    alert_path = "/cgi-bin/webhook/send"
+    alert_label_zh = "企业微信群机器人"
+    alert_label_en = "WeCom group robot"
+    alert_docs_url = "https://developer.work.weixin.qq.com/document/path/91770"
+    alert_catalog = ROBOT_CATALOG
     endpoints = (
         Endpoint(
             "GET", "/cgi-bin/user/get", "读取成员", "Get a member", query=(("userid", "zhangsan"),)
@@ -190,3 +221,18 @@ class WeCom(ErrcodeDecoderMixin, Provider):
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         return with_query_token(request, "access_token", token)
+
+    def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
+        webhook_parts(self, url, internal_ok=True)
+        parts = urlsplit(url.strip())
+        params = parse_qsl(parts.query)
+        if not dict(params).get("key"):
+            raise BadWebhook("the address has no key")
+        lines = [notice.title, notice.text] + ([notice.link] if notice.link else [])
+        return OutboundRequest(
+            "POST",
+            parts._replace(query="", fragment="").geturl(),
+            params=params,
+            headers={"Content-Type": "application/json"},
+            json={"msgtype": "text", "text": {"content": "\n".join(lines)}},
+        )

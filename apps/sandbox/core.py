@@ -21,7 +21,14 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from .models import SandboxApp, SandboxCounter, SandboxFault, SandboxToken
+from .models import (
+    SandboxApp,
+    SandboxBot,
+    SandboxCounter,
+    SandboxFault,
+    SandboxMessage,
+    SandboxToken,
+)
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -37,6 +44,22 @@ def _mac(message: str) -> str:
 def app_secret(provider: str, app_id: str) -> str:
     """The one secret the emulated platform accepts for this app (derived, never stored)."""
     return _mac(f"secret:{provider}:{app_id}")[:32]
+
+
+def bot_secret(platform: str, key: str) -> str:
+    """The signing secret of an emulated bot (derived, never stored)."""
+    prefix = {"dingtalk": "SEC"}.get(platform, "")
+    return prefix + _mac(f"bot:{platform}:{key}")[:40]
+
+
+def find_bot(platform: str, key: Any) -> SandboxBot | None:
+    if not isinstance(key, str) or not key:
+        return None
+    return SandboxBot.objects.filter(platform=platform, key=key).first()
+
+
+def bot_received(bot: SandboxBot, body: Any) -> None:
+    SandboxMessage.objects.create(bot=bot, body=body)
 
 
 def secret_matches(app: SandboxApp, secret: Any) -> bool:

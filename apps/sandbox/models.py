@@ -85,3 +85,32 @@ class SandboxIdempotency(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "key"], name="sandbox_idempotency_key")
         ]
+
+
+class SandboxBot(models.Model):
+    """A group bot, robot or event-push integration of an emulated platform (or a generic
+    webhook receiver): `key` is what its address carries; its signing secret is derived
+    (core.bot_secret) like an app's, never stored."""
+
+    platform = models.CharField(max_length=32)
+    key = models.CharField(max_length=128)
+    signed = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "key"], name="sandbox_bot_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} bot {self.key}"
+
+
+class SandboxMessage(models.Model):
+    """What a bot received and accepted: what tests assert was delivered."""
+
+    bot = models.ForeignKey(SandboxBot, on_delete=models.CASCADE, related_name="messages")
+    body = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

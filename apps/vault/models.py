@@ -37,11 +37,43 @@ class CredentialQuerySet(models.QuerySet):
         return self.none()
 
 
-class Credential(models.Model):
+class SecretHolder(models.Model):
+    """What the vault keeps sealed: secret fields as ciphertext (crypto.py) bound to the
+    row's uid and the field name, a hint of each (its last four characters), and
+    `secret_values()` as the only decryption. Credentials hold their app secrets this way,
+    alert channels their webhook addresses and signing secrets; `rotate_keys` re-encrypts
+    every model built on it."""
+
+    aad_prefix = ""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    secret_blobs = models.JSONField(default=dict, blank=True)
+    secret_hints = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def aad(self, field: str) -> str:
+        return f"{self.aad_prefix}:{self.uid}:{field}"
+
+    def set_secret(self, field: str, value: str) -> None:
+        self.secret_blobs[field] = crypto.encrypt(value, aad=self.aad(field))
+        self.secret_hints[field] = value[-4:] if len(value) >= 12 else ""
+
+    def secret_values(self) -> dict[str, str]:
+        """Decrypted secrets by field name: what adapters and value-based redaction use."""
+        return {
+            field: crypto.decrypt(blob, aad=self.aad(field))
+            for field, blob in self.secret_blobs.items()
+        }
+
+
+class Credential(SecretHolder):
     """One app's credentials on one platform. Secret fields are ciphertext (crypto.py), bound
     to this credential's uid and the field name; `secret_values()` is the only decryption."""
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    aad_prefix = "credential"
+
     provider = models.CharField(_("platform"), max_length=32, choices=provider_choices())
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(
@@ -57,8 +89,6 @@ class Credential(models.Model):
         _("base URL"), blank=True, help_text=_("Empty: the platform's default.")
     )
     public_values = models.JSONField(default=dict, blank=True)
-    secret_blobs = models.JSONField(default=dict, blank=True)
-    secret_hints = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     notes = models.TextField(_("notes"), blank=True)
     shared_with_developers = models.BooleanField(_("all developers may use it"), default=False)
@@ -94,20 +124,6 @@ class Credential(models.Model):
     @property
     def effective_base_url(self) -> str:
         return self.base_url or self.platform.default_base_url
-
-    def aad(self, field: str) -> str:
-        return f"credential:{self.uid}:{field}"
-
-    def set_secret(self, field: str, value: str) -> None:
-        self.secret_blobs[field] = crypto.encrypt(value, aad=self.aad(field))
-        self.secret_hints[field] = value[-4:] if len(value) >= 12 else ""
-
-    def secret_values(self) -> dict[str, str]:
-        """Decrypted secrets by field name: what adapters and value-based redaction use."""
-        return {
-            field: crypto.decrypt(blob, aad=self.aad(field))
-            for field, blob in self.secret_blobs.items()
-        }
 
     def adapter_values(self) -> dict[str, str]:
         """Everything an adapter needs: public values plus decrypted secrets."""

@@ -320,10 +320,10 @@ def test_rotation_resumes_and_a_second_run_changes_nothing(settings, users, caps
     call_command("rotate_keys", "--max-rows", "1")  # interrupted after one row
     assert "stopped after 1 rows" in capsys.readouterr().out
     call_command("rotate_keys")
-    assert "2 credentials re-encrypted" in capsys.readouterr().out
+    assert "2 rows re-encrypted" in capsys.readouterr().out
     before = dict(Credential.objects.values_list("slug", "secret_blobs"))
     call_command("rotate_keys")
-    assert "0 credentials re-encrypted" in capsys.readouterr().out
+    assert "0 rows re-encrypted" in capsys.readouterr().out
     assert dict(Credential.objects.values_list("slug", "secret_blobs")) == before
     settings.FIELD_ENCRYPTION_KEYS = [K2]
     assert [c.secret_values()["app_secret"] for c in Credential.objects.order_by("slug")] == [

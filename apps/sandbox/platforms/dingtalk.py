@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .. import core
+from . import bots
 
 P = "dingtalk"
 
@@ -90,6 +91,7 @@ def old_user_get(request):
 
 
 urlpatterns = [
+    path("robot/send", core.endpoint(P, ("POST",))(bots.dingtalk_robot)),
     path("v1.0/oauth2/accessToken", access_token),
     path("v1.0/contact/users/<str:union_id>", contact_user),
     path("gettoken", old_gettoken),

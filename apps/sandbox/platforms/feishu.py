@@ -10,6 +10,7 @@ from django.urls import path
 
 from .. import core
 from ..models import SandboxApp
+from . import bots
 
 P = "feishu"
 FIX = "https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code"
@@ -298,4 +299,5 @@ urlpatterns = [
     path("open-apis/im/v1/images", images),
     path("open-apis/contact/v3/users", user_list),
     path("open-apis/contact/v3/users/<str:user_id>", user_detail),
+    path("open-apis/bot/v2/hook/<str:key>", core.endpoint(P, ("POST",))(bots.feishu_hook)),
 ]

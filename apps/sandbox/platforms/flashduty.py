@@ -8,6 +8,7 @@ from django.urls import path, re_path
 
 from .. import core
 from ..models import SandboxApp
+from . import bots
 
 P = "flashduty"
 INCIDENTS = [
@@ -103,6 +104,7 @@ def route_not_found(request, rest: str = ""):
 
 
 urlpatterns = [
+    path("event/push/alert/standard", core.endpoint(P, ("POST",))(bots.flashduty_event)),
     path("incident/list", incident_list),
     path("incident/create", incident_create),
     re_path(r"^(?P<rest>.*)$", route_not_found),

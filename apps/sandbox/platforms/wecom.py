@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .. import core
+from . import bots
 
 P = "wecom"
 
@@ -63,6 +64,7 @@ def user_get(request):
 
 
 urlpatterns = [
+    path("cgi-bin/webhook/send", core.endpoint(P, ("POST",))(bots.wecom_webhook)),
     path("cgi-bin/gettoken", gettoken),
     path("cgi-bin/user/get", user_get),
 ]

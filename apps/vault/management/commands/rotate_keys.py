@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.audit.services import Actor, record
 from apps.vault import crypto
-from apps.vault.models import Credential, KeyCanary
+from apps.vault.models import KeyCanary, SecretHolder
 
 
 class Command(BaseCommand):
@@ -24,23 +25,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, max_rows: int | None, **options) -> None:
         done = 0
-        for pk in Credential.objects.order_by("pk").values_list("pk", flat=True).iterator():
-            with transaction.atomic():
-                credential = Credential.objects.select_for_update().get(pk=pk)
-                stale = {
-                    f: b for f, b in credential.secret_blobs.items() if crypto.needs_rotation(b)
-                }
-                if not stale:
-                    continue
-                if max_rows is not None and done >= max_rows:
-                    self.stdout.write(f"stopped after {done} rows (--max-rows); run again")
-                    return
-                for field, blob in stale.items():
-                    credential.secret_blobs[field] = crypto.reencrypt(
-                        blob, aad=credential.aad(field)
-                    )
-                credential.save(update_fields=["secret_blobs"])
-                done += 1
+        holders = [m for m in apps.get_models() if issubclass(m, SecretHolder)]
+        for model in holders:  # credentials first, then the other sealed rows
+            for pk in model.objects.order_by("pk").values_list("pk", flat=True).iterator():
+                with transaction.atomic():
+                    row = model.objects.select_for_update().get(pk=pk)
+                    stale = {f: b for f, b in row.secret_blobs.items() if crypto.needs_rotation(b)}
+                    if not stale:
+                        continue
+                    if max_rows is not None and done >= max_rows:
+                        self.stdout.write(f"stopped after {done} rows (--max-rows); run again")
+                        return
+                    for field, blob in stale.items():
+                        row.secret_blobs[field] = crypto.reencrypt(blob, aad=row.aad(field))
+                    row.save(update_fields=["secret_blobs"])
+                    done += 1
         for canary in KeyCanary.objects.all():
             if crypto.needs_rotation(canary.ciphertext):
                 canary.ciphertext = crypto.reencrypt(canary.ciphertext, aad="canary")
@@ -54,7 +53,5 @@ class Command(BaseCommand):
                 details={"rows": done, "primary_key": crypto.keyring().primary_id},
             )
         self.stdout.write(
-            self.style.SUCCESS(
-                f"{done} credentials re-encrypted under key {crypto.keyring().primary_id}"
-            )
+            self.style.SUCCESS(f"{done} rows re-encrypted under key {crypto.keyring().primary_id}")
         )
