@@ -327,6 +327,7 @@ ALERT_FAILURES = env.int("ALERT_FAILURES", default=3)
 ALERT_EXPIRY_MINUTES = env.int("ALERT_EXPIRY_MINUTES", default=10)
 ALERT_CAP_PERCENT = env.int("ALERT_CAP_PERCENT", default=80)
 ALERT_DELIVERY_ATTEMPTS = env.int("ALERT_DELIVERY_ATTEMPTS", default=5)
+ALERT_RETRY_SECONDS = env.float("ALERT_RETRY_SECONDS", default=30.0)  # doubling, at most 10 min
 ALERT_AUDIT_VERIFY_HOUR = env.int("ALERT_AUDIT_VERIFY_HOUR", default=3)
 # E-mail channels send through this server (smtp://user:password@host:587/?tls=True).
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))

@@ -93,8 +93,8 @@ class ChannelForm(forms.Form):
 
     def _check_address(self, kind: str, url: str) -> None:
         """The address's shape; the sender's guard checks where it resolves at each send."""
-        parts = urlsplit(url)
         try:
+            parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             self.add_error("url", _("Not a web address."))

@@ -38,11 +38,12 @@ def verify_audit() -> int:
 
 @shared_task(name="alerts.deliver", bind=True, ignore_result=True, acks_late=True)
 def deliver(self, delivery_id: int) -> str:
-    """One attempt; a platform's transient failure is tried again later (30 s, 1 min, 2 min,
-    ... up to ALERT_DELIVERY_ATTEMPTS), a permanent one is not."""
+    """One attempt; a platform's transient failure is tried again later (ALERT_RETRY_SECONDS,
+    doubling, up to ALERT_DELIVERY_ATTEMPTS tries), a permanent one is not."""
     status = services.delivery_send(delivery_id=delivery_id)
     if status == "pending":
-        raise self.retry(countdown=min(30 * 2**self.request.retries, 600), max_retries=None)
+        wait = min(settings.ALERT_RETRY_SECONDS * 2**self.request.retries, 600)
+        raise self.retry(countdown=wait, max_retries=None)
     return status
 
 

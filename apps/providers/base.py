@@ -606,7 +606,11 @@ def catalog(
 def webhook_parts(provider: Provider, url: str, internal_ok: bool) -> tuple[str, str]:
     """(host, path) of a bot's webhook address, or BadWebhook saying why it is not the
     platform's. `internal_ok`: a non-platform host is allowed (the sandbox's origins)."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise BadWebhook("not a web address") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadWebhook("not an http(s) address")
     if parts.hostname not in provider.alert_hosts and not internal_ok:

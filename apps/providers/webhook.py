@@ -30,7 +30,11 @@ class Webhook:
     alert_docs_url = ""
 
     def alert_request(self, url: str, secret: str, notice: Notice, now: float) -> OutboundRequest:
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            raise BadWebhook("not a web address") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BadWebhook("not an http(s) address")
         body = json.dumps(
