@@ -359,5 +359,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # urllib3 logs each request line at DEBUG, query string included: where a platform
+        # takes its key or token in the URL (a bot's key, WeChat's access_token) that would
+        # put it in the logs. Its warnings still come through.
+        "urllib3": {"level": "WARNING"},
     },
 }

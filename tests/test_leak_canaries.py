@@ -158,6 +158,35 @@ def test_no_secret_token_or_client_key_leaks_anywhere(live_server, client_as, us
             keep(auditor.get(url))
         keep(admin.post("/audit/lookup/search/", {"value": token}, HTTP_HX_REQUEST="true"))
         keep(admin.post("/audit/verify/", HTTP_HX_REQUEST="true"))
+        # An alert channel: its webhook key and signing secret are sealed like a secret.
+        from apps.alerts.models import Channel, Delivery
+        from apps.alerts.tasks import deliver
+        from apps.sandbox.services import sandbox_bot_register
+
+        bot_key = "canary-bot-key-4c7d1e9a"
+        _, bot_secret = sandbox_bot_register(platform="feishu", key=bot_key)
+        bot_url = f"{live_server.url}/sandbox/feishu/open-apis/bot/v2/hook/{bot_key}"
+        keep(
+            admin.post(
+                "/alerts/channels/new/",
+                {
+                    "name": "Ops",
+                    "kind": "feishu",
+                    "url": bot_url,
+                    "secret": bot_secret,
+                    "rules": ["stopped"],
+                    "enabled": "on",
+                },
+                follow=True,
+            )
+        )
+        channel = Channel.objects.get()
+        keep(admin.post(f"/alerts/channels/{channel.pk}/test/", follow=True))
+        keep(admin.get(f"/alerts/channels/{channel.pk}/"))
+        pending = Delivery.objects.create(channel=channel, event="test")
+        deliver.apply_async((pending.pk,), countdown=3600)  # what a worker would be sent
+        for url in ("/audit/", "/audit/export.jsonl"):
+            keep(auditor.get(url))
 
     # The journey really happened: a token was handed out and used, sends succeeded, the
     # hand-outs were moved into the audit log, and the exports hold events.
@@ -167,6 +196,7 @@ def test_no_secret_token_or_client_key_leaks_anywhere(live_server, client_as, us
     assert AuditEvent.objects.filter(action="token.handout").exists()
     assert AuditEvent.objects.filter(action="credential.test", outcome="success").exists()
     assert sum(page.count("console.send") for page in pages) >= 2
+    assert AuditEvent.objects.filter(action="alert.delivered").exists()
     places = {
         "database": all_rows(),
         "logs": caplog.text,
@@ -174,7 +204,13 @@ def test_no_secret_token_or_client_key_leaks_anywhere(live_server, client_as, us
         "broker": _redis_dump(settings.CELERY_BROKER_URL).decode("latin-1"),
     }
     places.update({f"page {n}": page for n, page in enumerate(pages)})
-    for name, value in (("app secret", secret), ("token", token), ("client key", raw_key)):
+    for name, value in (
+        ("app secret", secret),
+        ("token", token),
+        ("client key", raw_key),
+        ("bot key", bot_key),
+        ("bot secret", bot_secret),
+    ):
         for form in forms(value):
             leaks = [place for place, text in places.items() if form in text]
             assert leaks == [], f"the {name} ({form[:12]}…) is in {leaks}"

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from apps.alerts.models import Alert, Delivery
+from apps.alerts.services import channel_save
 from apps.audit.services import Actor, record
 from apps.console.models import ConsoleCall, SavedRequest
 from apps.tokens.services import client_key_create
@@ -44,6 +47,29 @@ def _rows(users, n: int, start: int) -> None:
             request_spec={"method": "GET", "path": f"/{i}"},
         )
         client_key_create(name=f"k{i}", credentials=[credential])
+        channel = channel_save(
+            channel=None,
+            by=users.admin,
+            name=f"ch{i}",
+            kind="webhook",
+            enabled=True,
+            rules=["stopped"],
+            url=f"https://hooks.example.com/{i}",
+        )
+        alert = Alert.objects.create(
+            key=f"stopped:c{i}",
+            rule="stopped",
+            subject=f"c{i}",
+            severity="critical",
+            title_zh="t",
+            title_en="t",
+            text_zh="t",
+            text_en="t",
+            opened_at=timezone.now(),
+            last_seen_at=timezone.now(),
+            resolved_at=timezone.now() if i % 2 else None,
+        )
+        Delivery.objects.create(alert=alert, channel=channel, event="firing", status="sent")
         record(
             action="credential.test",
             actor=Actor.user(users.admin),
@@ -63,6 +89,7 @@ def _rows(users, n: int, start: int) -> None:
         ("auditor", "/audit/"),
         ("admin", "/credentials/"),
         ("admin", "/tokens/"),
+        ("admin", "/alerts/"),
     ],
 )
 def test_a_list_page_reads_the_same_queries_for_more_rows(

@@ -552,7 +552,7 @@ def channel_save(
         channel.save()
         record(
             action="alerts.channel_create" if created else "alerts.channel_update",
-            actor=Actor.user(by),
+            actor=Actor.user(by) if by is not None else Actor.system("bootstrap"),
             target_type="alert_channel",
             target_id=channel.pk,
             details={
@@ -578,3 +578,23 @@ def channel_delete(*, channel: Channel, by) -> None:
             details={"name": channel.name, "kind": channel.kind},
         )
         channel.delete()
+
+
+DEMO_CHANNEL = "Demo · Feishu group bot (sandbox)"
+
+
+def channel_ensure_demo(*, url: str, secret: str) -> bool:
+    """With the sandbox: a channel to the emulated Feishu bot, unless any channel exists."""
+    if Channel.objects.exists():
+        return False
+    channel_save(
+        channel=None,
+        by=None,
+        name=DEMO_CHANNEL,
+        kind="feishu",
+        enabled=True,
+        rules=[r.value for r in Rule],
+        url=url,
+        secret=secret,
+    )
+    return True

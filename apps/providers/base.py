@@ -617,7 +617,11 @@ def webhook_parts(provider: Provider, url: str, internal_ok: bool) -> tuple[str,
         raise BadWebhook(f"the host must be {' or '.join(provider.alert_hosts)}")
     if parts.scheme != "https" and not internal_ok:
         raise BadWebhook("the address must use https")
-    if not parts.path.startswith(provider.alert_path):
+    # The platform's path, or (sandbox) the platform's path under a prefix.
+    if not (
+        parts.path.startswith(provider.alert_path)
+        or (internal_ok and provider.alert_path in parts.path)
+    ):
         raise BadWebhook(f"the path must start with {provider.alert_path}")
     return parts.hostname, parts.path
 

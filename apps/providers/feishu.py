@@ -470,7 +470,7 @@ class Feishu(Provider):
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
         _, path = webhook_parts(self, url, internal_ok=True)
-        if len(path) <= len(self.alert_path):
+        if not path.partition(self.alert_path)[2].strip("/"):
             raise BadWebhook("the address has no bot key after /hook/")
         template = "green" if notice.resolved else {"warning": "orange"}.get(notice.severity, "red")
         lines = [notice.text] + ([notice.link] if notice.link else [])

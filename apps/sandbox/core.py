@@ -55,7 +55,7 @@ def bot_secret(platform: str, key: str) -> str:
 def find_bot(platform: str, key: Any) -> SandboxBot | None:
     if not isinstance(key, str) or not key:
         return None
-    return SandboxBot.objects.filter(platform=platform, key=key).first()
+    return SandboxBot.objects.filter(platform=platform, key_hash=hash_token(key)).first()
 
 
 def bot_received(bot: SandboxBot, body: Any) -> None:

@@ -89,20 +89,20 @@ class SandboxIdempotency(models.Model):
 
 class SandboxBot(models.Model):
     """A group bot, robot or event-push integration of an emulated platform (or a generic
-    webhook receiver): `key` is what its address carries; its signing secret is derived
-    (core.bot_secret) like an app's, never stored."""
+    webhook receiver). Its address carries a key, of which only the hash is kept; its
+    signing secret is derived from the key (core.bot_secret) like an app's, never stored."""
 
     platform = models.CharField(max_length=32)
-    key = models.CharField(max_length=128)
+    key_hash = models.CharField(max_length=64)
     signed = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["platform", "key"], name="sandbox_bot_unique")
+            models.UniqueConstraint(fields=["platform", "key_hash"], name="sandbox_bot_unique")
         ]
 
     def __str__(self) -> str:
-        return f"{self.platform} bot {self.key}"
+        return f"{self.platform} bot {self.key_hash[:8]}"
 
 
 class SandboxMessage(models.Model):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .core import app_secret, bot_secret
+from .core import app_secret, bot_secret, hash_token
 from .models import SandboxApp, SandboxBot, SandboxMessage
 from .urls import PLATFORMS
 
@@ -45,7 +45,7 @@ DEMO_BOTS = {
 def sandbox_bot_register(*, platform: str, key: str, signed: bool = True) -> tuple[SandboxBot, str]:
     """Register (or update) an emulated bot; returns it and its signing secret."""
     bot, _ = SandboxBot.objects.update_or_create(
-        platform=platform, key=key, defaults={"signed": signed}
+        platform=platform, key_hash=hash_token(key), defaults={"signed": signed}
     )
     return bot, bot_secret(platform, key)
 
@@ -53,7 +53,7 @@ def sandbox_bot_register(*, platform: str, key: str, signed: bool = True) -> tup
 def sandbox_bot_messages(platform: str, key: str) -> list[dict]:
     """Every message the bot accepted, oldest first."""
     return list(
-        SandboxMessage.objects.filter(bot__platform=platform, bot__key=key).values_list(
-            "body", flat=True
-        )
+        SandboxMessage.objects.filter(
+            bot__platform=platform, bot__key_hash=hash_token(key)
+        ).values_list("body", flat=True)
     )

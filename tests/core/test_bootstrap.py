@@ -61,6 +61,10 @@ def test_bootstrap_registers_the_sandbox_demo_apps_once(settings):
         == f"http://{settings.SANDBOX_ORIGIN_HOST}:{settings.SANDBOX_ORIGIN_PORT + 7}"
     )
     assert feishu.adapter_values()["app_id"] == DEMO_APP_IDS["feishu"]
+    from apps.alerts.models import Channel
+
+    (channel,) = Channel.objects.all()  # one demo alert channel, however often it runs
+    assert channel.secret_values()["url"].startswith(f"{origin}/open-apis/bot/v2/hook/")
 
 
 def test_bootstrap_takes_the_admin_from_the_environment(monkeypatch):

@@ -85,12 +85,13 @@ def dingtalk_robot(request: HttpRequest):
     def reply(code: int, msg: str):
         return core.jsonr({"errcode": code, "errmsg": msg})
 
-    bot = core.find_bot("dingtalk", request.GET.get("access_token", ""))
+    key = request.GET.get("access_token", "")
+    bot = core.find_bot("dingtalk", key)
     if bot is None:
         return reply(300001, "description:robot 不存在；solution:请确认 token 是否正确；")
     if bot.signed:
         timestamp, sign = request.GET.get("timestamp", ""), request.GET.get("sign", "")
-        expected = _dingtalk_sign(timestamp, core.bot_secret("dingtalk", bot.key))
+        expected = _dingtalk_sign(timestamp, core.bot_secret("dingtalk", key))
         if not (_fresh(timestamp, 1000) and hmac.compare_digest(sign.encode(), expected.encode())):
             return reply(
                 310000,
