@@ -9,8 +9,8 @@ from django.db import transaction
 from apps.accounts.models import Role, User
 from apps.accounts.roles import ensure_roles
 from apps.accounts.services import user_create
-from apps.sandbox.origins import origin_url
 from apps.alerts.services import channel_ensure_demo
+from apps.sandbox.origins import origin_url
 from apps.sandbox.services import DEMO_BOTS, sandbox_bot_register, sandbox_demo_apps
 from apps.vault.services import credential_ensure_demo, ensure_key_canary
 
