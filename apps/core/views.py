@@ -5,13 +5,17 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import ANY_ROLE, role_required
-from apps.tokens.selectors import token_health_summary
+from apps.tokens.selectors import token_health_summary, token_rows
+from apps.vault.models import Credential
+
+from . import overview as charts
 
 from .health import system_health
 from .metrics import scrape
@@ -23,8 +27,19 @@ from .models import Heartbeat
 @role_required(*ANY_ROLE)
 def overview(request: HttpRequest) -> HttpResponse:
     heartbeats = {hb.name: hb for hb in Heartbeat.objects.all()}
-    health = token_health_summary(request.user) if request.user.role != Role.AUDITOR else None
-    return render(request, "core/overview.html", {"heartbeats": heartbeats, "token_health": health})
+    context = {"heartbeats": heartbeats, "token_health": None}
+    if request.user.role != Role.AUDITOR:
+        now = timezone.now()
+        rows = token_rows(request.user)
+        credentials = list(Credential.objects.visible_to(request.user).only("pk", "slug"))
+        context.update(
+            token_health=token_health_summary(rows),
+            timeline=charts.token_timeline(rows, now),
+            activity=(activity := charts.activity(credentials, now)),
+            activity_charts=[(k, activity[k]) for k in ("refreshes", "handouts", "sends")],
+            caps=charts.caps(rows, now),
+        )
+    return render(request, "core/overview.html", context)
 
 
 @never_cache

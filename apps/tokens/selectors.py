@@ -58,10 +58,11 @@ def token_rows(user) -> list[dict]:
     return rows
 
 
-def token_health_summary(user) -> dict[str, int]:
+def token_health_summary(rows: list[dict]) -> dict[str, int]:
+    """Counts per state of `token_rows(...)`, and how many are failures."""
     summary = {str(state): 0 for state in State}
     failures = 0
-    for row in token_rows(user):
+    for row in rows:
         summary[str(row["health"])] += 1
         failures += row["status"].failure
     summary["failures"] = failures

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.tokens.health import State, token_health
 from apps.tokens.models import AccessToken
-from apps.tokens.selectors import token_health_summary
+from apps.tokens.selectors import token_health_summary, token_rows
 from apps.vault.services import credential_create
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_a_stopped_credential_is_a_failure_everywhere(client_as, users):
         last_error={"code": "99991543", "problem": "app secret"},
         last_error_at=timezone.now(),
     )
-    summary = token_health_summary(users.admin)
+    summary = token_health_summary(token_rows(users.admin))
     assert summary["stopped"] == 1 and summary["failures"] == 1 and summary["none"] == 0
     client = client_as("admin")
     overview = client.get("/").content.decode()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from apps.providers.base import web_url as _web_url
+from apps.providers.registry import PROVIDERS
 
 register = template.Library()
 
@@ -30,6 +32,8 @@ SYSTEM_ACTORS = {
     "cli": _("command line"),
     "bootstrap": _("set-up (bootstrap)"),
     "rotate_keys": _("key rotation"),
+    "alerts": _("alerts"),
+    "nightly": _("nightly verification"),
 }
 
 
@@ -49,3 +53,12 @@ def actor(event) -> str:
         centre = _("token centre")
         return f"{centre} · {refresh_reason(label[len('token-') :])}"
     return str(SYSTEM_ACTORS.get(label, label or _("system")))
+
+
+@register.filter
+def platform_name(key: object) -> str:
+    """A platform's name in the interface's language (the key itself if unknown)."""
+    platform = PROVIDERS.get(str(key))
+    if platform is None:
+        return str(key or "—")
+    return platform.name_en if (get_language() or "").startswith("en") else platform.name_zh

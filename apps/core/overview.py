@@ -1,0 +1,244 @@
+"""What the overview's charts show, computed here and drawn by the template as SVG (no
+script, nothing from a CDN): token lifetimes over the next 24 hours, refresh outcomes, token
+hand-outs and console sends per hour with their error share, and fetches against daily caps.
+
+Geometry is in the SVG's own units: a chart is WIDTH wide, bars are placed here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.audit.models import AuditEvent
+from apps.console.models import ConsoleCall
+from apps.tokens.health import State
+from apps.tokens.models import HandoutCount
+
+WIDTH = 720.0
+GUTTER = 150.0  # the timeline's credential names, left of its time axis
+LANE = 26.0
+HOURS = 24
+CHART_HEIGHT = 90.0
+
+
+NOTES = {
+    State.STOPPED: _("stopped: nothing is fetched until it is fixed"),
+    State.FAILING: _("failing: retried with backoff"),
+    State.EXPIRED: _("expired"),
+    State.NEVER: _("not fetched yet"),
+    State.DISABLED: _("disabled"),
+}
+
+
+@dataclass
+class Span:
+    x: float
+    width: float
+    kind: str  # "current", "planned"
+    title: str
+
+
+@dataclass
+class Lane:
+    label: str
+    slug: str
+    state: str
+    y: float
+    spans: list[Span] = field(default_factory=list)
+    refreshes: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+def token_timeline(rows: list[dict], now: datetime) -> dict:
+    """Each token's life from two hours ago to 24 hours ahead: the current token (obtained
+    → expiry, its planned refresh marked) and the tokens the schedule will fetch after it
+    (each obtained at the planned refresh and refreshed `refresh_before` ahead of expiry)."""
+    start, end = now - timedelta(hours=2), now + timedelta(hours=HOURS)
+    scale = WIDTH / (end - start).total_seconds()
+
+    def x(moment: datetime) -> float:
+        return round(max(0.0, min(WIDTH, (moment - start).total_seconds() * scale)), 1)
+
+    lanes = []
+    for row in rows:
+        credential, token, health = row["credential"], row["token"], row["status"]
+        lane = Lane(credential.name, credential.slug, str(health.state), len(lanes) * LANE)
+        lanes.append(lane)
+        if health.state in NOTES:
+            lane.note = str(NOTES[health.state])
+        if token is None or token.obtained_at is None or token.expires_at is None:
+            continue
+        if token.expires_at > start:
+            lane.spans.append(
+                Span(
+                    x(token.obtained_at),
+                    max(1.0, x(token.expires_at) - x(token.obtained_at)),
+                    "current",
+                    f"{_local(token.obtained_at)} → {_local(token.expires_at)}",
+                )
+            )
+        policy = credential.platform.refresh_policy
+        running = health.state in (State.HEALTHY, State.REFRESHING, State.WARNING)
+        if token.refresh_at is None or policy is None or not running:
+            continue
+        lifetime = token.expires_at - token.obtained_at
+        period = lifetime - timedelta(seconds=policy.refresh_before)
+        if period <= timedelta(minutes=5):
+            continue
+        moment = token.refresh_at
+        while moment < end and len(lane.spans) < 40:
+            lane.refreshes.append(x(moment))
+            planned_end = moment + lifetime
+            lane.spans.append(
+                Span(
+                    x(moment),
+                    max(1.0, x(planned_end) - x(moment)),
+                    "planned",
+                    f"{_local(moment)} → {_local(planned_end)}",
+                )
+            )
+            moment += period
+    grid = []
+    first = (start + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    local_first = timezone.localtime(first)
+    for i in range(0, HOURS + 2):
+        moment = first + timedelta(hours=i)
+        if moment > end:
+            break
+        if (local_first.hour + i) % 3 == 0:
+            grid.append({"x": x(moment), "label": _local(moment)})
+    return {
+        "lanes": lanes,
+        "grid": grid,
+        "now_x": x(now),
+        "height": max(1, len(lanes)) * LANE,
+        "width": WIDTH,
+        "gutter": GUTTER,
+        "full_width": WIDTH + GUTTER,
+    }
+
+
+def _hours(now: datetime) -> list[datetime]:
+    current = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
+    return [current - timedelta(hours=HOURS - 1 - i) for i in range(HOURS)]
+
+
+def _bars(hours: list[datetime], good: dict, bad: dict) -> dict:
+    """Stacked bars per hour: `good` below, `bad` (failures) on top, scaled to the tallest."""
+    top = max([good.get(h, 0) + bad.get(h, 0) for h in hours] + [0])
+    step = WIDTH / len(hours)
+    scale = (CHART_HEIGHT - 4) / top if top else 0
+    bars = []
+    for i, hour in enumerate(hours):
+        ok, failed = good.get(hour, 0), bad.get(hour, 0)
+        ok_h, bad_h = ok * scale, failed * scale
+        bars.append(
+            {
+                "x": round(i * step + 1, 1),
+                "width": round(step - 2, 1),
+                "ok_y": round(CHART_HEIGHT - ok_h, 1),
+                "ok_h": round(ok_h, 1),
+                "bad_y": round(CHART_HEIGHT - ok_h - bad_h, 1),
+                "bad_h": round(bad_h, 1),
+                "title": f"{hour:%H}:00  {ok} / {failed}",
+                "label": f"{hour:%H}" if hour.hour % 3 == 0 else "",
+            }
+        )
+    return {
+        "bars": bars,
+        "top": top,
+        "total": sum(good.values()),
+        "failed": sum(bad.values()),
+        "height": CHART_HEIGHT,
+        "width": WIDTH,
+    }
+
+
+def _by_hour(rows, value="n") -> dict:
+    out: dict = {}
+    for row in rows:
+        hour = timezone.localtime(row["hour"]).replace(minute=0, second=0, microsecond=0)
+        out[hour] = out.get(hour, 0) + (row[value] or 0)
+    return out
+
+
+def activity(credentials: list, now: datetime) -> dict:
+    """Refresh outcomes, hand-outs and console sends of the last 24 hours, per hour, and
+    per platform with the error share."""
+    hours = _hours(now)
+    since = hours[0]
+    credential_ids = [c.pk for c in credentials]
+    refreshes = (
+        AuditEvent.objects.filter(
+            action="token.refresh",
+            created_at__gte=since,
+            target_type="credential",
+            target_id__in=[c.slug for c in credentials],
+        )
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "outcome")
+        .annotate(n=Count("seq"))
+    )
+    refreshes = list(refreshes)
+    sends = list(
+        ConsoleCall.objects.filter(created_at__gte=since, credential_id__in=credential_ids)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "ok", "credential__provider")
+        .annotate(n=Count("id"))
+    )
+    handouts = list(
+        HandoutCount.objects.filter(minute__gte=since, credential_id__in=credential_ids)
+        .annotate(hour=TruncHour("minute"))
+        .values("hour", "credential__provider")
+        .annotate(n=Sum("count"))
+    )
+    platforms: dict[str, dict] = {}
+    for row in sends:
+        entry = platforms.setdefault(
+            row["credential__provider"], {"sends": 0, "failed": 0, "handouts": 0}
+        )
+        entry["sends"] += row["n"]
+        entry["failed"] += 0 if row["ok"] else row["n"]
+    for row in handouts:
+        entry = platforms.setdefault(
+            row["credential__provider"], {"sends": 0, "failed": 0, "handouts": 0}
+        )
+        entry["handouts"] += row["n"] or 0
+    for entry in platforms.values():
+        entry["error_rate"] = round(100 * entry["failed"] / entry["sends"]) if entry["sends"] else 0
+    return {
+        "refreshes": _bars(
+            hours,
+            _by_hour(r for r in refreshes if r["outcome"] == AuditEvent.Outcome.SUCCESS),
+            _by_hour(r for r in refreshes if r["outcome"] != AuditEvent.Outcome.SUCCESS),
+        ),
+        "sends": _bars(
+            hours, _by_hour(r for r in sends if r["ok"]), _by_hour(r for r in sends if not r["ok"])
+        ),
+        "handouts": _bars(hours, _by_hour(handouts), {}),
+        "platforms": dict(sorted(platforms.items())),
+    }
+
+
+def caps(rows: list[dict], now: datetime) -> list[dict]:
+    """Today's fetches of each credential whose platform documents a daily cap."""
+    today = timezone.localdate(now)
+    out = []
+    for row in rows:
+        cap, token = row["cap"], row["token"]
+        if not cap:
+            continue
+        used = token.fetches_today if token is not None and token.fetch_day == today else 0
+        out.append(
+            {"credential": row["credential"], "used": used, "cap": cap, "share": 100 * used // cap}
+        )
+    return out
