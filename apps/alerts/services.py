@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record, verify_chain
+from apps.core.metrics import ALERT_DELIVERIES
 from apps.core.models import Heartbeat
 from apps.providers.base import BadWebhook, Classification, Notice
 from apps.providers.registry import alert_protocols
@@ -472,6 +473,7 @@ def delivery_send(*, delivery_id: int) -> str:
         else (Delivery.Status.PENDING if again else Delivery.Status.FAILED)
     )
     message = _redact(outcome.message, values)[:500]
+    ALERT_DELIVERIES.labels(channel.kind, delivery.event, status).inc()
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
             status=status,

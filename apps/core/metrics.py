@@ -20,6 +20,9 @@ TOKEN_HANDOUTS = Counter(
 )
 CONSOLE_SENDS = Counter("zk_console_sends", "Console sends", ["platform", "outcome"])
 RATE_LIMITED = Counter("zk_rate_limit_refusals", "Requests refused by a rate limit", ["surface"])
+ALERT_DELIVERIES = Counter(
+    "zk_alert_deliveries", "Alert messages sent to channels", ["kind", "event", "outcome"]
+)
 
 
 class TokenCollector:
@@ -72,6 +75,22 @@ class TokenCollector:
         )
         verified.add_metric([], head.seq if head else 0)
         yield verified
+        from django.db.models import Count
+
+        from apps.alerts.models import Alert, Rule
+
+        open_alerts = GaugeMetricFamily(
+            "zk_alerts_open", "Alerts whose condition still holds", labels=["rule"]
+        )
+        counts = dict(
+            Alert.objects.filter(resolved_at__isnull=True)
+            .values_list("rule")
+            .annotate(n=Count("pk"))
+            .values_list("rule", "n")
+        )
+        for rule in Rule:
+            open_alerts.add_metric([rule.value], counts.get(rule.value, 0))
+        yield open_alerts
 
 
 def scrape() -> bytes:

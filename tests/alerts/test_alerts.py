@@ -22,6 +22,7 @@ from apps.sandbox.services import sandbox_app_register, sandbox_bot_messages
 from apps.tokens import services as tokens
 from apps.tokens.models import AccessToken
 from apps.vault.services import credential_update
+from tests.console.test_metrics import _samples
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,7 +116,7 @@ def _fix(credential, app):
 
 
 def test_a_stopped_credential_alerts_once_while_it_holds_and_recovers_once(
-    bot_channel, token_credential
+    bot_channel, token_credential, client
 ):
     credential, app = token_credential("feishu", slug="feishu-alerted", secret="wrong-secret")
     channels = {kind: bot_channel(kind) for kind in ("feishu", "flashduty", "webhook")}
@@ -129,6 +130,10 @@ def test_a_stopped_credential_alerts_once_while_it_holds_and_recovers_once(
     assert _send_all(ids) == ["sent"] * 3
     for _ in range(3):  # while it holds, nothing is repeated
         assert services.alerts_evaluate() == []
+    samples = _samples(client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode())
+    assert samples[("zk_alerts_open", (("rule", "stopped"),))] == 1
+    firing = (("event", "firing"), ("kind", "flashduty"), ("outcome", "sent"))
+    assert samples[("zk_alert_deliveries_total", firing)] >= 1
 
     _fix(credential, app)
     ids = services.alerts_evaluate()

@@ -93,7 +93,10 @@ def _no_sideways_scroll(page) -> bool:
 
 
 def test_admin_sets_up_a_bot_and_sees_alerts_and_charts(
-    page, make_user, live_server, sandbox_origin  # noqa: F811
+    page,
+    make_user,
+    live_server,
+    sandbox_origin,  # noqa: F811
 ):
     make_user("ada", "admin", password="a long admin passphrase")
     _world(live_server)
