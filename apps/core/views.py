@@ -16,7 +16,6 @@ from apps.tokens.selectors import token_health_summary, token_rows
 from apps.vault.models import Credential
 
 from . import overview as charts
-
 from .health import system_health
 from .metrics import scrape
 from .middleware import client_ip
