@@ -38,7 +38,6 @@ def user_create(
     role: str,
     by: User | None,
     password: str | None = None,
-    request=None,
 ) -> tuple[User, str]:
     """Create a user with a one-time password (returned once, never stored in clear)."""
     one_time = password or generate_one_time_password()
@@ -49,7 +48,6 @@ def user_create(
     record(
         action="user.create",
         actor=Actor.user(by) if by else Actor.system("bootstrap"),
-        request=request,
         target_type="user",
         target_id=user.pk,
         details={"username": username, "role": role},
@@ -58,7 +56,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_role(*, user: User, role: str, by: User, request=None) -> User:
+def user_set_role(*, user: User, role: str, by: User) -> User:
     old = user.role
     if old == role:
         return user
@@ -68,7 +66,6 @@ def user_set_role(*, user: User, role: str, by: User, request=None) -> User:
     record(
         action="user.role_change",
         actor=Actor.user(by),
-        request=request,
         target_type="user",
         target_id=user.pk,
         details={"username": user.username, "from": old, "to": role},
@@ -77,7 +74,7 @@ def user_set_role(*, user: User, role: str, by: User, request=None) -> User:
 
 
 @transaction.atomic
-def user_set_active(*, user: User, active: bool, by: User, request=None) -> User:
+def user_set_active(*, user: User, active: bool, by: User) -> User:
     if user.is_active == active:
         return user
     if not active:
@@ -89,7 +86,6 @@ def user_set_active(*, user: User, active: bool, by: User, request=None) -> User
     record(
         action="user.activate" if active else "user.deactivate",
         actor=Actor.user(by),
-        request=request,
         target_type="user",
         target_id=user.pk,
         details={"username": user.username},
@@ -98,14 +94,13 @@ def user_set_active(*, user: User, active: bool, by: User, request=None) -> User
 
 
 @transaction.atomic
-def user_password_changed(*, user: User, request=None) -> None:
+def user_password_changed(*, user: User) -> None:
     if user.must_change_password:
         user.must_change_password = False
         user.save(update_fields=["must_change_password"])
     record(
         action="user.password_change",
         actor=Actor.user(user),
-        request=request,
         target_type="user",
         target_id=user.pk,
     )
@@ -143,7 +138,7 @@ def user_reauthenticate(*, user: User, password: str) -> bool:
 
 
 @transaction.atomic
-def user_unlock(*, user: User, by: User, request=None) -> None:
+def user_unlock(*, user: User, by: User) -> None:
     """Lift a sign-in lockout (django-axes) and the re-authentication throttle."""
     from axes.handlers.proxy import AxesProxyHandler
 
@@ -152,7 +147,6 @@ def user_unlock(*, user: User, by: User, request=None) -> None:
     record(
         action="user.unlock",
         actor=Actor.user(by),
-        request=request,
         target_type="user",
         target_id=user.pk,
         details={"username": user.username},

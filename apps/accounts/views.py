@@ -28,7 +28,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        services.user_password_changed(user=self.request.user, request=self.request)
+        services.user_password_changed(user=self.request.user)
         messages.success(self.request, _("Your password has been changed."))
         return response
 
@@ -49,7 +49,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user, one_time = services.user_create(by=request.user, request=request, **form.cleaned_data)
+        user, one_time = services.user_create(by=request.user, **form.cleaned_data)
         # The one-time password is shown on this response only; it is not kept anywhere.
         context, status = {**_users_context(), "created": user, "one_time_password": one_time}, 200
     else:
@@ -87,9 +87,7 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
     if ask:
         return ask
     try:
-        services.user_set_role(
-            user=user, role=form.cleaned_data["role"], by=request.user, request=request
-        )
+        services.user_set_role(user=user, role=form.cleaned_data["role"], by=request.user)
     except ValidationError as exc:
         return _row(request, user, " ".join(exc.messages))
     return _row(request, user)
@@ -101,7 +99,7 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     active = request.POST.get("active") == "1"
     try:
-        services.user_set_active(user=user, active=active, by=request.user, request=request)
+        services.user_set_active(user=user, active=active, by=request.user)
     except ValidationError as exc:
         return _row(request, user, " ".join(exc.messages))
     return _row(request, user)
@@ -111,7 +109,7 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
-    services.user_unlock(user=user, by=request.user, request=request)
+    services.user_unlock(user=user, by=request.user)
     if not request.htmx:
         messages.success(request, _("%(name)s can sign in again.") % {"name": user.username})
     return _row(request, user)

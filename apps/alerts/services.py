@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -34,6 +35,9 @@ from apps.tokens.models import AccessToken
 from apps.vault.models import Credential
 
 from .models import EMAIL, TOKEN_RULES, Alert, Channel, Delivery, Rule
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -513,7 +517,7 @@ def deliveries_pending(*, rule: str) -> list[int]:
     )
 
 
-def channel_test(*, channel: Channel, by) -> Delivery:
+def channel_test(*, channel: Channel, by: User | None) -> Delivery:
     """Send a test message now (no retry) and return the delivery with its outcome."""
     delivery = Delivery.objects.create(channel=channel, event=Delivery.Event.TEST)
     delivery_send(delivery_id=delivery.pk)
@@ -527,7 +531,7 @@ def channel_test(*, channel: Channel, by) -> Delivery:
 def channel_save(
     *,
     channel: Channel | None,
-    by,
+    by: User | None,
     name: str,
     kind: str,
     enabled: bool,
@@ -570,7 +574,7 @@ def channel_save(
     return channel
 
 
-def channel_delete(*, channel: Channel, by) -> None:
+def channel_delete(*, channel: Channel, by: User) -> None:
     with transaction.atomic():
         record(
             action="alerts.channel_delete",

@@ -1,21 +1,26 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Role
 
 from .models import ConsoleCall, SavedRequest
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 PAGE_SIZE = 50
 
 
-def calls_for(user) -> QuerySet:
+def calls_for(user: User) -> QuerySet:
     """Admins see every send; developers their own."""
     calls = ConsoleCall.objects.select_related("credential", "user")
     return calls if user.role == Role.ADMIN else calls.filter(user=user)
 
 
-def recent_sends(user) -> QuerySet:
+def recent_sends(user: User) -> QuerySet:
     """The user's own latest sends, for the console's side panel."""
     return (
         ConsoleCall.objects.filter(user=user)
@@ -37,7 +42,7 @@ def recent_sends(user) -> QuerySet:
 
 
 def history_page(
-    user,
+    user: User,
     *,
     credential: str = "",
     platform: str = "",
@@ -65,14 +70,14 @@ def history_page(
     return page, (page[-1].id if more and page else None)
 
 
-def saved_for(user) -> QuerySet:
+def saved_for(user: User) -> QuerySet:
     """A user's own saved requests and those shared with the team."""
     return SavedRequest.objects.filter(Q(owner=user) | Q(shared=True)).select_related(
         "owner", "credential"
     )
 
 
-def saved_by_folder(user, *, search: str = "") -> list[tuple[str, list[SavedRequest]]]:
+def saved_by_folder(user: User, *, search: str = "") -> list[tuple[str, list[SavedRequest]]]:
     saved = saved_for(user)
     if search:
         saved = saved.filter(Q(name__icontains=search) | Q(folder__icontains=search))

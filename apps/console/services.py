@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -24,6 +25,9 @@ from apps.vault.models import Credential
 from . import ratelimit
 from .models import ConsoleCall, SavedRequest
 from .redaction import live_values, redact
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 STORED_BODY = 256 * 1024
 
@@ -164,7 +168,7 @@ def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[Outbound
 )
 def console_send(
     *,
-    user,
+    user: User,
     credential: Credential,
     method: str,
     path: str,
@@ -173,7 +177,6 @@ def console_send(
     body,
     body_type: str = "json",
     upload: Upload | None = None,
-    request=None,
 ) -> Outcome:
     platform = credential.platform
     values = credential.adapter_values()
@@ -251,7 +254,6 @@ def console_send(
         record(
             action="console.send",
             actor=actor,
-            request=request,
             target_type="credential",
             target_id=credential.slug,
             outcome=AuditEvent.Outcome.SUCCESS
@@ -350,7 +352,7 @@ def _store(
     )
 
 
-def console_replay(*, user, call: ConsoleCall, request=None) -> Outcome:
+def console_replay(*, user: User, call: ConsoleCall) -> Outcome:
     """Send a stored request again, with the credential's current token."""
     spec = call.request_spec
     if spec.get("files"):
@@ -372,19 +374,17 @@ def console_replay(*, user, call: ConsoleCall, request=None) -> Outcome:
         headers=[tuple(h) for h in spec["headers"]],
         body=spec["body"],
         body_type=spec.get("body_type", "json"),
-        request=request,
     )
 
 
 def saved_request_save(
     *,
-    user,
+    user: User,
     credential: Credential | None,
     spec: dict,
     name: str,
     folder: str,
     shared: bool,
-    request=None,
 ) -> tuple[SavedRequest, bool]:
     """Keep the builder's request under a name (same owner, folder and name: replaced).
     Secrets and tokens in it are redacted by value before it is stored."""
@@ -402,7 +402,6 @@ def saved_request_save(
         record(
             action="console.saved",
             actor=Actor.user(user),
-            request=request,
             target_type="saved_request",
             target_id=saved.pk,
             details={
@@ -418,12 +417,11 @@ def saved_request_save(
     return saved, created
 
 
-def saved_request_delete(*, user, saved: SavedRequest, request=None) -> None:
+def saved_request_delete(*, user: User, saved: SavedRequest) -> None:
     with transaction.atomic():
         record(
             action="console.saved_delete",
             actor=Actor.user(user),
-            request=request,
             target_type="saved_request",
             target_id=saved.pk,
             details={"name": saved.name, "folder": saved.folder, "owner": saved.owner.username},
@@ -431,7 +429,7 @@ def saved_request_delete(*, user, saved: SavedRequest, request=None) -> None:
         saved.delete()
 
 
-def saved_requests_import(*, user, requests, credentials: dict, request=None) -> list:
+def saved_requests_import(*, user: User, requests, credentials: dict) -> list:
     """Keep each request of an imported collection as the user's own (same folder and name:
     replaced), each audited as a save; then one event for the import as a whole."""
     kept = []
@@ -444,13 +442,11 @@ def saved_requests_import(*, user, requests, credentials: dict, request=None) ->
                 name=item.name,
                 folder=item.folder,
                 shared=False,
-                request=request,
             )
             kept.append(saved)
         record(
             action="console.saved_import",
             actor=Actor.user(user),
-            request=request,
             target_type="saved_request",
             target_id="",
             details={"count": len(kept), "format": "postman-v2.1"},

@@ -200,7 +200,7 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
     call = get_object_or_404(calls_for(request.user), pk=pk, credential__isnull=False)
     if not Credential.objects.visible_to(request.user).filter(pk=call.credential_id).exists():
         raise Http404
-    outcome = console_replay(user=request.user, call=call, request=request)
+    outcome = console_replay(user=request.user, call=call)
     form = ConsoleForm(
         initial=builder_initial(call.credential.slug, call.request_spec), user=request.user
     )
@@ -278,7 +278,6 @@ def console_send_view(request: HttpRequest) -> HttpResponse:
         outcome = console_send(
             user=request.user,
             credential=form.cleaned_data["credential"],
-            request=request,
             **form.send_args(),
         )
         context["outcome"] = outcome
@@ -341,7 +340,6 @@ def saved_save(request: HttpRequest) -> HttpResponse:
         name=data["name"],
         folder=data["folder"],
         shared=data["shared"],
-        request=request,
     )
     if not request.htmx:
         messages.success(request, _("Saved “%(name)s”.") % {"name": saved})
@@ -404,9 +402,7 @@ def saved_import(request: HttpRequest) -> HttpResponse:
     if not parsed.requests:
         messages.error(request, _("The collection holds no request."))
         return redirect("console:saved")
-    kept = saved_requests_import(
-        user=request.user, requests=parsed.requests, credentials=visible, request=request
-    )
+    kept = saved_requests_import(user=request.user, requests=parsed.requests, credentials=visible)
     messages.success(request, _("Imported %(count)s requests.") % {"count": len(kept)})
     for warning in parsed.warnings[:20]:
         messages.warning(request, warning)
@@ -428,6 +424,6 @@ def saved_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if ask:
         return ask
-    saved_request_delete(user=request.user, saved=saved, request=request)
+    saved_request_delete(user=request.user, saved=saved)
     messages.success(request, _("Deleted “%(name)s”.") % {"name": saved})
     return redirect("console:saved")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import F
 from django.utils import timezone
@@ -9,6 +10,9 @@ from apps.vault.models import Credential
 
 from .health import State, token_health
 from .models import AccessToken
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def credentials_due(until: datetime) -> list[tuple[int, datetime | None]]:
@@ -28,7 +32,7 @@ def credentials_due(until: datetime) -> list[tuple[int, datetime | None]]:
     return due
 
 
-def token_rows(user) -> list[dict]:
+def token_rows(user: User) -> list[dict]:
     """Token status of every token-using credential the user may see (two queries)."""
     credentials = [
         c

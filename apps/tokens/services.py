@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,6 +37,9 @@ from apps.vault.models import Credential
 
 from . import cache as token_cache
 from .models import AccessToken, ClientKey, HandoutCount
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -580,7 +584,7 @@ def issues_tokens(credential: Credential) -> bool:
 
 
 def client_key_create(
-    *, name: str, credentials, by=None, expires_at: datetime | None = None, request=None
+    *, name: str, credentials, by: User | None = None, expires_at: datetime | None = None
 ) -> tuple[ClientKey, str]:
     """Create a client key; the raw key is returned once and only its hash is kept."""
     tokenless = sorted(c.slug for c in credentials if not issues_tokens(c))
@@ -600,7 +604,6 @@ def client_key_create(
         record(
             action="client_key.create",
             actor=Actor.user(by) if by else Actor.system("cli"),
-            request=request,
             target_type="client_key",
             target_id=key.pk,
             secrets={"client_key": raw},
@@ -613,7 +616,7 @@ def client_key_create(
     return key, raw
 
 
-def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
+def client_key_revoke(*, key: ClientKey, by: User | None) -> None:
     with transaction.atomic():
         if ClientKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -622,7 +625,6 @@ def client_key_revoke(*, key: ClientKey, by, request=None) -> None:
             record(
                 action="client_key.revoke",
                 actor=Actor.user(by) if by else Actor.system("cli"),
-                request=request,
                 target_type="client_key",
                 target_id=key.pk,
                 details={"name": key.name},
@@ -641,7 +643,7 @@ def client_key_used(*, client_key_id: int) -> None:
 
 
 @transaction.atomic
-def token_cap_reset(*, credential: Credential, by, request=None) -> AccessToken:
+def token_cap_reset(*, credential: Credential, by: User) -> AccessToken:
     """An admin overrides the daily cap Zhongkong counts: today's count starts again and a
     stop caused by it is lifted (a cap the platform itself answered stays the platform's)."""
     row = _row(credential.pk)
@@ -654,7 +656,6 @@ def token_cap_reset(*, credential: Credential, by, request=None) -> AccessToken:
     record(
         action="token.cap_reset",
         actor=Actor.user(by),
-        request=request,
         target_type="credential",
         target_id=credential.slug,
         details={"provider": credential.provider, "fetches_before": before},

@@ -91,7 +91,7 @@ def token_cap_reset(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if ask:
         return ask
-    services.token_cap_reset(credential=credential, by=request.user, request=request)
+    services.token_cap_reset(credential=credential, by=request.user)
     return redirect("tokens:detail", slug=credential.slug)
 
 
@@ -108,7 +108,6 @@ def client_keys(request: HttpRequest) -> HttpResponse:
                 credentials=form.cleaned_data["credentials"],
                 expires_at=form.cleaned_data["expires_at"],
                 by=request.user,
-                request=request,
             )
             context = {"form": ClientKeyForm(), "created": key, "raw_key": raw}
         else:
@@ -136,5 +135,5 @@ def client_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if ask:
         return ask
-    services.client_key_revoke(key=key, by=request.user, request=request)
+    services.client_key_revoke(key=key, by=request.user)
     return redirect("tokens:keys")

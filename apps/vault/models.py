@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,9 @@ from apps.accounts.models import Role
 from apps.providers.registry import get_provider, provider_choices
 
 from . import crypto
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 class Environment(models.TextChoices):
@@ -23,7 +27,7 @@ class CredentialQuerySet(models.QuerySet):
     def alive(self) -> CredentialQuerySet:
         return self.filter(deleted_at__isnull=True)
 
-    def visible_to(self, user) -> CredentialQuerySet:
+    def visible_to(self, user: User) -> CredentialQuerySet:
         """Admins see every credential; developers those shared with them; nobody else any."""
         role = getattr(user, "role", None)
         if role == Role.ADMIN:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -26,12 +26,14 @@ from . import crypto
 from .models import Credential, KeyCanary
 from .signals import credential_changed, token_fetched
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
-def _audit(action: str, credential: Credential, by, request=None, **kwargs) -> None:
+
+def _audit(action: str, credential: Credential, by: User | None, **kwargs) -> None:
     record(
         action=action,
         actor=Actor.user(by) if by else Actor.system(),
-        request=request,
         target_type="credential",
         target_id=credential.slug,
         details={"provider": credential.provider, **kwargs.pop("details", {})},
@@ -51,7 +53,7 @@ def _check_base_url(base_url: str) -> None:
 @transaction.atomic
 def credential_create(
     *,
-    by,
+    by: User | None,
     provider: str,
     name: str,
     slug: str,
@@ -63,7 +65,6 @@ def credential_create(
     enabled: bool = True,
     shared_with_developers: bool = False,
     allowed_users=(),
-    request=None,
 ) -> Credential:
     _check_base_url(base_url)
     credential = Credential(
@@ -88,7 +89,6 @@ def credential_create(
         "credential.create",
         credential,
         by,
-        request,
         secrets={f: v for f, v in secrets.items() if v},
         details={"fields": sorted([*public, *(f for f, v in secrets.items() if v)])},
     )
@@ -99,12 +99,11 @@ def credential_create(
 def credential_update(
     *,
     credential: Credential,
-    by,
+    by: User | None,
     changes: Mapping[str, Any],
     public: Mapping[str, str],
     secrets: Mapping[str, str],
     allowed_users=None,
-    request=None,
 ) -> list[str]:
     """Apply changes; a secret is replaced only when a new value is given. Returns the names
     of the changed fields (the audit keeps those names, never values)."""
@@ -136,7 +135,6 @@ def credential_update(
             "credential.update",
             credential,
             by,
-            request,
             secrets=replaced,
             details={"changed": changed},
         )
@@ -150,18 +148,18 @@ def _changed(credential: Credential, *old_slugs: str | None) -> None:
 
 
 @transaction.atomic
-def credential_set_enabled(*, credential: Credential, enabled: bool, by, request=None) -> None:
+def credential_set_enabled(*, credential: Credential, enabled: bool, by: User | None) -> None:
     if credential.enabled == enabled:
         return
     credential.enabled = enabled
     credential.updated_by = by
     credential.save(update_fields=["enabled", "updated_by", "updated_at"])
-    _audit("credential.enable" if enabled else "credential.disable", credential, by, request)
+    _audit("credential.enable" if enabled else "credential.disable", credential, by)
     _changed(credential)
 
 
 @transaction.atomic
-def credential_delete(*, credential: Credential, by, request=None) -> None:
+def credential_delete(*, credential: Credential, by: User | None) -> None:
     """Soft delete: the row stays so the audit trail keeps its subject; the slug is freed."""
     credential.deleted_at = timezone.now()
     credential.enabled = False
@@ -172,7 +170,6 @@ def credential_delete(*, credential: Credential, by, request=None) -> None:
     record(
         action="credential.delete",
         actor=Actor.user(by),
-        request=request,
         target_type="credential",
         target_id=original,
         details={"provider": credential.provider},
@@ -180,9 +177,7 @@ def credential_delete(*, credential: Credential, by, request=None) -> None:
     _changed(credential, original)
 
 
-def credential_reveal(
-    *, credential: Credential, field: str, by, password: str, request=None
-) -> str:
+def credential_reveal(*, credential: Credential, field: str, by: User, password: str) -> str:
     """Admin-only, after re-entering the password. Audited with the value's fingerprint."""
     if by.role != Role.ADMIN:
         raise PermissionDenied
@@ -194,7 +189,6 @@ def credential_reveal(
                 "credential.reveal",
                 credential,
                 by,
-                request,
                 outcome=AuditEvent.Outcome.DENIED,
                 details={"field": field, "reason": "too many wrong passwords"},
             )
@@ -205,7 +199,6 @@ def credential_reveal(
                 "credential.reveal",
                 credential,
                 by,
-                request,
                 outcome=AuditEvent.Outcome.DENIED,
                 details={"field": field, "reason": "wrong password"},
             )
@@ -216,7 +209,6 @@ def credential_reveal(
             "credential.reveal",
             credential,
             by,
-            request,
             secrets={field: value},
             details={"field": field},
         )
@@ -233,7 +225,7 @@ class ConnectionTest:
 
 
 @sensitive_variables("values", "grant")
-def credential_test(*, credential: Credential, by, request=None) -> ConnectionTest:
+def credential_test(*, credential: Credential, by: User | None) -> ConnectionTest:
     """Fetch a token (or make the platform's cheapest authenticated call) and decode it."""
     values = credential.adapter_values()
     try:
@@ -256,7 +248,6 @@ def credential_test(*, credential: Credential, by, request=None) -> ConnectionTe
             "credential.test",
             credential,
             by,
-            request,
             outcome=AuditEvent.Outcome.SUCCESS if result.ok else AuditEvent.Outcome.FAILURE,
             details={
                 "code": result.decoded.code if result.decoded else None,

@@ -88,7 +88,6 @@ def credential_create(request: HttpRequest, provider: str) -> HttpResponse:
             public=public,
             secrets=secrets,
             allowed_users=form.cleaned_data["allowed_users"],
-            request=request,
             **common,
         )
         messages.success(
@@ -151,7 +150,6 @@ def credential_edit(request: HttpRequest, slug: str) -> HttpResponse:
             public=public,
             secrets=secrets,
             allowed_users=list(form.cleaned_data["allowed_users"]),
-            request=request,
         )
         messages.success(request, _("Saved.") if changed else _("Nothing changed."))
         return redirect("vault:detail", slug=credential.slug)
@@ -168,7 +166,7 @@ def credential_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @role_required(ADMIN)
 def credential_test(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential_for_user(request, slug)
-    result = services.credential_test(credential=credential, by=request.user, request=request)
+    result = services.credential_test(credential=credential, by=request.user)
     return render(
         request, "vault/detail.html#test-result", {"credential": credential, "result": result}
     )
@@ -193,7 +191,6 @@ def credential_reveal(request: HttpRequest, slug: str) -> HttpResponse:
                 field=form.cleaned_data["field"],
                 by=request.user,
                 password=form.cleaned_data["password"],
-                request=request,
             )
             context["revealed_field"] = form.cleaned_data["field"]
         except PermissionDenied:
@@ -221,7 +218,6 @@ def credential_toggle(request: HttpRequest, slug: str) -> HttpResponse:
     services.credential_set_enabled(
         credential=credential,
         by=request.user,
-        request=request,
         enabled=request.POST.get("enabled") == "1",
     )
     return redirect("vault:detail", slug=credential.slug)
@@ -239,7 +235,7 @@ def credential_delete(request: HttpRequest, slug: str) -> HttpResponse:
                 {"credential": credential, "error": _("Type the slug exactly to confirm.")},
                 status=422,
             )
-        services.credential_delete(credential=credential, by=request.user, request=request)
+        services.credential_delete(credential=credential, by=request.user)
         messages.success(request, _("Credential deleted."))
         return redirect("vault:list")
     return render(request, "vault/delete.html", {"credential": credential})

@@ -157,6 +157,20 @@ ACTS = {
     "console:saved_delete": lambda c, w, u: c.post(
         reverse("console:saved_delete", args=[_a_saved(u).pk]), {"confirm": "yes"}
     ),
+    "alerts:channel_new": lambda c, w, u: c.post(
+        reverse("alerts:channel_new"),
+        {"name": "Ops", "kind": "email", "email_to": "ops@example.com", "enabled": "on"},
+    ),
+    "alerts:channel_edit": lambda c, w, u: c.post(
+        reverse("alerts:channel_edit", args=[_a_channel(u).pk]),
+        {"name": "Renamed", "kind": "email", "email_to": "ops@example.com"},
+    ),
+    "alerts:channel_test": lambda c, w, u: c.post(
+        reverse("alerts:channel_test", args=[_a_channel(u).pk])
+    ),
+    "alerts:channel_delete": lambda c, w, u: c.post(
+        reverse("alerts:channel_delete", args=[_a_channel(u).pk]), {"confirm": "yes"}
+    ),
 }
 # Read routes whose act is sensitive all the same.
 AUDITED_READS = {
@@ -183,6 +197,12 @@ def _a_call(client):
             "body": None,
         },
     )
+
+
+def _a_channel(users):
+    from apps.alerts.models import Channel
+
+    return Channel.objects.create(name="ops", kind="email", email_to="ops@example.com")
 
 
 def _a_saved(users):

@@ -45,3 +45,20 @@ def test_log_lines_and_audit_events_carry_the_request_id(client, caplog, make_us
     assert event.ip == "127.0.0.1"
     records = [r for r in caplog.records if "no-such-page" in r.getMessage()]
     assert records and records[0].request_id == "req-from-gateway-2"
+
+
+@pytest.mark.django_db
+def test_services_record_the_request_they_serve_without_being_handed_it(client_as):
+    """Services take no HTTP request: the audit finds its id and address in the context the
+    middleware binds for the request being served."""
+    from apps.audit.models import AuditEvent
+
+    client_as("admin").post(
+        "/alerts/channels/new/",
+        {"name": "Ops", "kind": "email", "email_to": "ops@example.com", "enabled": "on"},
+        HTTP_X_REQUEST_ID="req-service-act-1",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    event = AuditEvent.objects.get(action="alerts.channel_create")
+    assert (event.request_id, event.ip) == ("req-service-act-1", "203.0.113.9")
+    assert event.actor_label == "alice-admin"
