@@ -158,6 +158,7 @@ def _bars(hours: list[datetime], good: dict, bad: dict) -> dict:
         "top": top,
         "total": sum(good.values()),
         "failed": sum(bad.values()),
+        "count": sum(good.values()) + sum(bad.values()),
         "height": CHART_HEIGHT,
         "width": WIDTH,
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -14,12 +15,13 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+
+from apps.core.ratelimit import Window, take
 
 from .models import (
     SandboxApp,
@@ -228,17 +230,12 @@ def check_token(provider: str, token: Any, kinds: tuple[str, ...] = ()) -> tuple
 
 
 def over_limit(key: str, limit: int, per: int = 1) -> tuple[bool, int]:
-    """Fixed window counter in the shared cache. Returns (over, seconds until reset)."""
-    now = time.time()
-    window = int(now // per)
-    cache_key = f"sandbox:rl:{key}:{per}:{window}"
-    cache.add(cache_key, 0, timeout=per + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        cache.set(cache_key, 1, timeout=per + 1)
-        count = 1
-    return count > limit, max(1, int((window + 1) * per - now + 0.999))
+    """The emulated platform's limit (the product's one rate limiter). Returns (over,
+    seconds until the window resets)."""
+    wait = take(f"sandbox:{key}", (Window(limit, per),))
+    if wait:
+        return True, max(1, math.ceil(wait))
+    return False, max(1, math.ceil(per - time.time() % per))
 
 
 # --- faults --------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.audit.services import Actor
 from apps.core.metrics import RATE_LIMITED
+from apps.core.ratelimit import Window, take
 from apps.providers.base import loads
 from apps.vault.models import Credential
 
@@ -83,18 +83,10 @@ def _error(
 
 
 def _over_rate(key_id: int) -> float | None:
-    """Seconds until the window resets when the key is over its per-minute limit."""
-    now = time.time()
-    counter = token_cache.rate_key(key_id, int(now // 60))
-    try:
-        cache.add(counter, 0, 61)
-        used = cache.incr(counter)
-    except ValueError:
-        used = 1
-    except Exception:  # the shared cache is down: serve, uncounted, rather than refuse
-        logger.warning("the cache is unreachable; the per-key rate limit is not counted")
-        return None
-    return 60 - now % 60 if used > settings.TOKEN_API_RATE_LIMIT else None
+    """Seconds until the window resets when the key is over its per-minute limit (the
+    cache unreachable: served, uncounted, rather than refused)."""
+    window = Window(settings.TOKEN_API_RATE_LIMIT, token_cache.RATE_PER)
+    return take(token_cache.rate_name(key_id), (window,)) or None
 
 
 def _refusal(request: HttpRequest, slug: str, entry: dict | None, key: dict):

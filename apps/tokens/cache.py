@@ -12,10 +12,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.dispatch import receiver
 
 from apps.core.metrics import TOKEN_HANDOUTS
+from apps.core.ratelimit import on_redis, redis_client, window_key
 from apps.vault import crypto
 from apps.vault.models import Credential
 from apps.vault.signals import credential_changed
@@ -213,8 +213,16 @@ def moved_key(minute: int) -> str:
     return f"zk:ho:moved:{minute}"
 
 
+RATE_PER = 60.0  # a client key's requests are limited per minute
+
+
+def rate_name(client_key_id: int) -> str:
+    return f"api:{client_key_id}"
+
+
 def rate_key(client_key_id: int, minute: int) -> str:
-    return f"zk:api:rl:{client_key_id}:{minute}"
+    """The per-key window the ledger flushes into: the rate limiter's own key."""
+    return window_key(rate_name(client_key_id), RATE_PER, minute)
 
 
 def ledger() -> Ledger:
@@ -239,18 +247,3 @@ def ledger() -> Ledger:
         )
 
     return _per_process("ledger", make)
-
-
-def redis_client():
-    """The cache's Redis client (primary), made once per cache backend: Django builds a new
-    client object per call, which costs more than the round trip on the hot path."""
-    backend = cache._cache
-    client = getattr(backend, "_zk_client", None)
-    if client is None:
-        client = backend._zk_client = backend.get_client(None, write=True)
-    return client
-
-
-def on_redis() -> bool:
-    """Whether the cache is Django's Redis backend (near cache, ledger, pipelines)."""
-    return isinstance(caches["default"], RedisCache)

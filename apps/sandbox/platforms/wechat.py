@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.urls import path
 
 from .. import core
@@ -30,7 +31,7 @@ def _grant(app_id, secret, *, stable: bool, force: bool = False):
         kind = "stable_token"
         if force:
             # Forced refreshes: at most 20 a day, at least 30 s apart (getStableAccessToken).
-            if not core.cache.add(f"sandbox:{P}:{app.pk}:force:last", 1, timeout=30):
+            if not cache.add(f"sandbox:{P}:{app.pk}:force:last", 1, timeout=30):
                 return err(45011, "api minute-quota reach limit  mustslower  retry next minute")
             if core.over_limit(f"{P}:{app.pk}:force:day", 20, per=86400)[0]:
                 return err(45009, "reach max api daily quota limit")
