@@ -20,13 +20,13 @@ pytestmark = pytest.mark.django_db
 def test_rate_limiter_holds_the_documented_limits():
     limits = get_provider("feishu_project").rate_limits("POST", "/open_api/demo/work_item/filter")
     assert limits == (RateLimit(15, 1), RateLimit(450, 60))
-    waits = [take("p-token filter", limits) for _ in range(40)]
+    waits = [take("p-token:filter", limits) for _ in range(40)]
     allowed = [w for w in waits if w == 0]
     assert 15 <= len(allowed) <= 30 and any(w > 0 for w in waits)
     assert all(0 < w <= 1 for w in waits if w)
     # Another token or another API has its own budget.
-    assert take("p-other filter", limits) == 0
-    assert take("p-token other", limits) == 0
+    assert take("p-other:filter", limits) == 0
+    assert take("p-token:other", limits) == 0
 
 
 @pytest.mark.parametrize("backend", ["redis", "locmem"])
