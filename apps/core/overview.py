@@ -214,8 +214,17 @@ def activity(credentials: list, now: datetime) -> dict:
             row["credential__provider"], {"sends": 0, "failed": 0, "handouts": 0}
         )
         entry["handouts"] += row["n"] or 0
-    for entry in platforms.values():
+    for key, entry in platforms.items():
         entry["error_rate"] = round(100 * entry["failed"] / entry["sends"]) if entry["sends"] else 0
+        mine = [r for r in sends if r["credential__provider"] == key]
+        entry["handouts_chart"] = _bars(
+            hours, _by_hour(r for r in handouts if r["credential__provider"] == key), {}
+        )
+        entry["sends_chart"] = _bars(
+            hours,
+            _by_hour(r for r in mine if r["ok"]),
+            _by_hour(r for r in mine if not r["ok"]),
+        )
     return {
         "refreshes": _bars(
             hours,

@@ -140,6 +140,7 @@ def test_admin_sets_up_a_bot_and_sees_alerts_and_charts(
     assert "1712 / 2000" in page.get_by_test_id("caps").inner_text()
     assert page.get_by_test_id("chart-handouts").locator(".bar-ok").count() >= 20
     assert page.get_by_test_id("chart-sends").locator(".bar-bad").count() >= 1
+    assert page.get_by_test_id("per-platform").locator(".sparkline").count() == 4
     per_platform = page.get_by_test_id("per-platform").inner_text()
     assert "飞书开放平台" in per_platform and "微信公众号" in per_platform
     screenshot(page, "overview-zh")
