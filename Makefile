@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 export PORT
 
-.PHONY: run dev test bench lint lock messages check-deploy clean
+.PHONY: run dev test bench catalogue lint lock messages check-deploy clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: $(VENV)/.dev lint
 bench: $(VENV)/.dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m pytest tests/benchmarks -p no:randomly -s -o addopts="" $(PYTEST_ARGS)
+
+## catalogue: regenerate the console's API catalogue from the official SDKs (PyPI and npm)
+catalogue: $(VENV)/.dev .env
+	mkdir -p var/sdk
+	test -f var/sdk/larksuiteoapi-node-sdk-1.74.0.tgz || npm pack --silent @larksuiteoapi/node-sdk@1.74.0 --pack-destination var/sdk
+	$(PY) manage.py build_catalogue --lark-node-sdk var/sdk/larksuiteoapi-node-sdk-1.74.0.tgz
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -8,8 +8,10 @@ writes the same files (a test checks it).
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.util
 import re
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -392,9 +394,9 @@ def _unique(params: list[dict]) -> list[dict]:
     return out
 
 
-def build(platform: str) -> list[dict]:
+def build(platform: str, *, lark_node_sdk: Path | None = None) -> list[dict]:
     """The platform's catalogue from its SDK, sorted by path and method (empty when the SDK
-    is not installed)."""
+    is not installed); Feishu's completed from the Node.js SDK tarball when given."""
     package = SDKS[platform]
     root = sdk_root(package)
     if root is None:
@@ -405,7 +407,199 @@ def build(platform: str) -> list[dict]:
         "wechat": lambda: wechatpy(root, "wechat"),
         "wecom": lambda: wechatpy(root, "wecom"),
     }[platform]()
+    entries = list(entries)
+    if lark_node_sdk is not None and SDKS[platform] == "lark_oapi":
+        entries = with_lark_node(entries, lark_node(lark_node_sdk))
     unique = {}
     for entry in entries:
         unique.setdefault(entry["id"], entry)
     return sorted(unique.values(), key=lambda e: (e["path"], e["method"], e["id"]))
+
+
+# -- Feishu / Lark: the Node.js SDK (npm), for Chinese titles, docs and the APIs it adds ----
+# lark-oapi carries English names only; the official Node.js SDK's compiled code and type
+# declarations carry each API's Chinese title, summary and docs link, and more APIs.
+LARK_NODE = "@larksuiteoapi/node-sdk@1.74.0"
+LARK_NODE_FILE = "larksuiteoapi-node-sdk-1.74.0.tgz"  # what `npm pack` writes
+LARK_NODE_SHA256 = "3f932ae72775962e8ef2625d626b28c0b58ab868257d0b2b9fd5d1db23c0210d"
+
+_JS_API = re.compile(
+    r"/\*\*((?:(?!\*/)[\s\S])*?)\*/\s*(\w+): \(payload, options\) => __awaiter\(this, void 0, "
+    r"void 0, function\* \(\) \{"
+)
+_JS_URL = re.compile(
+    r"url: fillApiPath\(`\$\{this\.domain\}(/open-apis/[^`]+)`, path\),\s*method: \"(\w+)\""
+)
+_DOCS = re.compile(r"\{@link (\S+) document \}")
+_DTS_API = re.compile(r"\{@link (\S+) document \}(?:(?!\*/)[\s\S])*?\*/\s*(\w+): \(payload\?: \{")
+
+
+def _comment(text: str) -> tuple[str, list[str]]:
+    lines = [line.strip().lstrip("*").strip() for line in text.splitlines()]
+    docs = next((m[1] for line in lines if (m := _DOCS.search(line))), "")
+    prose = [line for line in lines if line and not line.startswith("{@link")]
+    return docs, prose
+
+
+def _matching(text: str, start: int) -> int:
+    """The index just past the bracket closing the one at `start`."""
+    pairs = {"{": "}", "[": "]", "(": ")", "<": ">"}
+    stack = []
+    i = start
+    while i < len(text):
+        char = text[i]
+        if char in pairs:
+            stack.append(pairs[char])
+        elif stack and char == stack[-1]:
+            stack.pop()
+            if not stack:
+                return i + 1
+        elif char == '"':
+            i = text.index('"', i + 1)
+        i += 1
+    return len(text)
+
+
+def _ts_members(body: str) -> list[tuple[str, bool, str]]:
+    """(name, optional, type) of an object type's top-level members ("{ a?: T; ... }")."""
+    out, i, inner = [], 0, body.strip()[1:-1]
+    while i < len(inner):
+        match = re.compile(r"\s*(\"[^\"]+\"|[\w$]+)(\?)?:\s*").match(inner, i)
+        if not match:
+            break
+        j = match.end()
+        depth, k = 0, j
+        while k < len(inner):
+            char = inner[k]
+            if char in "{[(<":
+                depth += 1
+            elif char in "}])>":
+                depth -= 1
+            elif char == '"':
+                k = inner.index('"', k + 1)
+            elif char == ";" and depth == 0:
+                break
+            k += 1
+        out.append((match[1].strip('"'), bool(match[2]), inner[j:k].strip()))
+        i = k + 1
+    return out
+
+
+def _ts_kind(kind: str) -> str:
+    if kind.startswith("{"):
+        return "object"
+    if kind.endswith("[]") or kind.startswith("Array<"):
+        return "array"
+    if "ReadStream" in kind or "Buffer" in kind:
+        return "file"
+    if kind.startswith("number"):
+        return "integer"
+    if kind.startswith("boolean"):
+        return "boolean"
+    return "string"
+
+
+def _ts_skeleton(kind: str, depth: int = 0):
+    if _ts_kind(kind) == "object":
+        if depth >= 2:
+            return {}
+        return {name: _ts_skeleton(sub, depth + 1) for name, _, sub in _ts_members(kind)}
+    return skeleton(_ts_kind(kind))
+
+
+def lark_node(tarball: Path) -> dict[str, dict]:
+    """`METHOD /path` → what the Node.js SDK (an npm tarball) says of each API: Chinese title
+    and summary, docs link, and its query parameters and body from the type declarations."""
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    if digest != LARK_NODE_SHA256:
+        raise ValueError(f"{tarball} is not {LARK_NODE} as pinned (sha256 {digest})")
+    with tarfile.open(tarball) as archive:
+        code = archive.extractfile("package/lib/index.js").read().decode("utf-8")
+        types = archive.extractfile("package/types/index.d.ts").read().decode("utf-8")
+    payloads: dict[str, str] = {}
+    for match in _DTS_API.finditer(types):
+        start = match.end() - 1
+        payloads.setdefault(match[1], types[start : _matching(types, start)])
+    found: dict[str, dict] = {}
+    for match in _JS_API.finditer(code):
+        window = code[match.end() : match.end() + 1500]
+        url = _JS_URL.search(window)
+        following = window.find("__awaiter(")
+        if not url or 0 <= following < url.start():
+            continue
+        docs, prose = _comment(match[1])
+        path = re.sub(r":(\w+)", r"{\1}", url[1])
+        key = f"{url[2].upper()} {path}"
+        if key in found and found[key]["title_zh"]:
+            continue
+        members = {n: (o, t) for n, o, t in _ts_members(payloads.get(docs, "{}"))}
+        query = [
+            _param(name, _ts_kind(kind), not optional)
+            for name, optional, kind in _ts_members(members.get("params", (True, "{}"))[1])
+        ]
+        data = members.get("data")
+        body = _ts_skeleton(data[1]) if data else None
+        has_file = data is not None and any(
+            _ts_kind(kind) == "file" for _, _, kind in _ts_members(data[1])
+        )
+        explorer = dict(re.findall(r"(apiName|project|resource|version)=([\w.]+)", docs))
+        found[key] = {
+            "title_zh": prose[0][:200] if prose else "",
+            "docs": docs,
+            "id": ".".join(
+                [
+                    explorer.get("project", ""),
+                    explorer.get("version", ""),
+                    f"{explorer.get('apiName', match[2])}_{explorer.get('resource', '')}".replace(
+                        ".", "_"
+                    ),
+                ]
+            ),
+            "query": query,
+            "body": body,
+            "body_type": "none" if data is None else ("multipart" if has_file else "json"),
+            "explorer": explorer,
+        }
+    return found
+
+
+def with_lark_node(entries: list[dict], node: dict[str, dict]) -> list[dict]:
+    """lark-oapi's entries with the Node.js SDK's Chinese titles, docs links and required
+    query parameters, plus the APIs only the Node.js SDK describes."""
+    seen = set()
+    for entry in entries:
+        key = f"{entry['method']} {entry['path']}"
+        seen.add(key)
+        extra = node.get(key)
+        if extra:
+            entry["title_zh"] = extra["title_zh"]
+            entry["docs"] = extra["docs"]
+            # The type declarations know which query parameters are required.
+            required = {q["name"] for q in extra["query"] if q["required"]}
+            for param in entry["query"]:
+                param["required"] = param["required"] or param["name"] in required
+    for key, extra in node.items():
+        if key in seen:
+            continue
+        method, path = key.split(" ", 1)
+        explorer = extra["explorer"]
+        name = f"{explorer.get('apiName', '')}_{explorer.get('resource', '')}"
+        entries.append(
+            {
+                "id": extra["id"],
+                "method": method,
+                "path": path,
+                "title_en": words("".join(p.title() for p in re.split(r"[_.]", name) if p)),
+                "title_zh": extra["title_zh"],
+                "resource": f"{explorer.get('project', '')} {explorer.get('resource', '')}".strip(),
+                "path_params": [
+                    _param(param, "string", True) for param in re.findall(r"\{(\w+)\}", path)
+                ],
+                "query": extra["query"],
+                "body": extra["body"],
+                "body_type": extra["body_type"],
+                "token_types": [],
+                "docs": extra["docs"],
+            }
+        )
+    return entries

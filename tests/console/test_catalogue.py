@@ -6,6 +6,10 @@ from __future__ import annotations
 import filecmp
 import json
 import re
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -15,12 +19,41 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.console import catalogue
-from apps.console.catalogue_build import SDKS, sdk_root
+from apps.console.catalogue_build import LARK_NODE, LARK_NODE_FILE, SDKS, sdk_root
 from apps.sandbox.platforms import feishu as feishu_emulator
 from apps.sandbox.urls import PLATFORMS
 from tests.console.conftest import LIST_USERS
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def lark_node_sdk() -> Path:
+    """The official Feishu Node.js SDK's npm tarball, as `make catalogue` fetches it."""
+    target = ROOT / "var" / "sdk" / LARK_NODE_FILE
+    if not target.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed (apt-get install npm)")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [npm, "pack", "--silent", LARK_NODE, "--pack-destination", str(target.parent)],
+            check=True,
+            timeout=300,
+            capture_output=True,
+        )
+    return target
+
+
+def _node_count(tarball: Path) -> int:
+    """How many APIs (method and path) the Node.js SDK's compiled code calls."""
+    with tarfile.open(tarball) as archive:
+        code = archive.extractfile("package/lib/index.js").read().decode("utf-8")
+    calls = re.findall(
+        r"fillApiPath\(`\$\{this\.domain\}(/open-apis/[^`]+)`, path\),\s*method: \"(\w+)\"", code
+    )
+    return len({(method.upper(), path) for path, method in calls})
 
 
 def _source_counts() -> dict[str, int]:
@@ -43,8 +76,12 @@ def _source_counts() -> dict[str, int]:
     return {"feishu": feishu, "dingtalk": dingtalk}
 
 
-def test_the_catalogue_holds_every_api_its_source_describes():
+def test_the_catalogue_holds_every_api_its_source_describes(lark_node_sdk):
     counts = _source_counts()
+    described_by_node = _node_count(lark_node_sdk)
+    assert described_by_node > 1500
+    feishu_keys = {(a.method, a.path) for a in catalogue.entries("feishu")}
+    assert len(feishu_keys) >= described_by_node
     assert counts["feishu"] > 700 and counts["dingtalk"] > 2500
     for platform, described in counts.items():
         assert len(catalogue.entries(platform)) >= described, platform
@@ -64,8 +101,13 @@ def test_the_catalogue_holds_every_api_its_source_describes():
     )
 
 
-def test_the_generated_files_are_reproducible(tmp_path):
-    call_command("build_catalogue", out=str(tmp_path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_the_generated_files_are_reproducible(tmp_path, lark_node_sdk):
+    call_command(
+        "build_catalogue",
+        out=str(tmp_path),
+        lark_node_sdk=lark_node_sdk,
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+    )
     for platform in sorted(SDKS):
         assert filecmp.cmp(
             tmp_path / f"{platform}.jsonl", catalogue.DATA / f"{platform}.jsonl", shallow=False
@@ -83,6 +125,21 @@ def test_search_finds_by_either_title_path_or_resource():
     assert "/cgi-bin/user/info" in paths("wechat", "获取用户基本信息")
     assert len(catalogue.search("dingtalk", "")) == catalogue.MAX_RESULTS
     assert catalogue.search("feishu", "zz-no-such-api") == []
+
+
+def test_feishu_entries_carry_the_node_sdks_chinese_titles_docs_and_required_marks():
+    apis = {(a.method, a.path): a for a in catalogue.entries("feishu")}
+    send = apis[("POST", "/open-apis/im/v1/messages")]
+    assert send.title_zh == "发送消息" and "apiName=create&project=im" in send.docs
+    assert [(q.name, q.required) for q in send.query] == [("receive_id_type", True)]
+    # An API lark-oapi does not describe, taken from the Node.js SDK with its parameters.
+    blocks = apis[("POST", "/open-apis/docx/v1/documents/{document_id}/blocks/{block_id}/children")]
+    assert blocks.title_zh == "创建块" and set(blocks.body) >= {"children", "index"}
+    assert [p.name for p in blocks.path_params] == ["document_id", "block_id"]
+    titled = [a for a in apis.values() if a.title_zh]
+    assert len(titled) / len(apis) > 0.95
+    found = [a.path for a in catalogue.search("feishu", "删除部门")]
+    assert "/open-apis/contact/v3/departments/{department_id}" in found
 
 
 def test_the_search_partial_follows_the_credential(client_as, feishu):

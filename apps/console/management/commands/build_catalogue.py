@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.console import catalogue
-from apps.console.catalogue_build import SDKS, build, sdk_version
+from apps.console.catalogue_build import LARK_NODE, SDKS, build, sdk_version
 
 
 class Command(BaseCommand):
@@ -16,18 +18,33 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("platforms", nargs="*", default=sorted(SDKS))
         parser.add_argument("--out", default=str(catalogue.DATA))
+        parser.add_argument(
+            "--lark-node-sdk",
+            type=Path,
+            default=None,
+            help=f"the npm tarball of {LARK_NODE} (`npm pack {LARK_NODE}`): Feishu's Chinese "
+            "titles, docs links and the APIs lark-oapi lacks",
+        )
 
-    def handle(self, *args, platforms: list[str], out: str, **options) -> None:
+    def handle(
+        self, *args, platforms: list[str], out: str, lark_node_sdk: Path | None, **options
+    ) -> None:
+        if lark_node_sdk is not None and not lark_node_sdk.is_file():
+            raise CommandError(f"{lark_node_sdk}: no such file (npm pack {LARK_NODE})")
         for platform in platforms:
             if platform not in SDKS:
                 raise CommandError(f"{platform}: no SDK source; choose from {sorted(SDKS)}")
-            entries = build(platform)
+            try:
+                entries = build(platform, lark_node_sdk=lark_node_sdk)
+            except ValueError as exc:  # not the pinned tarball
+                raise CommandError(str(exc)) from None
             if not entries:
                 raise CommandError(
                     f"{platform}: {SDKS[platform]} is not installed "
                     "(pip install -r requirements-dev.lock)"
                 )
-            catalogue.write(
-                platform, entries, f"{SDKS[platform]} {sdk_version(SDKS[platform])}", out
-            )
+            source = f"{SDKS[platform]} {sdk_version(SDKS[platform])}"
+            if lark_node_sdk is not None and SDKS[platform] == "lark_oapi":
+                source += f" + {LARK_NODE}"
+            catalogue.write(platform, entries, source, out)
             self.stdout.write(f"{platform}: {len(entries)} APIs")
