@@ -320,28 +320,36 @@ PROCESS_NAMES = {
 }
 
 
-def silence_check(*, watcher: str, now: datetime | None = None) -> list[int]:
+def silence_check(
+    *, watcher: str, watching_since: datetime | None = None, now: datetime | None = None
+) -> list[int]:
     """`watcher` ("worker" or "beat") is alive and judges the other by its heartbeat: the
     worker and beat watch each other, so either one silent is told by the one still
-    running (both silent: /healthz and the metrics say so)."""
+    running (both silent: /healthz and the metrics say so). A peer never seen since the
+    watcher began (`watching_since`) longer ago than the heartbeat age is silent too: the
+    worker nobody started."""
     now = now or timezone.now()
     other = "beat" if watcher == "worker" else "worker"
-    seen = Heartbeat.objects.filter(name=other).values_list("at", flat=True).first()
+    heard = Heartbeat.objects.filter(name=other).values_list("at", flat=True).first()
+    seen = heard or watching_since
     age = (now - seen).total_seconds() if seen else 0.0
     firing = []
     if seen is not None and age > settings.HEALTH_MAX_HEARTBEAT_AGE:
         zh_name, en_name = PROCESS_NAMES[other]
-        firing.append(
-            _condition(
-                Rule.SILENT,
-                other,
-                "critical",
-                f"{zh_name} 已 {int(age)} 秒无心跳（最后一次 {_when(seen)}）：令牌刷新可能已停止。",
-                f"The {en_name} has been silent for {int(age)} s (last heartbeat "
-                f"{_when(seen)}): token refreshes may have stopped.",
-                settings.SITE_URL.rstrip("/") + "/healthz",
+        if heard is None:
+            zh = f"{zh_name} 自 {_when(seen)} 起从未上报心跳：是否忘了启动？令牌不会被刷新。"
+            en = (
+                f"The {en_name} has not been seen since {_when(seen)}: is it running? "
+                "Tokens are not refreshed without it."
             )
-        )
+        else:
+            zh = f"{zh_name} 已 {int(age)} 秒无心跳（最后一次 {_when(seen)}）：令牌刷新可能已停止。"
+            en = (
+                f"The {en_name} has been silent for {int(age)} s (last heartbeat "
+                f"{_when(seen)}): token refreshes may have stopped."
+            )
+        link = settings.SITE_URL.rstrip("/") + "/healthz"
+        firing.append(_condition(Rule.SILENT, other, "critical", zh, en, link))
     open_alerts = Alert.objects.filter(resolved_at__isnull=True, key=f"{Rule.SILENT}:{other}")
     return _sync(firing, open_alerts, now)
 

@@ -7,11 +7,13 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.utils import timezone
 
 from . import services
 from .models import Rule
 
 logger = logging.getLogger(__name__)
+STARTED = timezone.now()  # when this process began watching (a peer never seen since: silent)
 
 
 def enqueue(ids: list[int]) -> None:
@@ -52,7 +54,7 @@ def watch(watcher: str) -> None:
     send its deliveries here and now (the process they concern may be the one that is down)."""
     close_old_connections()
     try:
-        services.silence_check(watcher=watcher)
+        services.silence_check(watcher=watcher, watching_since=STARTED)
         for delivery_id in services.deliveries_pending(rule=Rule.SILENT):
             services.delivery_send(delivery_id=delivery_id)
     except Exception:  # a database hiccup: the next round tries again

@@ -242,6 +242,17 @@ def test_worker_and_beat_watch_each_other(bot_channel, settings):
     assert "worker" in titles[0] and "Recovered" in titles[1]
 
 
+def test_a_worker_never_seen_is_silent_once_the_watcher_has_waited_long_enough(settings):
+    now = timezone.now()
+    soon = now - timedelta(seconds=settings.HEALTH_MAX_HEARTBEAT_AGE - 5)
+    assert services.silence_check(watcher="beat", watching_since=soon) == []
+    assert not Alert.objects.exists()
+    long_ago = now - timedelta(seconds=settings.HEALTH_MAX_HEARTBEAT_AGE + 5)
+    services.silence_check(watcher="beat", watching_since=long_ago)
+    alert = Alert.objects.get()
+    assert alert.key == "silent:worker" and "is it running" in alert.text_en
+
+
 def test_a_broken_audit_chain_is_an_alert_until_it_verifies(bot_channel):
     bot_channel("webhook")
     assert services.audit_verify_alert() == []

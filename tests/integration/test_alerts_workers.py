@@ -10,6 +10,7 @@ import pytest
 
 from apps.alerts import services
 from apps.alerts.models import Alert, Delivery, Rule
+from apps.core.models import Heartbeat
 from apps.sandbox.models import SandboxFault
 from apps.sandbox.services import sandbox_app_register, sandbox_bot_messages, sandbox_bot_register
 from apps.tokens.models import AccessToken
@@ -114,3 +115,43 @@ def test_a_wrong_secret_alerts_once_then_recovers_once(
     assert AccessToken.objects.get(credential=credential).version >= 1
     retried = Delivery.objects.get(channel__kind="flashduty", event="firing")
     assert (retried.status, retried.attempts) == ("sent", 2)
+
+
+def test_worker_and_beat_tell_when_the_other_falls_silent(celery, live_server, users):
+    """Beat stopped: the worker's watcher alerts (and recovers when beat is back); worker
+    stopped: beat's watcher alerts itself, since no worker would send it."""
+    key = "rx-silence"
+    _, secret = sandbox_bot_register(platform="webhook", key=key)
+    services.channel_save(
+        channel=None,
+        by=users.admin,
+        name="on-call",
+        kind="webhook",
+        enabled=True,
+        rules=[Rule.SILENT],
+        url=f"{live_server.url}/sandbox/webhook/{key}",
+        secret=secret,
+    )
+    celery.env.update({"ALERT_EVALUATE_SECONDS": "1", "HEALTH_MAX_HEARTBEAT_AGE": "4"})
+    celery.start("worker")
+    beat = celery.start("beat")
+
+    def titles() -> list[str]:
+        return [m["title"] for m in sandbox_bot_messages("webhook", key)]
+
+    assert wait_for(lambda: Heartbeat.objects.filter(name="beat").exists(), 30), celery.output()
+    beat.terminate()
+    beat.wait(20)
+    assert wait_for(lambda: any("beat" in t for t in titles()), 30), celery.output()
+    celery.start("beat-again")
+    assert wait_for(lambda: any("Recovered" in t and "beat" in t for t in titles()), 30), (
+        titles(),
+        celery.output(),
+    )
+    worker = celery.procs["worker"]
+    worker.terminate()
+    worker.wait(20)
+    assert wait_for(lambda: any("worker" in t for t in titles()), 40), (titles(), celery.output())
+    silent = Alert.objects.filter(rule=Rule.SILENT)
+    assert sorted(a.subject for a in silent) == ["beat", "worker"]
+    assert silent.get(subject="beat").resolved_at is not None
