@@ -90,6 +90,8 @@ def _rows(users, n: int, start: int) -> None:
         ("admin", "/credentials/"),
         ("admin", "/tokens/"),
         ("admin", "/alerts/"),
+        ("admin", "/"),
+        ("developer", "/"),
     ],
 )
 def test_a_list_page_reads_the_same_queries_for_more_rows(
