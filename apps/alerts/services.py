@@ -460,8 +460,11 @@ def _mail(channel: Channel, notice: Notice) -> Outcome:
 
 
 def delivery_send(*, delivery_id: int) -> str:
-    """Send one delivery once; returns its status afterwards ("pending": try again later)."""
-    delivery = Delivery.objects.select_related("channel", "alert").get(pk=delivery_id)
+    """Send one delivery once; returns its status afterwards ("pending": try again later,
+    "gone": its channel was deleted meanwhile)."""
+    delivery = Delivery.objects.select_related("channel", "alert").filter(pk=delivery_id).first()
+    if delivery is None:
+        return "gone"
     if delivery.status != Delivery.Status.PENDING:
         return delivery.status
     channel = delivery.channel

@@ -301,3 +301,11 @@ def test_channel_secrets_stay_sealed(bot_channel, admin_user, client_as):
     for text in [*pages, rows]:
         assert "feishu-canary-key-7a1c9e" not in text
         assert secret not in text
+
+
+def test_a_delivery_whose_channel_was_deleted_is_dropped(bot_channel, admin_user):
+    channel, key = bot_channel("wecom")
+    delivery = Delivery.objects.create(channel=channel, event=Delivery.Event.TEST)
+    services.channel_delete(channel=channel, by=admin_user)
+    assert services.delivery_send(delivery_id=delivery.pk) == "gone"
+    assert sandbox_bot_messages("wecom", key) == []
