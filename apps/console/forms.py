@@ -68,6 +68,17 @@ class ConsoleForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "receive_id_type=open_id"}),
     )
+    # With script, the query lines are edited as a name/value grid (static/js/app.js) that
+    # writes them back into this field; without, the lines themselves.
+    GRID_LABELS = {
+        "data-kv-grid": "",
+        "data-kv-name": _("name"),
+        "data-kv-value": _("value"),
+        "data-kv-add": _("Add parameter"),
+        "data-kv-remove": _("Remove"),
+        "data-kv-text": _("Edit as text"),
+        "data-kv-table": _("Edit as a table"),
+    }
     headers = forms.CharField(
         label=_("Headers"),
         required=False,
@@ -105,6 +116,7 @@ class ConsoleForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["query"].widget.attrs.update(self.GRID_LABELS)
         self.fields["credential"].queryset = Credential.objects.visible_to(user).filter(
             enabled=True
         )

@@ -77,6 +77,84 @@
     }
   });
 
+  // Query parameters as a name/value grid: <textarea data-kv-grid> keeps the "name=value"
+  // lines the server reads; the grid writes them back on every edit and is redrawn when the
+  // lines change from elsewhere (a catalogue pick, "Add"). Without script: the lines.
+  function kvRows(text) {
+    return text.split("\n").filter(function (l) { return l.trim(); }).map(function (line) {
+      var at = line.indexOf("=");
+      return at < 0 ? [line.trim(), ""] : [line.slice(0, at).trim(), line.slice(at + 1)];
+    });
+  }
+  function kvWrite(area, grid) {
+    var lines = [];
+    grid.querySelectorAll("tr.kv-row").forEach(function (row) {
+      var inputs = row.querySelectorAll("input");
+      if (inputs[0].value.trim() || inputs[1].value) lines.push(inputs[0].value.trim() + "=" + inputs[1].value);
+    });
+    area.value = lines.join("\n");
+    area.kvWriting = true;
+    area.dispatchEvent(new Event("change", { bubbles: true }));
+    area.kvWriting = false;
+  }
+  function kvRow(area, grid, name, value) {
+    var row = document.createElement("tr");
+    row.className = "kv-row";
+    [[name, area.getAttribute("data-kv-name")], [value, area.getAttribute("data-kv-value")]].forEach(function (pair) {
+      var cell = document.createElement("td");
+      var input = document.createElement("input");
+      input.type = "text"; input.value = pair[0]; input.placeholder = pair[1];
+      input.setAttribute("aria-label", pair[1]); input.spellcheck = false; input.autocomplete = "off";
+      input.addEventListener("input", function () { kvWrite(area, grid); });
+      cell.appendChild(input); row.appendChild(cell);
+    });
+    var cell = document.createElement("td");
+    var remove = document.createElement("button");
+    remove.type = "button"; remove.className = "outline secondary small kv-remove"; remove.textContent = "×";
+    remove.setAttribute("aria-label", area.getAttribute("data-kv-remove"));
+    remove.addEventListener("click", function () { row.remove(); kvWrite(area, grid); });
+    cell.appendChild(remove); row.appendChild(cell);
+    return row;
+  }
+  function kvDraw(area, grid) {
+    var body = grid.querySelector("tbody");
+    body.innerHTML = "";
+    kvRows(area.value).forEach(function (pair) { body.appendChild(kvRow(area, grid, pair[0], pair[1])); });
+    if (!body.children.length) body.appendChild(kvRow(area, grid, "", ""));
+  }
+  function kvEnhance(root) {
+    (root || document).querySelectorAll("textarea[data-kv-grid]:not([data-kv-ready])").forEach(function (area) {
+      area.setAttribute("data-kv-ready", "");
+      var grid = document.createElement("div");
+      grid.className = "kv-grid"; grid.setAttribute("data-testid", "query-grid");
+      var table = document.createElement("table");
+      table.appendChild(document.createElement("tbody"));
+      var add = document.createElement("button");
+      add.type = "button"; add.className = "outline small"; add.textContent = area.getAttribute("data-kv-add");
+      add.addEventListener("click", function () {
+        var row = kvRow(area, grid, "", "");
+        table.tBodies[0].appendChild(row); row.querySelector("input").focus();
+      });
+      var toggle = document.createElement("button");
+      toggle.type = "button"; toggle.className = "linklike small";
+      toggle.textContent = area.getAttribute("data-kv-text");
+      toggle.addEventListener("click", function () {
+        var asText = area.hidden;
+        area.hidden = !asText; table.hidden = asText; add.hidden = asText;
+        toggle.textContent = area.getAttribute(asText ? "data-kv-table" : "data-kv-text");
+        if (!asText) kvDraw(area, grid);
+      });
+      grid.appendChild(table); grid.appendChild(add); grid.appendChild(toggle);
+      area.hidden = true;
+      area.after(grid);
+      // Lines changed from elsewhere (an "Add" button): redraw; the grid's own writes do not.
+      area.addEventListener("change", function () { if (!area.kvWriting && area.hidden) kvDraw(area, grid); });
+      kvDraw(area, grid);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { kvEnhance(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { kvEnhance(event.target); });
+
   // <button data-add-query="name=value"> adds a line to the builder's query box.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-add-query]");

@@ -47,7 +47,11 @@ def test_developer_sends_a_feishu_message_then_a_bad_call(page, make_user, live_
     page.select_option("#id_credential", "feishu-sandbox")
     page.select_option("#id_method", "POST")
     page.fill("#id_path", "/open-apis/im/v1/messages")
-    page.fill("#id_query", "receive_id_type=open_id")
+    # Query parameters as a name/value grid that writes the lines the server reads.
+    grid = page.get_by_test_id("query-grid")
+    grid.locator("input[aria-label=名称]").first.fill("receive_id_type")
+    grid.locator("input[aria-label=值]").first.fill("open_id")
+    assert page.input_value("#id_query") == "receive_id_type=open_id"
     page.fill(
         "#id_body",
         json.dumps(
@@ -263,4 +267,45 @@ def test_a_dingtalk_new_api_call_from_the_catalogue(page, make_user, live_server
     assert secret not in page.content()
     screenshot(page, "console-dingtalk-new-api")
     assert page.console_errors == []
+    assert page.csp_violations() == []
+
+
+def test_query_parameters_are_edited_as_a_grid(page, make_user, live_server, settings):
+    """Picking an API fills the grid; "Add" and the grid's own rows write the query lines;
+    "Edit as text" shows the lines themselves; what is sent is what the grid says."""
+    _developer_with_feishu(make_user, live_server, settings, "gil", "cli_e2e_grid", "feishu-grid")
+    sign_in(page, "gil", "a long developer passphrase")
+    page.goto(f"{live_server.url}/console/?credential=feishu-grid&api=contact.v3.list_user")
+    grid = page.get_by_test_id("query-grid")
+    names = grid.locator("input[aria-label=名称]")
+    values = grid.locator("input[aria-label=值]")
+    assert names.first.input_value() == "page_size"
+    values.first.fill("5")
+    grid.get_by_role("button", name="添加参数").click()
+    names.nth(1).fill("user_id_type")
+    values.nth(1).fill("open_id")
+    assert page.input_value("#id_query") == "page_size=5\nuser_id_type=open_id"
+    grid.get_by_role("button", name="删除").first.click()  # the row with page_size
+    assert page.input_value("#id_query") == "user_id_type=open_id"
+    # The documented parameters' "Add" puts a row in the grid.
+    page.locator("details:has([data-testid=query-params]) > summary").click()
+    page.get_by_test_id("query-params").locator("tr", has_text="page_size").locator(
+        "button"
+    ).click()
+    assert names.count() == 2
+    screenshot(page, "console-query-grid")
+    grid.get_by_role("button", name="以文本编辑").click()
+    assert page.locator("#id_query").is_visible()
+    page.fill("#id_query", "page_size=3\nuser_id_type=open_id")
+    grid.get_by_role("button", name="以表格编辑").click()
+    assert [names.nth(i).input_value() for i in range(names.count())] == [
+        "page_size",
+        "user_id_type",
+    ]
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    from apps.console.models import ConsoleCall
+
+    call = ConsoleCall.objects.get()
+    assert "page_size=3" in call.url and "user_id_type=open_id" in call.url
     assert page.csp_violations() == []
