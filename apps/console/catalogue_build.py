@@ -543,7 +543,14 @@ def lark_node(tarball: Path) -> dict[str, dict]:
             _ts_kind(kind) == "file" for _, _, kind in _ts_members(data[1])
         )
         explorer = dict(re.findall(r"(apiName|project|resource|version)=([\w.]+)", docs))
+        stated = " ".join(prose)
+        limits = [
+            f"{n}/{unit}"
+            for unit, pattern in (("s", r"每秒\s*(\d+)\s*次"), ("min", r"每分钟\s*(\d+)\s*次"))
+            for n in re.findall(pattern, stated)[:1]
+        ]
         found[key] = {
+            "limit": ", ".join(limits),
             "title_zh": prose[0][:200] if prose else "",
             "docs": docs,
             "id": ".".join(
@@ -574,6 +581,8 @@ def with_lark_node(entries: list[dict], node: dict[str, dict]) -> list[dict]:
         if extra:
             entry["title_zh"] = extra["title_zh"]
             entry["docs"] = extra["docs"]
+            if extra["limit"]:
+                entry["limit"] = extra["limit"]
             # The type declarations know which query parameters are required.
             required = {q["name"] for q in extra["query"] if q["required"]}
             for param in entry["query"]:
@@ -600,6 +609,7 @@ def with_lark_node(entries: list[dict], node: dict[str, dict]) -> list[dict]:
                 "body_type": extra["body_type"],
                 "token_types": [],
                 "docs": extra["docs"],
+                **({"limit": extra["limit"]} if extra["limit"] else {}),
             }
         )
     return entries

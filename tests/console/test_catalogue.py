@@ -136,6 +136,9 @@ def test_feishu_entries_carry_the_node_sdks_chinese_titles_docs_and_required_mar
     blocks = apis[("POST", "/open-apis/docx/v1/documents/{document_id}/blocks/{block_id}/children")]
     assert blocks.title_zh == "创建块" and set(blocks.body) >= {"children", "index"}
     assert [p.name for p in blocks.path_params] == ["document_id", "block_id"]
+    # Where the SDK's docs state an API's limit, the entry carries it.
+    batch = apis[("PATCH", "/open-apis/docx/v1/documents/{document_id}/blocks/batch_update")]
+    assert batch.limit == "3/s"
     titled = [a for a in apis.values() if a.title_zh]
     assert len(titled) / len(apis) > 0.95
     found = [a.path for a in catalogue.search("feishu", "删除部门")]
