@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 # Bodies larger than this are not parsed (the console keeps and shows a prefix).
 MAX_DECODE_BYTES = 2 * 1024 * 1024
@@ -603,9 +603,8 @@ def catalog(
     return out
 
 
-def webhook_parts(provider: Provider, url: str, internal_ok: bool) -> tuple[str, str]:
-    """(host, path) of a bot's webhook address, or BadWebhook saying why it is not the
-    platform's. `internal_ok`: a non-platform host is allowed (the sandbox's origins)."""
+def parse_address(url: str) -> SplitResult:
+    """A webhook address's parts, or BadWebhook when it is not an http(s) address."""
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -613,6 +612,13 @@ def webhook_parts(provider: Provider, url: str, internal_ok: bool) -> tuple[str,
         raise BadWebhook("not a web address") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadWebhook("not an http(s) address")
+    return parts
+
+
+def webhook_parts(provider: Provider, url: str, internal_ok: bool) -> tuple[str, str]:
+    """(host, path) of a bot's webhook address, or BadWebhook saying why it is not the
+    platform's. `internal_ok`: a non-platform host is allowed (the sandbox's origins)."""
+    parts = parse_address(url)
     if parts.hostname not in provider.alert_hosts and not internal_ok:
         raise BadWebhook(f"the host must be {' or '.join(provider.alert_hosts)}")
     if parts.scheme != "https" and not internal_ok:
@@ -628,3 +634,20 @@ def webhook_parts(provider: Provider, url: str, internal_ok: bool) -> tuple[str,
 
 def join_url(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def keyed_webhook(
+    provider: Provider, url: str, key: str, drop: tuple[str, ...] = ()
+) -> tuple[str, list[tuple[str, str]]]:
+    """(address without its query, query parameters) of a bot address that carries its key
+    in query parameter `key` (parameters in `drop` left out, to be set anew)."""
+    webhook_parts(provider, url, internal_ok=True)
+    parts = urlsplit(url.strip())
+    params = [(k, v) for k, v in parse_qsl(parts.query) if k not in drop]
+    if not dict(params).get(key):
+        raise BadWebhook(f"the address has no {key}")
+    return parts._replace(query="", fragment="").geturl(), params
+
+
+def notice_lines(notice: Notice) -> str:
+    return "\n".join([notice.title, notice.text] + ([notice.link] if notice.link else []))

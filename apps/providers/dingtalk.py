@@ -6,11 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from urllib.parse import parse_qsl, urlsplit
 
 from .base import (
     PERMISSION_KEYS,
-    BadWebhook,
     Body,
     Classification,
     Decoded,
@@ -26,11 +24,12 @@ from .base import (
     dig,
     first_header,
     join_url,
+    keyed_webhook,
+    notice_lines,
     read_json,
     text,
     to_int,
     web_url,
-    webhook_parts,
     with_query_token,
 )
 from .wechat import ErrcodeDecoderMixin
@@ -354,22 +353,12 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
         return decoded
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
-        webhook_parts(self, url, internal_ok=True)
-        parts = urlsplit(url.strip())
-        params = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("timestamp", "sign")]
-        if not dict(params).get("access_token"):
-            raise BadWebhook("the address has no access_token")
+        address, params = keyed_webhook(self, url, "access_token", drop=("timestamp", "sign"))
         if secret:
             timestamp = int(now * 1000)
             params += [
                 ("timestamp", str(timestamp)),
                 ("sign", dingtalk_robot_sign(timestamp, secret)),
             ]
-        lines = [notice.title, notice.text] + ([notice.link] if notice.link else [])
-        return OutboundRequest(
-            "POST",
-            parts._replace(query="", fragment="").geturl(),
-            params=params,
-            headers={"Content-Type": "application/json"},
-            json={"msgtype": "text", "text": {"content": "\n".join(lines)}},
-        )
+        text = {"msgtype": "text", "text": {"content": notice_lines(notice)}}
+        return OutboundRequest("POST", address, params=params, json=text)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from .base import (
-    BadWebhook,
     Body,
     Classification,
     Decoded,
@@ -18,9 +17,9 @@ from .base import (
     dig,
     first_header,
     join_url,
+    keyed_webhook,
     text,
     to_int,
-    webhook_parts,
     with_query_token,
 )
 
@@ -204,18 +203,14 @@ class Flashduty(Provider):
         )
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
-        webhook_parts(self, url, internal_ok=True)
-        parts = urlsplit(url.strip())
-        params = parse_qsl(parts.query)
-        if not dict(params).get("integration_key"):
-            raise BadWebhook("the address has no integration_key")
+        address, params = keyed_webhook(self, url, "integration_key")
         status = "Ok" if notice.resolved else notice.severity.capitalize()
         if status not in ("Critical", "Warning", "Info", "Ok"):
             status = "Critical"
         description = notice.text + (f"\n{notice.link}" if notice.link else "")
         return OutboundRequest(
             "POST",
-            parts._replace(query="", fragment="").geturl(),
+            address,
             params=params,
             headers={"Content-Type": "application/json"},
             json={

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from urllib.parse import urlsplit
 
-from .base import BadWebhook, Classification, Decoded, Notice, OutboundRequest, by_status
+from .base import Classification, Decoded, Notice, OutboundRequest, by_status, parse_address
 
 SIGNATURE_HEADER = "X-Zhongkong-Signature"
 
@@ -30,13 +29,7 @@ class Webhook:
     alert_docs_url = ""
 
     def alert_request(self, url: str, secret: str, notice: Notice, now: float) -> OutboundRequest:
-        try:
-            parts = urlsplit(url.strip())
-            parts.port  # noqa: B018 - raises ValueError for a port out of range
-        except ValueError:
-            raise BadWebhook("not a web address") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BadWebhook("not an http(s) address")
+        parse_address(url)
         body = json.dumps(
             {
                 "key": notice.key,

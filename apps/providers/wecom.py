@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
-
 from .base import (
-    BadWebhook,
     Classification,
     Endpoint,
     Field,
@@ -15,7 +12,8 @@ from .base import (
     RefreshPolicy,
     catalog,
     join_url,
-    webhook_parts,
+    keyed_webhook,
+    notice_lines,
     with_query_token,
 )
 from .wechat import ErrcodeDecoderMixin
@@ -223,16 +221,6 @@ class WeCom(ErrcodeDecoderMixin, Provider):
         return with_query_token(request, "access_token", token)
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
-        webhook_parts(self, url, internal_ok=True)
-        parts = urlsplit(url.strip())
-        params = parse_qsl(parts.query)
-        if not dict(params).get("key"):
-            raise BadWebhook("the address has no key")
-        lines = [notice.title, notice.text] + ([notice.link] if notice.link else [])
-        return OutboundRequest(
-            "POST",
-            parts._replace(query="", fragment="").geturl(),
-            params=params,
-            headers={"Content-Type": "application/json"},
-            json={"msgtype": "text", "text": {"content": "\n".join(lines)}},
-        )
+        address, params = keyed_webhook(self, url, "key")
+        text = {"msgtype": "text", "text": {"content": notice_lines(notice)}}
+        return OutboundRequest("POST", address, params=params, json=text)

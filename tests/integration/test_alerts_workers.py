@@ -15,6 +15,7 @@ from apps.sandbox.models import SandboxFault
 from apps.sandbox.services import sandbox_app_register, sandbox_bot_messages, sandbox_bot_register
 from apps.tokens.models import AccessToken
 from apps.vault.services import credential_update
+from tests.sandbox.conftest import sandbox_origin  # noqa: F401
 
 from .conftest import wait_for
 
@@ -26,25 +27,12 @@ PATHS = {
 }
 
 
-@pytest.fixture
-def origins(transactional_db):
-    from apps.sandbox.origins import start
-
-    servers = []
-
-    def serve(provider: str) -> str:
-        server = start("127.0.0.1", 0, (provider,))[provider]
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield serve
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_wrong_secret_alerts_once_then_recovers_once(
-    celery, origins, live_server, token_credential, users
+    celery,
+    sandbox_origin,  # noqa: F811 - the fixture imported above
+    live_server,
+    token_credential,
+    users,  # noqa: F811
 ):
     credential, app = token_credential("feishu", slug="feishu-wrong", secret="not-the-secret")
     keys = {"feishu": "hook-integration", "flashduty": "ik-integration", "webhook": "rx-integ"}
@@ -53,7 +41,7 @@ def test_a_wrong_secret_alerts_once_then_recovers_once(
         url = (
             f"{live_server.url}/sandbox/webhook/{key}"
             if kind == "webhook"
-            else origins(kind) + PATHS[kind].format(key=key)
+            else sandbox_origin(kind) + PATHS[kind].format(key=key)
         )
         services.channel_save(
             channel=None,
