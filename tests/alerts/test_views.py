@@ -158,3 +158,35 @@ def test_the_channel_form_never_answers_500(admin, name, kind, url, secret, emai
         },
     )
     assert response.status_code in (200, 302), response.content[:500]
+
+
+def test_rotate_keys_reencrypts_alert_channels_too(settings, users):
+    """Channels are sealed by the vault like credentials: a key rotation covers them."""
+    from django.core.management import call_command
+
+    from apps.alerts.services import channel_save
+    from apps.vault import crypto
+    from apps.vault.services import ensure_key_canary
+
+    old, new = crypto.new_key("old"), crypto.new_key("new")
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    ensure_key_canary()
+    channel = channel_save(
+        channel=None,
+        by=users.admin,
+        name="ops",
+        kind="webhook",
+        enabled=True,
+        rules=[Rule.STOPPED],
+        url="https://hooks.example.com/zk-rotation",
+        secret="rotation-secret-value",
+    )
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.FIELD_ENCRYPTION_KEYS = [new]  # the old key gone: only re-encrypted rows read
+    channel.refresh_from_db()
+    assert {crypto.key_id_of(b) for b in channel.secret_blobs.values()} == {"new"}
+    assert channel.secret_values() == {
+        "url": "https://hooks.example.com/zk-rotation",
+        "secret": "rotation-secret-value",
+    }
