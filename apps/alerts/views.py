@@ -22,8 +22,10 @@ from .selectors import alerts_page
 @role_required(Role.ADMIN)
 def alert_list(request: HttpRequest) -> HttpResponse:
     context = alerts_page()
-    context["kinds"] = dict(kind_choices(get_language() or ""))
-    context["rule_labels"] = dict(Rule.choices)
+    kinds, rules = dict(kind_choices(get_language() or "")), dict(Rule.choices)
+    for channel in context["channels"]:
+        channel.kind_label = kinds.get(channel.kind, channel.kind)
+        channel.rule_labels = [rules.get(r, r) for r in channel.rules]
     return render(request, "alerts/list.html", context)
 
 

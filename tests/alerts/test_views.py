@@ -66,6 +66,9 @@ def test_admin_adds_a_feishu_bot_and_sends_a_test_alert(admin, sandbox_origin):
     assert channel.rules == sorted([Rule.REFRESH_FAILING, Rule.STOPPED])
     page = admin.get("/alerts/").content.decode()
     assert "On-call group" in page and url not in page and secret not in page
+    assert "飞书群自定义机器人" in page  # the kind and the rules it hears, by name
+    assert "凭证已停止（密钥被拒或达每日上限）" in page and "令牌刷新持续失败" in page
+    assert "每日获取次数达上限的 80%" not in page
 
     response = admin.post(f"/alerts/channels/{channel.pk}/test/", follow=True)
     assert "测试告警已送达" in response.content.decode()
@@ -190,3 +193,43 @@ def test_rotate_keys_reencrypts_alert_channels_too(settings, users):
         "url": "https://hooks.example.com/zk-rotation",
         "secret": "rotation-secret-value",
     }
+
+
+def test_removing_the_signing_secret_and_disabling_a_channel(admin, sandbox_origin):
+    """ "Remove the signing secret" leaves the bot unsigned (the signed bot then refuses
+    it); a disabled channel is told nothing, though its test button still tries it."""
+    from django.utils import timezone
+
+    from apps.alerts.models import Alert, Delivery
+    from apps.alerts.services import delivery_send
+
+    _, secret = sandbox_bot_register(platform="feishu", key="hook-unsigned")
+    url = sandbox_origin("feishu") + "/open-apis/bot/v2/hook/hook-unsigned"
+    admin.post("/alerts/channels/new/", _form(url=url, secret=secret))
+    channel = Channel.objects.get()
+    admin.post(f"/alerts/channels/{channel.pk}/", _form(clear_secret="on"))
+    channel.refresh_from_db()
+    assert "secret" not in channel.secret_values() and "url" in channel.secret_values()
+    page = admin.post(f"/alerts/channels/{channel.pk}/test/", follow=True).content.decode()
+    assert "19021" in page  # the emulated bot still asks for a signature
+
+    admin.post(f"/alerts/channels/{channel.pk}/", _form(secret=secret, enabled=""))
+    channel.refresh_from_db()
+    assert channel.enabled is False
+    now = timezone.now()
+    alert = Alert.objects.create(
+        key="stopped:x",
+        rule=Rule.STOPPED,
+        subject="x",
+        severity="critical",
+        title_zh="t",
+        title_en="t",
+        text_zh="t",
+        text_en="t",
+        opened_at=now,
+        last_seen_at=now,
+    )
+    delivery = Delivery.objects.create(alert=alert, channel=channel, event="firing")
+    assert delivery_send(delivery_id=delivery.pk) == "failed"
+    assert Delivery.objects.get(pk=delivery.pk).code == "disabled"
+    assert sandbox_bot_messages("feishu", "hook-unsigned") == []

@@ -10,6 +10,7 @@ from apps.accounts.models import Role, User
 from apps.accounts.roles import ensure_roles
 from apps.accounts.services import user_create
 from apps.alerts.services import channel_ensure_demo
+from apps.providers.registry import get_provider
 from apps.sandbox.origins import origin_url
 from apps.sandbox.services import DEMO_BOTS, sandbox_bot_register, sandbox_demo_apps
 from apps.vault.services import credential_ensure_demo, ensure_key_canary
@@ -36,11 +37,11 @@ class Command(BaseCommand):
                     base_url=origin_url(provider),
                 )
             ]
-            _, bot_secret = sandbox_bot_register(platform="feishu", key=DEMO_BOTS["feishu"])
-            if channel_ensure_demo(
-                url=origin_url("feishu") + f"/open-apis/bot/v2/hook/{DEMO_BOTS['feishu']}",
-                secret=bot_secret,
-            ):
+            # A demo alert channel to the emulated Feishu bot, at the path its adapter knows.
+            key = DEMO_BOTS["feishu"]
+            _, bot_secret = sandbox_bot_register(platform="feishu", key=key)
+            hook = origin_url("feishu") + get_provider("feishu").alert_path + key
+            if channel_ensure_demo(url=hook, secret=bot_secret):
                 self.stdout.write("bootstrap: demo alert channel created (emulated Feishu bot)")
             self.stdout.write(
                 f"bootstrap: sandbox platforms ready; demo credentials created: "
