@@ -47,7 +47,8 @@ bench: $(VENV)/.dev
 catalogue: $(VENV)/.dev .env
 	mkdir -p var/sdk
 	test -f var/sdk/larksuiteoapi-node-sdk-1.74.0.tgz || npm pack --silent @larksuiteoapi/node-sdk@1.74.0 --pack-destination var/sdk
-	$(PY) manage.py build_catalogue --lark-node-sdk var/sdk/larksuiteoapi-node-sdk-1.74.0.tgz
+	test -f var/sdk/ding_talk_wb-1.0.1-py2-none-any.whl || $(PY) -m pip download --quiet --no-deps --only-binary=:all: --python-version 2.7 ding-talk-wb==1.0.1 -d var/sdk
+	$(PY) manage.py build_catalogue --lark-node-sdk var/sdk/larksuiteoapi-node-sdk-1.74.0.tgz --dingtalk-top-sdk var/sdk/ding_talk_wb-1.0.1-py2-none-any.whl
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

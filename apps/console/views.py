@@ -127,8 +127,7 @@ def console_page(request: HttpRequest) -> HttpResponse:
             form,
             credential=credential,
             api=api,
-            apis=catalogue.search(credential.provider, "") if credential else (),
-            api_count=len(catalogue.entries(credential.provider)) if credential else 0,
+            **_catalogue_context(credential, ""),
             save_form=SaveForm(prefix="save", initial=save_initial),
             credentials=visible.filter(enabled=True),
         ),
@@ -151,6 +150,18 @@ def _next_page(outcome) -> dict | None:
     return builder_initial(call.credential.slug if call.credential else "", spec)
 
 
+def _catalogue_context(credential, query: str) -> dict:
+    """The catalogue entries the credential reaches that match the query, and how many it
+    reaches in all."""
+    if credential is None:
+        return {"apis": (), "api_count": 0}
+    family = catalogue.family_of(credential)
+    return {
+        "apis": catalogue.search(credential.provider, query, family=family),
+        "api_count": len(catalogue.entries(credential.provider, family)),
+    }
+
+
 @require_GET
 @role_required(*USERS)
 def catalogue_search(request: HttpRequest) -> HttpResponse:
@@ -163,8 +174,7 @@ def catalogue_search(request: HttpRequest) -> HttpResponse:
         {
             "credential": credential,
             "query": query,
-            "apis": catalogue.search(credential.provider, query) if credential else (),
-            "api_count": len(catalogue.entries(credential.provider)) if credential else 0,
+            **_catalogue_context(credential, query),
         },
     )
 

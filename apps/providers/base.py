@@ -85,6 +85,7 @@ class Endpoint:
     query: tuple[tuple[str, str], ...] = ()
     body: Any = None
     limit: str = ""  # the documented rate limit, as the docs state it
+    family: str = ""  # the part of the platform it belongs to (see catalogue_family)
 
 
 @dataclass
@@ -421,6 +422,11 @@ class Provider:
             values[self.id_field] = app_id
         values[self.secret_fields[0]] = secret
         return values
+
+    def catalogue_family(self, values: Mapping[str, str]) -> str:
+        """Which part of the platform's API a credential with these public values reaches
+        (a platform whose hosts serve different APIs); "" for all of it."""
+        return ""
 
     def uses_token_for(self, creds: Mapping[str, str]) -> bool:
         """Whether this credential trades its secret for a token (some platforms offer both)."""

@@ -257,6 +257,7 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
             "/v1.0/contact/users/{union_id}",
             "获取用户信息（新版 API）",
             "Get a user (new API)",
+            family="new",
         ),
         Endpoint(
             "POST",
@@ -264,12 +265,16 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
             "查询用户详情（旧版 API，oapi.dingtalk.com）",
             "Get a user's details (classic API, oapi.dingtalk.com)",
             body={"userid": "", "language": "zh_CN"},
+            family="old",
         ),
     )
 
     @staticmethod
     def _old(creds) -> bool:
         return (creds.get("api") or "new") == "old"
+
+    def catalogue_family(self, values) -> str:
+        return "old" if self._old(values) else "new"
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         if self._old(creds):

@@ -17,11 +17,18 @@ from .conftest import save
 
 pytestmark = pytest.mark.django_db
 
-PLATFORMS = ("dingtalk", "feishu", "wechat", "wecom")
+# name: (platform, the credential's public values); DingTalk's classic API is a catalogue of
+# its own, reached by a credential set to it.
+CREDENTIALS = {
+    "dingtalk": ("dingtalk", {}),
+    "dingtalk-classic": ("dingtalk", {"api": "old"}),
+    "feishu": ("feishu", {}),
+    "wechat": ("wechat", {}),
+    "wecom": ("wecom", {}),
+}
 
 
-def _queries(platform: str, rng: random.Random, n: int = 200) -> list[str]:
-    apis = catalogue.entries(platform)
+def _queries(apis, rng: random.Random, n: int = 200) -> list[str]:
     out = []
     for _ in range(n):
         api = rng.choice(apis)
@@ -44,32 +51,31 @@ def test_catalogue_search_p95(client, make_user):
     client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
     rng = random.Random(7)
     results = {}
-    for platform in PLATFORMS:
-        credential_create(
+    for name, (platform, public) in CREDENTIALS.items():
+        credential = credential_create(
             by=None,
             provider=platform,
-            name=platform,
-            slug=f"c-{platform}",
+            name=name,
+            slug=f"c-{name}",
             environment="test",
             base_url="",
-            public={},
+            public=public,
             secrets={},
         )
-        client.get("/console/catalogue/", {"credential": f"c-{platform}", "q": "warm"})
+        apis = catalogue.entries(platform, catalogue.family_of(credential))
+        client.get("/console/catalogue/", {"credential": f"c-{name}", "q": "warm"})
         times = []
-        for query in _queries(platform, rng):
+        for query in _queries(apis, rng):
             started = time.perf_counter()
-            response = client.get(
-                "/console/catalogue/", {"credential": f"c-{platform}", "q": query}
-            )
+            response = client.get("/console/catalogue/", {"credential": f"c-{name}", "q": query})
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
         times.sort()
-        results[platform] = {
-            "entries": len(catalogue.entries(platform)),
+        results[name] = {
+            "entries": len(apis),
             "p50_ms": round(statistics.median(times), 2),
             "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
         }
-        print(f"{platform}: {results[platform]}")
+        print(f"{name}: {results[name]}")
     save("catalogue_search", results)
     assert all(r["p95_ms"] < 50 for r in results.values()), results

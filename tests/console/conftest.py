@@ -21,14 +21,15 @@ LIST_USERS = {
 
 @pytest.fixture
 def sandbox_credential(live_server, settings, users):
-    """A credential for a sandbox app of `provider`, usable by the developer."""
+    """A credential for a sandbox app of `provider`, usable by the developer (public values
+    given as keywords override the demo ones)."""
     parts = urlsplit(live_server.url)
     settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
 
-    def make(provider: str, app_id: str, slug: str):
+    def make(provider: str, app_id: str, slug: str, **public: str):
         app, secret = sandbox_app_register(provider=provider, app_id=app_id)
         spec = get_provider(provider)
-        values = spec.sample_values(app.app_id, secret)
+        values = {**spec.sample_values(app.app_id, secret), **public}
         secret_names = {f.name for f in spec.fields if f.secret}
         credential = credential_create(
             by=users.admin,

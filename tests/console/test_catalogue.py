@@ -8,7 +8,9 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.console import catalogue
-from apps.console.catalogue_build import LARK_NODE, LARK_NODE_FILE, SDKS, sdk_root
+from apps.console.catalogue_build import (
+    DINGTALK_NOT_APP_CALLS,
+    DINGTALK_TOP,
+    DINGTALK_TOP_FILE,
+    LARK_NODE,
+    LARK_NODE_FILE,
+    SDKS,
+    sdk_root,
+)
 from apps.sandbox.platforms import feishu as feishu_emulator
 from apps.sandbox.urls import PLATFORMS
 from tests.console.conftest import LIST_USERS
@@ -44,6 +54,34 @@ def lark_node_sdk() -> Path:
             capture_output=True,
         )
     return target
+
+
+@pytest.fixture(scope="session")
+def dingtalk_top_sdk() -> Path:
+    """DingTalk's TOP SDK wheel (the classic API), as `make catalogue` fetches it."""
+    target = ROOT / "var" / "sdk" / DINGTALK_TOP_FILE
+    if not target.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+            + ["--only-binary=:all:", "--python-version", "2.7", DINGTALK_TOP]
+            + ["-d", str(target.parent)],
+            check=True,
+            timeout=300,
+            capture_output=True,
+        )
+    return target
+
+
+def _top_count(wheel: Path) -> int:
+    """How many classic APIs (`dingtalk.oapi.*`) the TOP SDK's request classes name."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = {
+            name
+            for member in archive.namelist()
+            if member.startswith("dingtalk/api/rest/")
+            for name in re.findall(r"'dingtalk\.oapi\.([\w.]+)'", archive.read(member).decode())
+        }
+    return len(names - DINGTALK_NOT_APP_CALLS)
 
 
 def _node_count(tarball: Path) -> int:
@@ -76,10 +114,14 @@ def _source_counts() -> dict[str, int]:
     return {"feishu": feishu, "dingtalk": dingtalk}
 
 
-def test_the_catalogue_holds_every_api_its_source_describes(lark_node_sdk):
+def test_the_catalogue_holds_every_api_its_source_describes(lark_node_sdk, dingtalk_top_sdk):
     counts = _source_counts()
     described_by_node = _node_count(lark_node_sdk)
     assert described_by_node > 1500
+    classic = _top_count(dingtalk_top_sdk)
+    assert classic > 1000
+    assert len(catalogue.entries("dingtalk", "old")) >= classic
+    assert len(catalogue.entries("dingtalk", "new")) >= counts["dingtalk"]
     feishu_keys = {(a.method, a.path) for a in catalogue.entries("feishu")}
     assert len(feishu_keys) >= described_by_node
     assert counts["feishu"] > 700 and counts["dingtalk"] > 2500
@@ -101,11 +143,12 @@ def test_the_catalogue_holds_every_api_its_source_describes(lark_node_sdk):
     )
 
 
-def test_the_generated_files_are_reproducible(tmp_path, lark_node_sdk):
+def test_the_generated_files_are_reproducible(tmp_path, lark_node_sdk, dingtalk_top_sdk):
     call_command(
         "build_catalogue",
         out=str(tmp_path),
         lark_node_sdk=lark_node_sdk,
+        dingtalk_top_sdk=dingtalk_top_sdk,
         stdout=open("/dev/null", "w"),  # noqa: SIM115
     )
     for platform in sorted(SDKS):
@@ -211,20 +254,20 @@ def _emulated(platform: str) -> dict[str, tuple[str, ...]]:
 SAMPLES = {"user_id": feishu_emulator.USERS[0]["open_id"], "union_id": "on_sample"}
 
 
-@pytest.mark.parametrize("platform", ["feishu", "dingtalk"])
+@pytest.mark.parametrize(
+    ("platform", "public"), [("feishu", {}), ("dingtalk", {}), ("dingtalk", {"api": "old"})]
+)
 def test_every_catalogued_api_the_sandbox_emulates_round_trips(
-    client_as, sandbox_credential, platform
+    client_as, sandbox_credential, platform, public
 ):
-    sandbox_credential(platform, f"{platform}_roundtrip", "rt")
+    credential, _ = sandbox_credential(platform, f"{platform}_roundtrip", "rt", **public)
     routes = _emulated(platform)
     client = client_as("developer")
     sent = []
-    for api in catalogue.entries(platform):
+    for api in catalogue.entries(platform, catalogue.family_of(credential)):
         route = re.sub(r"{\w+}", "{}", api.path)
         if api.method not in routes.get(route, ()) or "token" in api.path.lower():
             continue
-        if platform == "dingtalk" and not api.path.startswith("/v1.0/"):
-            continue  # the classic API needs a credential set to it (tested with the adapter)
         page = client.get("/console/", {"credential": "rt", "api": api.id})
         assert page.status_code == 200
         initial = page.context["form"].initial
@@ -262,6 +305,48 @@ def test_every_catalogued_api_the_sandbox_emulates_round_trips(
         sent.append(api.id)
     assert len(sent) >= (4 if platform == "feishu" else 1), sent
     assert platform != "feishu" or "im.v1.create_image" in sent
+
+
+def test_dingtalk_classic_api_comes_from_its_top_sdk():
+    apis = {a.id: a for a in catalogue.entries("dingtalk", "old")}
+    user = apis["dingtalk.oapi.v2.user.get"]
+    assert (user.method, user.path, user.family) == ("POST", "/topapi/v2/user/get", "old")
+    assert set(user.body) == {"userid", "language"} and user.title_zh  # the adapter's title
+    assert user.docs.endswith("apiExplorer#/?devType=org&api=dingtalk.oapi.v2.user.get")
+    # First-generation APIs live at the root: every GET, and the POSTs the docs show there.
+    old_user = apis["dingtalk.oapi.user.get"]
+    assert (old_user.method, old_user.path) == ("GET", "/user/get")
+    assert [q.name for q in old_user.query] == ["userid"] and old_user.body is None
+    assert apis["dingtalk.oapi.role.add_role"].path == "/role/add_role"
+    assert apis["dingtalk.oapi.attendance.listschedule"].path == "/topapi/attendance/listschedule"
+    upload = apis["dingtalk.oapi.media.upload"]
+    assert upload.body_type == "multipart" and set(upload.body) == {"media", "type"}
+    assert "dingtalk.oapi.robot.send" not in apis  # the robot's webhook: an alert channel
+    new = {a.path for a in catalogue.entries("dingtalk", "new")}
+    assert "/v1.0/contact/users/{union_id}" in new and "/topapi/v2/user/get" not in new
+    assert [a.path for a in catalogue.search("dingtalk", "v2 user get", family="old")][0] == (
+        "/topapi/v2/user/get"
+    )
+
+
+def test_the_catalogue_follows_the_api_a_dingtalk_credential_is_set_to(
+    client_as, sandbox_credential
+):
+    sandbox_credential("dingtalk", "ding_new_01", "dt-new")
+    sandbox_credential("dingtalk", "ding_old_01", "dt-old", api="old")
+    client = client_as("developer")
+
+    def found(slug, query):
+        html = client.get("/console/catalogue/", {"credential": slug, "q": query}).content
+        return html.decode()
+
+    assert "/topapi/v2/user/get" in found("dt-old", "v2 user get")
+    assert "/topapi/v2/user/get" not in found("dt-new", "v2 user get")
+    assert "/v1.0/contact/users/" in found("dt-new", "contact users")
+    assert "/v1.0/contact/users/" not in found("dt-old", "contact users")
+    page = client.get("/console/", {"credential": "dt-old"})
+    assert page.context["api_count"] == len(catalogue.entries("dingtalk", "old"))
+    assert all(not a.path.startswith("/v1.0/") for a in page.context["apis"])
 
 
 def test_platform_names_on_the_wire_come_from_the_adapters():

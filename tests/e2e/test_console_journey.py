@@ -236,24 +236,31 @@ def test_upload_an_image_with_a_multipart_body(page, make_user, live_server, set
     assert page.csp_violations() == []
 
 
-def test_a_dingtalk_new_api_call_from_the_catalogue(page, make_user, live_server, settings):
-    parts = urlsplit(live_server.url)
-    settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
-    dev = make_user("din", "developer", password="a long developer passphrase")
-    app, secret = sandbox_app_register(provider="dingtalk", app_id="ding_e2e_01")
-    values = get_provider("dingtalk").sample_values(app.app_id, secret)
+def _dingtalk_credential(live_server, user, app_id: str, slug: str, **public: str) -> str:
+    """A DingTalk sandbox credential for `user` (public values override the demo ones);
+    returns its secret."""
+    app, secret = sandbox_app_register(provider="dingtalk", app_id=app_id)
+    values = {**get_provider("dingtalk").sample_values(app.app_id, secret), **public}
     secret_names = set(get_provider("dingtalk").secret_fields)
     credential_create(
         by=None,
         provider="dingtalk",
-        name="钉钉沙箱",
-        slug="dingtalk-sandbox",
+        name=f"钉钉 {slug}",
+        slug=slug,
         environment="test",
         base_url=f"{live_server.url}/sandbox/dingtalk",
         public={k: v for k, v in values.items() if k not in secret_names},
         secrets={k: v for k, v in values.items() if k in secret_names},
-        allowed_users=[dev],
+        allowed_users=[user],
     )
+    return secret
+
+
+def test_a_dingtalk_new_api_call_from_the_catalogue(page, make_user, live_server, settings):
+    parts = urlsplit(live_server.url)
+    settings.CONSOLE_INTERNAL_TARGETS = [f"{parts.hostname}:{parts.port}"]
+    dev = make_user("din", "developer", password="a long developer passphrase")
+    secret = _dingtalk_credential(live_server, dev, "ding_e2e_01", "dingtalk-sandbox")
     sign_in(page, "din", "a long developer passphrase")
     page.goto(f"{live_server.url}/console/?credential=dingtalk-sandbox")
     page.get_by_test_id("catalogue-search").fill("获取用户信息")
@@ -266,6 +273,23 @@ def test_a_dingtalk_new_api_call_from_the_catalogue(page, make_user, live_server
     assert "on_e2e" in page.get_by_test_id("response-body").inner_text()
     assert secret not in page.content()
     screenshot(page, "console-dingtalk-new-api")
+    # A credential set to the classic API searches the classic catalogue (TOP SDK entries).
+    classic_secret = _dingtalk_credential(
+        live_server, dev, "ding_e2e_02", "dingtalk-classic", api="old"
+    )
+    page.goto(f"{live_server.url}/console/?credential=dingtalk-classic")
+    page.get_by_test_id("catalogue-search").fill("v2 user get")
+    results = page.get_by_test_id("catalogue-results")
+    results.locator("a", has_text="/topapi/v2/user/get").first.wait_for()
+    assert "/v1.0/" not in results.inner_text()
+    results.locator("a", has_text="/topapi/v2/user/get").first.click()
+    page.wait_for_url("**api=dingtalk.oapi.v2.user.get**")
+    page.fill("#id_body", '{"userid": "manager4220"}')
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    assert "manager4220" in page.get_by_test_id("response-body").inner_text()
+    assert classic_secret not in page.content()
+    screenshot(page, "console-dingtalk-classic-api")
     assert page.console_errors == []
     assert page.csp_violations() == []
 
