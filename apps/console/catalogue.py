@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from apps.providers.base import RateLimit
 from apps.providers.registry import get_provider
 
 DATA = Path(__file__).resolve().parent / "catalogue"
@@ -42,6 +43,7 @@ class Api:
     body_type: str = "none"  # none | json | multipart | form
     token_types: tuple[str, ...] = ()
     limit: str = ""
+    limit_docs: str = ""  # set when the limit is the platform's default for every API
     docs: str = ""
     source: str = ""
     family: str = ""  # the part of its platform a credential reaches ("": every credential)
@@ -166,7 +168,16 @@ def entries(platform: str, family: str = "") -> tuple[Api, ...]:
                 )
             )
         apis[(documented.method, documented.path)] = documented
-    return tuple(apis.values())
+    return tuple(_with_default_limit(platform, api) for api in apis.values())
+
+
+def _with_default_limit(platform: str, api: Api) -> Api:
+    """The API, showing the platform's stated default limit when it has none of its own."""
+    spec = get_provider(platform)
+    if api.limit or not spec.rate_limit_docs:
+        return api
+    limits = ", ".join(str(r) for r in spec.rate_limits(api.method, api.path))
+    return Api(**{**api.__dict__, "limit": limits, "limit_docs": spec.rate_limit_docs})
 
 
 @functools.cache
@@ -176,6 +187,35 @@ def _by_id(platform: str) -> dict[str, Api]:
 
 def get(platform: str, api_id: str) -> Api | None:
     return _by_id(platform).get(api_id)
+
+
+_UNITS = {"s": 1, "min": 60, "h": 3600, "day": 86400}
+
+
+def parse_limit(text: str) -> tuple[RateLimit, ...]:
+    """'1000/min, 50/s' -> the limits it states (a text in another form states none)."""
+    return tuple(
+        RateLimit(int(n), _UNITS[unit]) for n, unit in re.findall(r"(\d+)/(s|min|h|day)\b", text)
+    )
+
+
+@functools.cache
+def _stated_limits(platform: str) -> tuple[tuple[str, re.Pattern, tuple[RateLimit, ...]], ...]:
+    out = []
+    for api in entries(platform):
+        limits = parse_limit(api.limit) if api.limit and not api.limit_docs else ()
+        if limits:
+            pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(api.path))
+            out.append((api.method, re.compile(pattern + "/?"), limits))
+    return tuple(out)
+
+
+def stated_limits(platform: str, method: str, path: str) -> tuple[RateLimit, ...]:
+    """The limits the catalogue states for this very API (method and path), if any."""
+    for api_method, pattern, limits in _stated_limits(platform):
+        if api_method == method.upper() and pattern.fullmatch(path):
+            return limits
+    return ()
 
 
 def search(platform: str, query: str, limit: int = MAX_RESULTS, family: str = "") -> list[Api]:

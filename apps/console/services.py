@@ -24,6 +24,7 @@ from apps.tokens.models import AccessToken
 from apps.tokens.services import TokenUnavailable, token_for_use, token_refresh
 from apps.vault.models import Credential
 
+from . import catalogue
 from .models import ConsoleCall, SavedRequest
 from .redaction import live_values, redact
 
@@ -200,7 +201,10 @@ def console_send(
     # Each token's limits per API, as the platform counts them (the token itself is never a
     # cache key: a digest of it is).
     subject = hashlib.sha256(f"{token or credential.uid}|{method} {path}".encode()).hexdigest()
-    wait = take(f"console:{subject[:24]}", platform.rate_limits(method, path))
+    limits = catalogue.stated_limits(platform.key, method, path) or platform.rate_limits(
+        method, path
+    )
+    wait = take(f"console:{subject[:24]}", limits)
     if wait:
         RATE_LIMITED.labels("console").inc()
         return Outcome(None, None, wait=wait)

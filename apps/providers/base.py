@@ -56,6 +56,10 @@ class RateLimit:
     limit: int
     per: float
 
+    def __str__(self) -> str:
+        unit = {1: "s", 60: "min", 3600: "h", 86400: "day"}.get(int(self.per))
+        return f"{self.limit}/{unit}" if unit else f"{self.limit}/{self.per:g}s"
+
 
 @dataclass(frozen=True)
 class RefreshPolicy:
@@ -394,6 +398,9 @@ class Provider:
     refresh_policy: RefreshPolicy | None = None
     catalog: Mapping[str, CatalogEntry] = {}
     default_rate_limits: tuple[RateLimit, ...] = ()
+    # Where the platform states that default for every API (then the catalogue shows it for
+    # each API without a limit of its own); empty where the default is only ours.
+    rate_limit_docs: str = ""
     endpoints: tuple[Endpoint, ...] = ()
     # Alert channel (the platform's group bot or event push), when it has one: the hosts
     # its webhook address may name, the path it starts with, the query parameter or path

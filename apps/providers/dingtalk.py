@@ -17,6 +17,7 @@ from .base import (
     Notice,
     OutboundRequest,
     Provider,
+    RateLimit,
     RefreshPolicy,
     TokenGrant,
     catalog,
@@ -244,6 +245,10 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     # Repeated fetches within validity return the same token and extend it.
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
+    # Each app, each API: 20 calls a second on the standard edition (40 professional, 60
+    # exclusive), the platform's default for every server API.
+    default_rate_limits = (RateLimit(20, 1),)
+    rate_limit_docs = "https://help.dingtalk.io/open/development/call-frequency-limit"
     alert_hosts = ("oapi.dingtalk.com",)
     alert_path = "/robot/send"
     alert_label_zh = "钉钉群自定义机器人"

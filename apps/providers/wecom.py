@@ -9,6 +9,7 @@ from .base import (
     Notice,
     OutboundRequest,
     Provider,
+    RateLimit,
     RefreshPolicy,
     catalog,
     join_url,
@@ -192,6 +193,9 @@ class WeCom(ErrcodeDecoderMixin, Provider):
     token_type = "access_token"
     refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
     catalog = CATALOG
+    # "每企业调用单个cgi/api不可超过1万次/分，15万次/小时" (访问频率限制, base frequency).
+    default_rate_limits = (RateLimit(10000, 60), RateLimit(150000, 3600))
+    rate_limit_docs = "https://developer.work.weixin.qq.com/document/path/90454"
     alert_hosts = ("qyapi.weixin.qq.com",)
     alert_path = "/cgi-bin/webhook/send"
     alert_label_zh = "企业微信群机器人"

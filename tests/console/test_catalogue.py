@@ -30,6 +30,7 @@ from apps.console.catalogue_build import (
     SDKS,
     sdk_root,
 )
+from apps.console.models import ConsoleCall
 from apps.sandbox.platforms import feishu as feishu_emulator
 from apps.sandbox.urls import PLATFORMS
 from tests.console.conftest import LIST_USERS
@@ -327,6 +328,51 @@ def test_dingtalk_classic_api_comes_from_its_top_sdk():
     assert [a.path for a in catalogue.search("dingtalk", "v2 user get", family="old")][0] == (
         "/topapi/v2/user/get"
     )
+
+
+def test_a_platforms_stated_default_limit_shows_where_an_api_states_none(
+    client_as, sandbox_credential
+):
+    ding = {a.id: a for a in catalogue.entries("dingtalk")}
+    assert ding["contact_1_0.GetUser"].limit == "20/s"
+    assert ding["dingtalk.oapi.user.get"].limit_docs.startswith("https://help.dingtalk.io/")
+    wecom = next(a for a in catalogue.entries("wecom") if a.path == "/cgi-bin/user/get")
+    assert wecom.limit == "10000/min, 150000/h" and "90454" in wecom.limit_docs
+    feishu = {a.id: a for a in catalogue.entries("feishu")}
+    assert feishu["im.v1.create_message"].limit == "1000/min, 50/s"  # the API's own
+    assert not feishu["im.v1.create_message"].limit_docs
+    assert not feishu["contact.v3.get_user"].limit  # Feishu states tiers per API only
+    sandbox_credential("dingtalk", "ding_limit_01", "dt")
+    page = client_as("developer").get(
+        "/console/", {"credential": "dt", "api": "contact_1_0.GetUser"}
+    )
+    html = page.content.decode()
+    assert 'data-testid="api-limit"' in html and "20/s" in html
+    assert "平台对每个接口的默认限制" in html and "call-frequency-limit" in html
+
+
+def test_the_console_keeps_under_the_limit_the_catalogue_states_for_an_api(
+    client_as, sandbox_credential
+):
+    """Feishu's blocks batch update: 3/s by its docs (the Node.js SDK), not the adapter's
+    20/s default; the fourth send in a second waits and is not sent."""
+    sandbox_credential("feishu", "cli_limit_01", "fs-limit")
+    client = client_as("developer")
+    form = {
+        "credential": "fs-limit",
+        "method": "PATCH",
+        "path": "/open-apis/docx/v1/documents/doxcn1/blocks/batch_update",
+        "query": "",
+        "headers": "",
+        "body": "{}",
+    }
+    answers = [
+        client.post("/console/send/", form, HTTP_HX_REQUEST="true").content.decode()
+        for _ in range(8)
+    ]
+    waited = [i for i, html in enumerate(answers) if 'data-testid="rate-wait"' in html]
+    assert waited and waited[0] <= 6  # at most 3 in each of the (at most) two windows
+    assert ConsoleCall.objects.filter(url__endswith=form["path"]).count() == 8 - len(waited)
 
 
 def test_the_catalogue_follows_the_api_a_dingtalk_credential_is_set_to(
