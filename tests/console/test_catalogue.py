@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.console import catalogue
+from apps.console.catalogue import parse_limit
 from apps.console.catalogue_build import (
     DINGTALK_NOT_APP_CALLS,
     DINGTALK_TOP,
@@ -31,6 +32,7 @@ from apps.console.catalogue_build import (
     sdk_root,
 )
 from apps.console.models import ConsoleCall
+from apps.providers.registry import get_provider
 from apps.sandbox.platforms import feishu as feishu_emulator
 from apps.sandbox.urls import PLATFORMS
 from tests.console.conftest import LIST_USERS
@@ -252,11 +254,16 @@ def _emulated(platform: str) -> dict[str, tuple[str, ...]]:
     }
 
 
-SAMPLES = {"user_id": feishu_emulator.USERS[0]["open_id"], "union_id": "on_sample"}
+SAMPLES = {
+    "user_id": feishu_emulator.USERS[0]["open_id"],
+    "union_id": "on_sample",
+    "project_key": "demo",
+}
 
 
 @pytest.mark.parametrize(
-    ("platform", "public"), [("feishu", {}), ("dingtalk", {}), ("dingtalk", {"api": "old"})]
+    ("platform", "public"),
+    [("feishu", {}), ("dingtalk", {}), ("dingtalk", {"api": "old"}), ("feishu_project", {})],
 )
 def test_every_catalogued_api_the_sandbox_emulates_round_trips(
     client_as, sandbox_credential, platform, public
@@ -304,7 +311,7 @@ def test_every_catalogued_api_the_sandbox_emulates_round_trips(
         assert 'data-testid="form-errors"' not in html, (api.id, html[:500])
         assert 'data-testid="result-ok"' in html, (api.id, re.sub(r"\s+", " ", html)[:800])
         sent.append(api.id)
-    assert len(sent) >= (4 if platform == "feishu" else 1), sent
+    assert len(sent) >= {"feishu": 4, "feishu_project": 2}.get(platform, 1), sent
     assert platform != "feishu" or "im.v1.create_image" in sent
 
 
@@ -349,6 +356,29 @@ def test_a_platforms_stated_default_limit_shows_where_an_api_states_none(
     html = page.content.decode()
     assert 'data-testid="api-limit"' in html and "20/s" in html
     assert "平台对每个接口的默认限制" in html and "call-frequency-limit" in html
+
+
+def test_feishu_projects_catalogue_is_its_docs_api_list_with_their_limits():
+    """The docs' API list (82 APIs) with the limits its "服务端 API 调用限制" table states:
+    15 QPS per token for each API, 15 QPS + 450 QPM or 10 QPS for the ones it lists."""
+    apis = {(a.method, a.path): a for a in catalogue.entries("feishu_project")}
+    assert len(apis) == 82
+    assert all("{" + p.name + "}" in path for (_, path), a in apis.items() for p in a.path_params)
+    across = apis[("POST", "/open_api/work_items/filter_across_project")]
+    assert (across.title_zh, across.limit, across.limit_docs) == (
+        "获取指定的工作项列表（跨空间）",
+        "15/s, 450/min",
+        "",
+    )
+    relation = "/open_api/{project_key}/work_item/{work_item_type_key}/{work_item_id}/"
+    assert apis[("POST", relation + "search_by_relation")].limit == "10/s"
+    tenant = apis[("GET", "/open_api/tenant/info")]
+    assert tenant.limit == "15/s" and tenant.limit_docs  # the default, so marked
+    assert apis[("POST", "/open_api/{project_key}/file/upload")].body_type == "multipart"
+    spec = get_provider("feishu_project")
+    for (method, path), api in apis.items():
+        concrete = re.sub(r"{\w+}", "x", path)
+        assert parse_limit(api.limit) == spec.rate_limits(method, concrete), path
 
 
 def test_the_console_keeps_under_the_limit_the_catalogue_states_for_an_api(
