@@ -430,6 +430,10 @@ class Provider:
         values[self.secret_fields[0]] = secret
         return values
 
+    def base_url_for(self, values: Mapping[str, str]) -> str:
+        """The base URL of a credential with these public values that names none."""
+        return self.default_base_url
+
     def catalogue_family(self, values: Mapping[str, str]) -> str:
         """Which part of the platform's API a credential with these public values reaches
         (a platform whose hosts serve different APIs); "" for all of it."""

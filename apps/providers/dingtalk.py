@@ -281,6 +281,10 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     def catalogue_family(self, values) -> str:
         return "old" if self._old(values) else "new"
 
+    def base_url_for(self, values) -> str:
+        # The classic API lives on its own host: choosing it is enough.
+        return OLD_API if self._old(values) else NEW_API
+
     def token_request(self, base_url, creds) -> OutboundRequest:
         if self._old(creds):
             return OutboundRequest(

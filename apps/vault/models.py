@@ -127,7 +127,7 @@ class Credential(SecretHolder):
 
     @property
     def effective_base_url(self) -> str:
-        return self.base_url or self.platform.default_base_url
+        return self.base_url or self.platform.base_url_for(self.public_values or {})
 
     def adapter_values(self) -> dict[str, str]:
         """Everything an adapter needs: public values plus decrypted secrets."""

@@ -498,6 +498,35 @@ def test_a_curl_import_picks_the_credential_its_host_points_at(
     assert unknown.context["form"].initial["credential"] == "fs"  # kept as chosen
 
 
+def test_a_dingtalk_credential_set_to_the_classic_api_lives_on_its_host(client_as, users):
+    """Choosing the classic API is enough: no base URL to set by hand, and a curl example
+    from the classic docs finds that credential, not the new-API one."""
+    from apps.vault.services import credential_create
+
+    made = {
+        slug: credential_create(
+            by=users.admin,
+            provider="dingtalk",
+            name=slug,
+            slug=slug,
+            environment="test",
+            public={"app_key": "ding_host", **public},
+            secrets={"app_secret": "s"},
+            allowed_users=[users.developer],
+        )
+        for slug, public in (("dt-new", {}), ("dt-old", {"api": "old"}))
+    }
+    assert made["dt-old"].effective_base_url == "https://oapi.dingtalk.com"
+    assert made["dt-new"].effective_base_url == "https://api.dingtalk.com"
+    token = made["dt-old"].platform.token_request(
+        made["dt-old"].effective_base_url, made["dt-old"].adapter_values()
+    )
+    assert token.url == "https://oapi.dingtalk.com/gettoken"
+    docs = "curl -X POST 'https://oapi.dingtalk.com/topapi/v2/user/get?access_token=x' -d '{}'"
+    page = client_as("developer").post("/console/import/", {"credential": "", "curl": docs})
+    assert page.context["form"].initial["credential"] == "dt-old"
+
+
 def test_a_multipart_upload_goes_out_as_the_platform_reads_it(client_as, feishu):
     from apps.console.models import ConsoleCall
 
