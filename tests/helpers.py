@@ -67,6 +67,28 @@ def feishu_sandbox_credential(base: str, slug: str):
     )
 
 
+def stopped_alert(subject: str = "x", **fields):
+    """An alert row of the "stopped" rule for `subject`, open unless `fields` say otherwise."""
+    from django.utils import timezone
+
+    from apps.alerts.models import Alert, Rule
+
+    now = timezone.now()
+    values = {
+        "key": f"stopped:{subject}",
+        "rule": Rule.STOPPED,
+        "subject": subject,
+        "severity": "critical",
+        "title_zh": "t",
+        "title_en": "t",
+        "text_zh": "t",
+        "text_en": "t",
+        "opened_at": now,
+        "last_seen_at": now,
+    }
+    return Alert.objects.create(**{**values, **fields})
+
+
 class FakeUpstream(BaseHTTPRequestHandler):
     """Answers the platform's token path with a token and every other path with the
     capture the test set on the server."""

@@ -8,12 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.alerts.models import Alert, Delivery
+from apps.alerts.models import Delivery
 from apps.alerts.services import channel_save
 from apps.audit.services import Actor, record
 from apps.console.models import ConsoleCall, SavedRequest
 from apps.tokens.services import client_key_create
 from apps.vault.services import credential_create
+from tests.helpers import stopped_alert
 
 pytestmark = pytest.mark.django_db
 
@@ -56,19 +57,7 @@ def _rows(users, n: int, start: int) -> None:
             rules=["stopped"],
             url=f"https://hooks.example.com/{i}",
         )
-        alert = Alert.objects.create(
-            key=f"stopped:c{i}",
-            rule="stopped",
-            subject=f"c{i}",
-            severity="critical",
-            title_zh="t",
-            title_en="t",
-            text_zh="t",
-            text_en="t",
-            opened_at=timezone.now(),
-            last_seen_at=timezone.now(),
-            resolved_at=timezone.now() if i % 2 else None,
-        )
+        alert = stopped_alert(f"c{i}", resolved_at=timezone.now() if i % 2 else None)
         Delivery.objects.create(alert=alert, channel=channel, event="firing", status="sent")
         record(
             action="credential.test",

@@ -23,6 +23,7 @@ from apps.tokens import services as tokens
 from apps.tokens.models import AccessToken
 from apps.vault.services import credential_update
 from tests.console.test_metrics import _samples
+from tests.helpers import stopped_alert
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,20 +51,8 @@ def test_a_wrong_signing_secret_is_refused_as_the_platform_does_and_not_retried(
     bot_channel, kind, code
 ):
     channel, key = bot_channel(kind, secret="not-the-bots-secret-0000")
-    Alert.objects.create(
-        key="stopped:x",
-        rule=Rule.STOPPED,
-        subject="x",
-        severity="critical",
-        title_zh="t",
-        title_en="t",
-        text_zh="t",
-        text_en="t",
-        opened_at=timezone.now(),
-        last_seen_at=timezone.now(),
-    )
     delivery = Delivery.objects.create(
-        alert=Alert.objects.get(), channel=channel, event=Delivery.Event.FIRING
+        alert=stopped_alert(), channel=channel, event=Delivery.Event.FIRING
     )
     assert services.delivery_send(delivery_id=delivery.pk) == Delivery.Status.FAILED
     delivery.refresh_from_db()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from apps.alerts.models import Channel, Rule
 from apps.audit.models import AuditEvent
 from apps.sandbox.services import sandbox_bot_messages, sandbox_bot_register
+from tests.helpers import stopped_alert
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -198,9 +199,7 @@ def test_rotate_keys_reencrypts_alert_channels_too(settings, users):
 def test_removing_the_signing_secret_and_disabling_a_channel(admin, sandbox_origin):
     """ "Remove the signing secret" leaves the bot unsigned (the signed bot then refuses
     it); a disabled channel is told nothing, though its test button still tries it."""
-    from django.utils import timezone
-
-    from apps.alerts.models import Alert, Delivery
+    from apps.alerts.models import Delivery
     from apps.alerts.services import delivery_send
 
     _, secret = sandbox_bot_register(platform="feishu", key="hook-unsigned")
@@ -216,20 +215,7 @@ def test_removing_the_signing_secret_and_disabling_a_channel(admin, sandbox_orig
     admin.post(f"/alerts/channels/{channel.pk}/", _form(secret=secret, enabled=""))
     channel.refresh_from_db()
     assert channel.enabled is False
-    now = timezone.now()
-    alert = Alert.objects.create(
-        key="stopped:x",
-        rule=Rule.STOPPED,
-        subject="x",
-        severity="critical",
-        title_zh="t",
-        title_en="t",
-        text_zh="t",
-        text_en="t",
-        opened_at=now,
-        last_seen_at=now,
-    )
-    delivery = Delivery.objects.create(alert=alert, channel=channel, event="firing")
+    delivery = Delivery.objects.create(alert=stopped_alert(), channel=channel, event="firing")
     assert delivery_send(delivery_id=delivery.pk) == "failed"
     assert Delivery.objects.get(pk=delivery.pk).code == "disabled"
     assert sandbox_bot_messages("feishu", "hook-unsigned") == []
