@@ -146,7 +146,8 @@ def entries(platform: str, family: str = "") -> tuple[Api, ...]:
             for line in lines:
                 api = _api(json.loads(line), source)
                 apis.setdefault((api.method, api.path), api)
-    for index, endpoint in enumerate(get_provider(platform).endpoints):
+    spec = get_provider(platform)
+    for index, endpoint in enumerate(spec.endpoints):
         documented = _from_endpoint(platform, index, endpoint)
         found = apis.get((documented.method, documented.path))
         if found:
@@ -169,12 +170,11 @@ def entries(platform: str, family: str = "") -> tuple[Api, ...]:
                 )
             )
         apis[(documented.method, documented.path)] = documented
-    return tuple(_with_default_limit(platform, api) for api in apis.values())
+    return tuple(_with_default_limit(spec, api) for api in apis.values())
 
 
-def _with_default_limit(platform: str, api: Api) -> Api:
+def _with_default_limit(spec, api: Api) -> Api:
     """The API, showing the platform's stated default limit when it has none of its own."""
-    spec = get_provider(platform)
     if api.limit or not spec.rate_limit_docs:
         return api
     limits = ", ".join(str(r) for r in spec.rate_limits(api.method, api.path))

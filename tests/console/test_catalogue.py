@@ -417,6 +417,7 @@ def test_the_catalogue_follows_the_api_a_dingtalk_credential_is_set_to(
         return html.decode()
 
     assert "/topapi/v2/user/get" in found("dt-old", "v2 user get")
+    assert "(20/s)" not in found("dt-old", "v2 user get")  # a platform default: not per row
     assert "/topapi/v2/user/get" not in found("dt-new", "v2 user get")
     assert "/v1.0/contact/users/" in found("dt-new", "contact users")
     assert "/v1.0/contact/users/" not in found("dt-old", "contact users")
