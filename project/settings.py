@@ -283,10 +283,17 @@ TOKEN_WAIT_POLL = env.float("TOKEN_WAIT_POLL", default=0.05)
 # How long a request waits for another caller's fetch: well inside the 30-60 s after which
 # load balancers and clients give up, so a slow platform never leaves a caller hanging.
 TOKEN_WAIT_MAX = env.float("TOKEN_WAIT_MAX", default=20.0)
-# How many requests of one process may wait for another caller's fetch at once; the others
-# answer 503 with Retry-After at once, so a hanging platform never takes every thread (the
-# Procfile's web processes have 8 threads each).
+# How many requests of one process may go on waiting for a *slow* fetch (past
+# TOKEN_WAIT_FAST); the others answer 503 with Retry-After, so a hanging platform never
+# takes every thread (the Procfile's web processes have 8 threads each).
 TOKEN_MAX_WAITERS = env.int("TOKEN_MAX_WAITERS", default=6)
+# Every caller waits this long for another caller's fetch (a fast platform serves them
+# all); only TOKEN_MAX_WAITERS threads of a process wait longer, for a slow one.
+TOKEN_WAIT_FAST = env.float("TOKEN_WAIT_FAST", default=3.0)
+# A rejection that a fetch answered is answered with that fetch's result for at least this
+# long (longer while the platform keeps handing the same token back): one fetch per
+# rejected token, however many servers report it.
+TOKEN_REJECTION_WINDOW = env.float("TOKEN_REJECTION_WINDOW", default=300.0)
 TOKEN_BACKOFF_BASE = env.float("TOKEN_BACKOFF_BASE", default=5.0)
 TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
 TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute

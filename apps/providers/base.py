@@ -66,7 +66,9 @@ class RefreshPolicy:
     """How a platform's tokens live, which the token centre plans refreshes by.
 
     `refresh_before`: seconds before expiry to fetch a new token. `reissue_window`: a fetch
-    returns the *same* token unless fewer seconds than this remain (Feishu: 1800).
+    returns the *same* token while more seconds than this remain (Feishu: 1800; 0: for as
+    long as it is valid, as WeCom and DingTalk say; None: every fetch issues a new one, as
+    WeChat's `cgi-bin/token`), with `reissue_source` naming where the platform says so.
     `old_token_grace`: how long the previous token stays valid after a new fetch (None:
     until its own expiry; WeChat classic: 300). `daily_cap`: documented fetch cap per day.
     """
@@ -76,6 +78,16 @@ class RefreshPolicy:
     reissue_window: int | None = None
     old_token_grace: int | None = None
     daily_cap: int | None = None
+    reissue_source: str = ""
+
+    def reissues(self, remaining: float) -> bool:
+        """Whether a fetch now would hand back the token that has `remaining` seconds left."""
+        return self.reissue_window is not None and remaining > self.reissue_window
+
+    def reissued_until(self, expires_at: float) -> float | None:
+        """Until when (Unix time) the platform keeps handing back a token expiring at
+        `expires_at`; None when it never does."""
+        return None if self.reissue_window is None else expires_at - self.reissue_window
 
 
 @dataclass(frozen=True)
@@ -438,6 +450,11 @@ class Provider:
         """Which part of the platform's API a credential with these public values reaches
         (a platform whose hosts serve different APIs); "" for all of it."""
         return ""
+
+    def policy_for(self, values: Mapping[str, str]) -> RefreshPolicy | None:
+        """The refresh policy of a credential with these public values (a platform with two
+        token endpoints may reissue on one and not the other)."""
+        return self.refresh_policy
 
     def uses_token_for(self, creds: Mapping[str, str]) -> bool:
         """Whether this credential trades its secret for a token (some platforms offer both)."""

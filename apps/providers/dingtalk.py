@@ -242,8 +242,13 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
         ),
     )
     token_type = "access_token"
-    # Repeated fetches within validity return the same token and extend it.
-    refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
+    # Repeated fetches within validity return the same token and extend it ("自动续期").
+    refresh_policy = RefreshPolicy(
+        default_lifetime=7200,
+        refresh_before=600,
+        reissue_window=0,
+        reissue_source="https://open.dingtalk.com/document/orgapp/obtain-orgapp-token",
+    )
     catalog = CATALOG
     # Each app, each API: 20 calls a second on the standard edition (40 professional, 60
     # exclusive), the platform's default for every server API.

@@ -370,7 +370,12 @@ class Feishu(Provider):
     token_type = "tenant_access_token"
     # Max 2 h; a fetch returns the same token until < 30 min remain, then a new one, and
     # both stay valid. Refreshing at 25 min left lands inside that window.
-    refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=1500, reissue_window=1800)
+    refresh_policy = RefreshPolicy(
+        default_lifetime=7200,
+        refresh_before=1500,
+        reissue_window=1800,
+        reissue_source=TOKEN,
+    )
     catalog = CATALOG
     alert_hosts = ("open.feishu.cn", "open.larksuite.com")
     alert_path = "/open-apis/bot/v2/hook/"

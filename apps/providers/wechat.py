@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .base import (
     Body,
@@ -291,6 +292,14 @@ class WeChat(ErrcodeDecoderMixin, Provider):
             "GET", "/cgi-bin/get_api_domain_ip", "获取微信 API 服务器 IP", "WeChat API server IPs"
         ),
     )
+
+    # stable_token hands back the same token until 5 minutes before it expires, when it is
+    # renewed (getStableAccessToken); cgi-bin/token issues a new one on every fetch.
+    stable_policy = replace(refresh_policy, reissue_window=300, reissue_source=docs_url)
+
+    def policy_for(self, values) -> RefreshPolicy:
+        classic = (values.get("token_endpoint") or "stable") == "classic"
+        return self.refresh_policy if classic else self.stable_policy
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         if (creds.get("token_endpoint") or "stable") == "classic":

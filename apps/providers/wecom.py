@@ -191,7 +191,14 @@ class WeCom(ErrcodeDecoderMixin, Provider):
         ),
     )
     token_type = "access_token"
-    refresh_policy = RefreshPolicy(default_lifetime=7200, refresh_before=600)
+    # "有效期内重复获取返回相同结果，过期后获取会返回新的access_token" (获取access_token,
+    # document/path/91039): a fetch hands back the same token for as long as it is valid.
+    refresh_policy = RefreshPolicy(
+        default_lifetime=7200,
+        refresh_before=600,
+        reissue_window=0,
+        reissue_source="https://developer.work.weixin.qq.com/document/path/91039",
+    )
     catalog = CATALOG
     # "每企业调用单个cgi/api不可超过1万次/分，15万次/小时" (访问频率限制, base frequency).
     default_rate_limits = (RateLimit(10000, 60), RateLimit(150000, 3600))

@@ -31,6 +31,7 @@ from .openapi import DOCUMENT
 
 logger = logging.getLogger(__name__)
 SAFETY = services.SAFETY.total_seconds()
+DEFAULT_RETRY_AFTER = 30.0  # a 503 whose cause names no time (a disabled credential)
 STATUS = {
     "unauthorized": 401,
     "forbidden": 403,
@@ -77,6 +78,8 @@ def _error(
         {"error": error, "request_id": getattr(request, "request_id", "")},
         status=STATUS.get(code, 503),
     )
+    if retry_after is None and response.status_code == 503:
+        retry_after = DEFAULT_RETRY_AFTER  # every 503 says when to come back
     if retry_after:
         response["Retry-After"] = str(max(1, int(retry_after + 0.999)))
     return _no_store(response)
@@ -320,7 +323,12 @@ def token_refresh_post(request: HttpRequest, slug: str) -> HttpResponse:
         _uncount(request)
         return _error(request, exc.code, str(exc), retry_after=exc.retry_after, decoded=exc.decoded)
     _counted(request, key, entry)
-    return _token_response(_from_row(slug, entry, row))
+    body = _from_row(slug, entry, row)
+    # The platform handed back the very token the caller saw rejected: it holds that token
+    # current, so the rejection has another cause (Feishu's 99991663 for an API that needs
+    # a user token, say) and asking again will not change it.
+    body["reissued"] = bool(rejected and row.reissued and body["access_token"] == rejected)
+    return _token_response(body)
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:

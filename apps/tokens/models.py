@@ -51,6 +51,12 @@ class AccessToken(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     fetch_day = models.DateField(null=True, blank=True)
     fetches_today = models.PositiveIntegerField(default=0)
+    # The last rejection a fetch answered: the rejected token's fingerprint, until when a
+    # caller naming it again gets that fetch's result, and whether the platform handed the
+    # same token back (it insists the token is current; refetching would change nothing).
+    rejected_fingerprint = models.CharField(max_length=16, blank=True)
+    rejection_until = models.DateTimeField(null=True, blank=True)
+    reissued = models.BooleanField(default=False)
 
     objects = AccessTokenQuerySet.as_manager()
 

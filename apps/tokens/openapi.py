@@ -48,7 +48,27 @@ DOCUMENT = {
                     },
                 },
                 "responses": {
-                    "200": {"$ref": "#/components/responses/Token"},
+                    "200": {
+                        "description": "The current token; `reissued` is true when the "
+                        "platform handed back the very token named as rejected (it holds it "
+                        "current: the rejection has another cause, and asking again within "
+                        "the rejection window makes no further fetch)",
+                        "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "allOf": [
+                                        {"$ref": "#/components/schemas/Token"},
+                                        {
+                                            "type": "object",
+                                            "required": ["reissued"],
+                                            "properties": {"reissued": {"type": "boolean"}},
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
                     "400": _ERROR,
                     "401": _ERROR,
                     "403": _ERROR,
@@ -90,8 +110,11 @@ DOCUMENT = {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Token"}}},
             },
             "Error": {
-                "description": "An error",
-                "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+                "description": "An error; every 503 and 429 carries Retry-After (seconds)",
+                "headers": {
+                    "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"},
+                    "Retry-After": {"schema": {"type": "integer"}},
+                },
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             },
         },

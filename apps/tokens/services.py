@@ -158,29 +158,72 @@ def _serve_unless_rejected(
     )
 
 
-_WAITERS: tuple[int, threading.BoundedSemaphore] | None = None
+_LONG_WAITERS: tuple[int, threading.BoundedSemaphore] | None = None
 
 
-def _waiters() -> threading.BoundedSemaphore:
-    """The process's places for requests waiting on another caller's fetch."""
-    global _WAITERS
+def _long_waiters() -> threading.BoundedSemaphore:
+    """The process's places for requests that keep waiting on a *slow* fetch."""
+    global _LONG_WAITERS
     size = settings.TOKEN_MAX_WAITERS
-    if _WAITERS is None or _WAITERS[0] != size:
-        _WAITERS = (size, threading.BoundedSemaphore(size))
-    return _WAITERS[1]
+    if _LONG_WAITERS is None or _LONG_WAITERS[0] != size:
+        _LONG_WAITERS = (size, threading.BoundedSemaphore(size))
+    return _LONG_WAITERS[1]
+
+
+def _lease_left(row: AccessToken) -> float | None:
+    if row.lease_until is None:
+        return None
+    return max(1.0, (row.lease_until - timezone.now()).total_seconds())
 
 
 def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
     """Wait while another caller holds the lease. The new row once its version moved; None
-    when the lease lapsed without a new version (its holder died): then try to claim."""
-    while time.monotonic() < deadline:
-        time.sleep(settings.TOKEN_WAIT_POLL)
-        row = AccessToken.objects.select_related("credential").get(pk=pk)
-        if row.version != version:
-            return row
-        if row.lease_until is None or row.lease_until <= timezone.now():
-            return None
-    raise TokenUnavailable("refresh_timeout", "the refresh in progress did not finish in time")
+    when the lease lapsed without a new version (its holder died): then try to claim.
+
+    What is bounded is the time a thread waits, not how many wait: every caller waits up to
+    TOKEN_WAIT_FAST for the fetch (a platform answering in well under a second serves every
+    one of them); past that only TOKEN_MAX_WAITERS of the process's threads go on waiting
+    for a slow platform, the others answer 503 with Retry-After at once, so a hanging
+    platform never holds every thread."""
+    fast_until = time.monotonic() + settings.TOKEN_WAIT_FAST
+    slot = None
+    try:
+        while True:
+            time.sleep(settings.TOKEN_WAIT_POLL)
+            row = AccessToken.objects.select_related("credential").get(pk=pk)
+            if row.version != version:
+                return row
+            if row.lease_until is None or row.lease_until <= timezone.now():
+                return None
+            now = time.monotonic()
+            if now >= deadline:
+                raise TokenUnavailable(
+                    "refresh_timeout",
+                    "the refresh in progress did not finish in time",
+                    retry_after=_lease_left(row),
+                )
+            if now >= fast_until and slot is None:
+                if not _long_waiters().acquire(blocking=False):
+                    raise TokenUnavailable(
+                        "refresh_in_progress",
+                        "a fetch of this token is in progress; retry shortly",
+                        retry_after=min(_lease_left(row) or 1.0, 5.0),
+                    )
+                slot = _long_waiters()
+    finally:
+        if slot is not None:
+            slot.release()
+
+
+def _answered_rejection(row: AccessToken, rejected_token: str, now: datetime) -> bool:
+    """Whether a fetch already answered a rejection of this very token, recently enough
+    that its result stands (a platform that handed the token back insists on it)."""
+    return (
+        bool(row.rejected_fingerprint)
+        and row.rejection_until is not None
+        and row.rejection_until > now
+        and row.rejected_fingerprint == fingerprint(rejected_token)[:16]
+    )
 
 
 def token_refresh(
@@ -194,7 +237,10 @@ def token_refresh(
 ) -> AccessToken:
     """Make sure the credential has a current token, fetching upstream only when needed.
 
-    - `rejected_token`: a caller saw this token rejected; fetch only if it is still current.
+    - `rejected_token`: a caller saw this token rejected; fetch only if it is still current
+      and no fetch answered its rejection yet (one fetch per rejected value: every later
+      caller naming it gets that fetch's result, `row.reissued` when the platform handed
+      the same token back).
     - `force`: fetch even when the current token is not yet due ("refresh now").
     - otherwise fetch when there is no valid token or its planned refresh time has come.
     - `wait=False` (a scheduled task): when another caller holds the lease, return at once
@@ -205,8 +251,11 @@ def token_refresh(
     while True:
         row, now = _row(credential_id), timezone.now()
         valid = is_valid(row, now)
-        if rejected_token is not None and valid and row.value() != rejected_token:
-            return row  # someone already replaced the rejected token
+        if rejected_token is not None and valid:
+            if row.value() != rejected_token:
+                return row  # someone already replaced the rejected token
+            if _answered_rejection(row, rejected_token, now):
+                return row  # a fetch answered this rejection: the platform kept the token
         if (
             rejected_token is None
             and not force
@@ -244,25 +293,14 @@ def token_refresh(
             break
         if not wait:
             return row
-        if not _waiters().acquire(blocking=False):
-            return _serve_unless_rejected(
-                row,
-                timezone.now(),
-                "refresh_in_progress",
-                "a fetch of this token is in progress; retry shortly",
-                rejected_token is not None and row.value() == rejected_token,
-            )
-        try:
-            fresher = _wait_for(row.pk, row.version, deadline)
-        finally:
-            _waiters().release()
+        fresher = _wait_for(row.pk, row.version, deadline)
         if fresher is not None and is_valid(fresher, timezone.now()):
             return fresher  # shared the other caller's fetch
-    fetched = _fetch(row, owner, reason=reason, actor=actor)
+    fetched = _fetch(row, owner, reason=reason, actor=actor, rejected_token=rejected_token)
     if rejected_token is not None and fetched.version == row.version:
         # The fetch failed (no new version) and the rejected token is all there is: say
         # so, rather than hand it back as if it were new. (A platform may reissue the same
-        # value on success, as Feishu does: that is a new version, and served.)
+        # value on success, as Feishu does: that is a new version, marked `reissued`.)
         return _serve_unless_rejected(
             fetched,
             timezone.now(),
@@ -315,7 +353,14 @@ def _next_midnight(now: datetime) -> datetime:
 
 
 @sensitive_variables("grant", "old_value")
-def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) -> AccessToken:
+def _fetch(
+    row: AccessToken,
+    owner: str,
+    *,
+    reason: str,
+    actor: Actor | None,
+    rejected_token: str | None = None,
+) -> AccessToken:
     credential: Credential = row.credential
     provider = credential.platform
     actor = actor or Actor.system(f"token-{reason}")
@@ -342,11 +387,42 @@ def _fetch(row: AccessToken, owner: str, *, reason: str, actor: Actor | None) ->
             lease_owner="", lease_until=None
         )
         raise exc
-    return _store_grant(row, owner, grant, reason=reason, actor=actor)
+    return _store_grant(
+        row, owner, grant, reason=reason, actor=actor, rejected_token=rejected_token
+    )
 
 
-@sensitive_variables("grant", "old_value")
-def _store_grant(row: AccessToken, owner: str, grant, *, reason: str, actor: Actor) -> AccessToken:
+def _rejection_fields(
+    credential: Credential, rejected_token: str | None, grant, expires_at: datetime, now: datetime
+) -> dict:
+    """What the row remembers of the rejection this fetch answered: later callers naming the
+    same token get this fetch's result until the window closes (the platform's reissue rule
+    decides how long it keeps handing the same token back; at least TOKEN_REJECTION_WINDOW)."""
+    if rejected_token is None:
+        return {"rejected_fingerprint": "", "rejection_until": None, "reissued": False}
+    until = now + timedelta(seconds=settings.TOKEN_REJECTION_WINDOW)
+    reissued = grant.access_token == rejected_token
+    policy = credential.platform.policy_for(credential.public_values)
+    kept_until = policy.reissued_until(expires_at.timestamp()) if policy and reissued else None
+    if kept_until is not None:
+        until = max(until, datetime.fromtimestamp(kept_until, tz=UTC))
+    return {
+        "rejected_fingerprint": fingerprint(rejected_token)[:16],
+        "rejection_until": min(until, expires_at),
+        "reissued": reissued,
+    }
+
+
+@sensitive_variables("grant", "old_value", "rejected_token")
+def _store_grant(
+    row: AccessToken,
+    owner: str,
+    grant,
+    *,
+    reason: str,
+    actor: Actor,
+    rejected_token: str | None = None,
+) -> AccessToken:
     """Keep a token the platform issued as the credential's current one (the lease held by
     `owner`), count it against the daily cap, audit it."""
     credential: Credential = row.credential
@@ -362,8 +438,11 @@ def _store_grant(row: AccessToken, owner: str, grant, *, reason: str, actor: Act
             if policy.old_token_grace is None
             else min(row.expires_at, now + timedelta(seconds=policy.old_token_grace))
         )
+    expires_at = now + timedelta(seconds=grant.expires_in)
+    rejection = _rejection_fields(credential, rejected_token, grant, expires_at, now)
     with transaction.atomic():
         updated = AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(
+            **rejection,
             value_blob=row.seal(grant.access_token),
             previous_blob=row.seal_previous(old_value if grace_until else ""),
             previous_valid_until=grace_until,
@@ -371,7 +450,7 @@ def _store_grant(row: AccessToken, owner: str, grant, *, reason: str, actor: Act
             token_type=grant.token_type,
             version=F("version") + 1,
             obtained_at=now,
-            expires_at=now + timedelta(seconds=grant.expires_in),
+            expires_at=expires_at,
             refresh_at=plan_refresh(policy, now, grant.expires_in),
             lease_owner="",
             lease_until=None,
@@ -396,6 +475,8 @@ def _store_grant(row: AccessToken, owner: str, grant, *, reason: str, actor: Act
                     "reason": reason,
                     "expires_in": grant.expires_in,
                     "version": row.version + 1,
+                    **({"answered_rejection": True} if rejected_token is not None else {}),
+                    **({"reissued": True} if rejection["reissued"] else {}),
                 },
             )
     return AccessToken.objects.select_related("credential").get(pk=row.pk)

@@ -1,4 +1,5 @@
-"""Single-flight on the embedded default: SQLite, two granian processes with threads."""
+"""Single-flight on the embedded default: SQLite, granian as `make run` starts it (two
+processes of eight threads), the emulators at their own origins."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
         ALLOWED_HOSTS="127.0.0.1",
         TOKEN_WAIT_POLL="0.05",
         SANDBOX_ORIGIN_PORT=str(origins),
-        TOKEN_MAX_WAITERS="64",
     )
     manage("bootstrap")
     key = manage("client_key", "create", "--name", "load", "--credential", "demo-feishu").strip()
@@ -45,7 +45,7 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
             "--workers",
             "2",
             "--blocking-threads",
-            "32",
+            "8",
             "--no-ws",
             "project.wsgi:application",
         ],
@@ -86,34 +86,57 @@ def test_fifty_concurrent_refreshes_fetch_once_on_sqlite(tmp_path):
         assert wait_for(origin_up, timeout=30)  # the Feishu emulator's own origin
         first = requests.get(f"{base}/api/v1/tokens/demo-feishu", headers=headers, timeout=30)
         assert first.status_code == 200, first.text
+        # A platform answering in 100 ms: every one of fifty callers waits for the one fetch.
         manage(
             "shell",
             "-c",
-            "from apps.sandbox.models import SandboxApp, SandboxFault; "
-            "SandboxApp.objects.filter(provider='feishu').update(reissue_window=7201); "
+            "from apps.sandbox.models import SandboxFault; "
             "SandboxFault.objects.create(provider='feishu', path_prefix='/open-apis/auth', "
-            "kind='delay', value=800)",
+            "kind='delay', value=100)",
         )
-        rejected = json.dumps({"rejected_token": first.json()["access_token"]})
 
-        def call(_):
-            return requests.post(
-                f"{base}/api/v1/tokens/demo-feishu/refresh",
-                headers=headers,
-                data=rejected,
-                timeout=60,
+        def fetched() -> int:
+            counted = manage(
+                "shell",
+                "-c",
+                "from apps.sandbox.core import fetches; "
+                "print(fetches('feishu', 'cli_demo0000000001'))",
             )
+            return int(counted.strip().splitlines()[-1])
 
-        with ThreadPoolExecutor(max_workers=50) as pool:
-            responses = list(pool.map(call, range(50)))
+        def herd(token: str) -> list[requests.Response]:
+            rejected = json.dumps({"rejected_token": token})
+
+            def call(_):
+                return requests.post(
+                    f"{base}/api/v1/tokens/demo-feishu/refresh",
+                    headers=headers,
+                    data=rejected,
+                    timeout=60,
+                )
+
+            with ThreadPoolExecutor(max_workers=50) as pool:
+                return list(pool.map(call, range(50)))
+
+        # Feishu hands the same token back while 30 minutes of it remain: one fetch, fifty
+        # answers saying so.
+        responses = herd(first.json()["access_token"])
         assert [r.status_code for r in responses] == [200] * 50, responses[0].text
-        assert {r.json()["version"] for r in responses} == {2}
-        counted = manage(
+        assert {(r.json()["version"], r.json()["reissued"]) for r in responses} == {(2, True)}
+        assert fetched() == 2
+        # Fewer than 30 minutes left: the one fetch brings a new token, for all fifty.
+        manage(
             "shell",
             "-c",
-            "from apps.sandbox.core import fetches; print(fetches('feishu', 'cli_demo0000000001'))",
+            "from apps.sandbox.models import SandboxApp; "
+            "SandboxApp.objects.filter(provider='feishu').update(reissue_window=7201); "
+            "from apps.tokens.models import AccessToken; "
+            "AccessToken.objects.update(rejection_until=None)",
         )
-        assert counted.strip().splitlines()[-1] == "2"
+        responses = herd(first.json()["access_token"])
+        assert [r.status_code for r in responses] == [200] * 50, responses[0].text
+        assert {(r.json()["version"], r.json()["reissued"]) for r in responses} == {(3, False)}
+        assert fetched() == 3
     finally:
         for process in (server, origins):
             process.send_signal(signal.SIGTERM)

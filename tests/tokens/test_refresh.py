@@ -25,16 +25,26 @@ def _due_ids(until):
     return [pk for pk, _planned in credentials_due(until)]
 
 
+def _reject(live_server, slug: str, key: str, token: str) -> requests.Response:
+    return requests.post(
+        f"{live_server.url}/api/v1/tokens/{slug}/refresh",
+        headers={"Authorization": f"Bearer {key}"},
+        data=json.dumps({"rejected_token": token}),
+        timeout=60,
+    )
+
+
 def test_fifty_concurrent_refreshes_share_one_upstream_fetch(
-    live_server, token_credential, client_key, settings
+    live_server, token_credential, client_key
 ):
-    settings.TOKEN_MAX_WAITERS = 64  # all fifty wait here (the live server has the threads)
+    # The default bound on waiters (a few threads per process for a *slow* fetch) leaves
+    # every caller of a fetch that answers in 100 ms waiting for it: fifty answers of 200.
     credential, app = token_credential(slug="feishu-fifty", reissue_window=7201)
     _, key = client_key(credential)
     first = token_current(credential=credential)
     # Slow the platform down so that every caller arrives while the fetch is in flight.
     SandboxFault.objects.create(
-        provider="feishu", path_prefix="/open-apis/auth", kind="delay", value=800
+        provider="feishu", path_prefix="/open-apis/auth", kind="delay", value=100
     )
 
     def call(_):
@@ -54,6 +64,105 @@ def test_fifty_concurrent_refreshes_share_one_upstream_fetch(
     assert fetches("feishu", app.app_id) == 2  # the first token, then exactly one more
     row = AccessToken.objects.get(credential=credential)
     assert row.lease_owner == "" and row.lease_until is None
+
+
+def test_a_token_the_platform_reissues_is_fetched_once_for_ten_sequential_rejections(
+    live_server, token_credential, client_key
+):
+    # Feishu hands back the same token while more than 30 minutes of it remain (the sandbox's
+    # default): the first rejection makes one fetch, which says the platform kept the token;
+    # the nine after it are answered with that result, no fetch, no new version.
+    credential, app = token_credential(slug="feishu-reissue")
+    _, key = client_key(credential)
+    first = token_current(credential=credential)
+    answers = [_reject(live_server, credential.slug, key, first.token) for _ in range(10)]
+    assert [a.status_code for a in answers] == [200] * 10, answers[0].text
+    bodies = [a.json() for a in answers]
+    assert {b["access_token"] for b in bodies} == {first.token}
+    assert {b["version"] for b in bodies} == {2} and all(b["reissued"] for b in bodies)
+    assert fetches("feishu", app.app_id) == 2  # the first token, and the one answer
+    event = AuditEvent.objects.filter(action="token.refresh", outcome="success").latest("seq")
+    assert event.details["reissued"] is True and event.details["answered_rejection"] is True
+    assert AuditEvent.objects.filter(action="token.refresh").count() == 2
+
+
+def test_fifty_concurrent_rejections_of_a_reissued_token_make_one_fetch(
+    live_server, token_credential, client_key
+):
+    credential, app = token_credential(slug="feishu-reissue-50")
+    _, key = client_key(credential)
+    first = token_current(credential=credential)
+    SandboxFault.objects.create(
+        provider="feishu", path_prefix="/open-apis/auth", kind="delay", value=100
+    )
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(
+            pool.map(lambda _: _reject(live_server, credential.slug, key, first.token), range(50))
+        )
+    assert [a.status_code for a in answers] == [200] * 50, answers[0].text
+    assert {(a.json()["version"], a.json()["reissued"]) for a in answers} == {(2, True)}
+    assert fetches("feishu", app.app_id) == 2
+
+
+def test_a_rejection_window_closes_and_the_next_rejection_fetches_again(
+    live_server, token_credential, client_key
+):
+    credential, app = token_credential(slug="feishu-reissue-window")
+    _, key = client_key(credential)
+    first = token_current(credential=credential)
+    assert _reject(live_server, credential.slug, key, first.token).json()["reissued"] is True
+    # Past the window (the platform would now issue a new token): one more fetch.
+    AccessToken.objects.filter(credential=credential).update(rejection_until=timezone.now())
+    app.reissue_window = 7201
+    app.save()
+    again = _reject(live_server, credential.slug, key, first.token).json()
+    assert again["reissued"] is False and again["access_token"] != first.token
+    assert fetches("feishu", app.app_id) == 3
+    # Naming a token the platform already replaced fetches nothing.
+    assert _reject(live_server, credential.slug, key, first.token).json()["version"] == 3
+    assert fetches("feishu", app.app_id) == 3
+
+
+def test_a_slow_fetch_keeps_few_threads_waiting_and_every_503_says_when_to_retry(
+    live_server, token_credential, client_key, settings
+):
+    settings.TOKEN_WAIT_FAST = 0.3
+    settings.TOKEN_MAX_WAITERS = 2
+    credential, app = token_credential(slug="feishu-slow-herd", reissue_window=7201)
+    _, key = client_key(credential)
+    first = token_current(credential=credential)
+    SandboxFault.objects.create(
+        provider="feishu", path_prefix="/open-apis/auth", kind="delay", value=2500, remaining=1
+    )
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda _: _reject(live_server, credential.slug, key, first.token), range(8))
+        )
+    statuses = sorted(a.status_code for a in answers)
+    # The fetch holder and the two long waiters get the new token; the rest were let go
+    # after the fast window, each told when to come back.
+    assert statuses.count(200) == 3 and statuses.count(503) == 5, statuses
+    for answer in answers:
+        if answer.status_code == 503:
+            assert answer.json()["error"]["code"] == "refresh_in_progress"
+            assert 1 <= int(answer.headers["Retry-After"]) <= 5
+    assert fetches("feishu", app.app_id) == 2
+
+
+def test_waiting_on_a_dead_holders_lease_answers_503_with_retry_after(
+    live_server, token_credential, client_key, settings
+):
+    settings.TOKEN_WAIT_MAX = 1.0
+    credential, _ = token_credential(slug="feishu-dead-holder", reissue_window=7201)
+    _, key = client_key(credential)
+    first = token_current(credential=credential)
+    # A holder that died mid-fetch: its lease runs for another 20 seconds.
+    AccessToken.objects.filter(credential=credential).update(
+        lease_owner="dead-host:1", lease_until=timezone.now() + timedelta(seconds=20)
+    )
+    answer = _reject(live_server, credential.slug, key, first.token)
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "refresh_timeout"
+    assert 15 <= int(answer.headers["Retry-After"]) <= 20
 
 
 def test_upstream_5xx_keeps_serving_the_old_token_and_backs_off(live_server, token_credential):
