@@ -128,6 +128,13 @@ EMBEDDED_CACHE = {
     "OPTIONS": {"MAX_ENTRIES": 1_000_000},
 }
 CACHES = {"default": env.cache("CACHE_URL") if env.str("CACHE_URL", default="") else EMBEDDED_CACHE}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A Redis that stops answering (frozen, partitioned) fails a call after this long instead
+    # of holding the thread: everything that reads the cache has a database fallback.
+    _timeout = env.float("CACHE_SOCKET_TIMEOUT", default=1.0)
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", _timeout)
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", _timeout)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -296,6 +303,9 @@ TOKEN_WAIT_FAST = env.float("TOKEN_WAIT_FAST", default=3.0)
 TOKEN_REJECTION_WINDOW = env.float("TOKEN_REJECTION_WINDOW", default=300.0)
 TOKEN_BACKOFF_BASE = env.float("TOKEN_BACKOFF_BASE", default=5.0)
 TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
+# How often each process reads the access generation (apps/core/generation.py): a revoked
+# key or a disabled credential is refused everywhere within about this long of the commit.
+GENERATION_POLL_SECONDS = env.float("GENERATION_POLL_SECONDS", default=0.5)
 TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute
 # Each web process counts its token hand-outs in a small memory-mapped file here
 # (apps/tokens/ledger.py); in memory (/dev/shm) when the host has it.

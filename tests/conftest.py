@@ -105,6 +105,16 @@ def client_as(users):
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _generation_poller(django_db_setup):
+    """Each process polls the access generation in a thread of its own; this one stops
+    before the test database is dropped (a poll holding a connection would block it)."""
+    yield
+    from apps.core import generation
+
+    generation._WATCHER.stop()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache, as each starts with an empty database."""

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.dispatch import receiver
 
+from apps.core import generation
 from apps.core.metrics import TOKEN_HANDOUTS
 from apps.core.ratelimit import on_redis, redis_client, window_key
 from apps.vault import crypto
@@ -29,6 +30,27 @@ logger = logging.getLogger(__name__)
 KEY_TTL = 60
 TOKEN_TTL = 30
 MISSING = "missing"
+# After the shared cache failed to answer, it is left alone this long (the database answers
+# meanwhile), so a frozen or dead Redis costs one request a timeout, not every request.
+CACHE_RETRY_SECONDS = 5.0
+_cache_down_until = 0.0
+
+
+def _cache_away() -> bool:
+    return time.monotonic() < _cache_down_until
+
+
+def _cache_failed() -> None:
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+
+
+def _current(entry):
+    """The entry unless it was read before the access generation last moved (a key revoked
+    or a credential changed since): then None, and the database is asked again."""
+    if isinstance(entry, dict) and entry.get("gen", -1) < generation.current():
+        return None
+    return entry
 
 
 def shared() -> bool:
@@ -45,12 +67,15 @@ def _token_key(slug: str) -> str:
 
 
 def client_key_entry(key_hash: str, entry=None) -> dict | None:
+    entry = _current(entry)
     if entry is None:
+        gen = generation.read()  # before the row: a revoke committing meanwhile moves it
         key = ClientKey.objects.filter(key_hash=key_hash).first()
         entry = (
             MISSING
             if key is None
             else {
+                "gen": gen,
                 "id": key.pk,
                 "name": key.name,
                 "revoked": key.revoked_at is not None,
@@ -63,7 +88,9 @@ def client_key_entry(key_hash: str, entry=None) -> dict | None:
 
 
 def token_entry(slug: str, entry=None) -> dict | None:
+    entry = _current(entry)
     if entry is None:
+        gen = generation.read()  # before the rows, as for a client key
         credential = Credential.objects.alive().filter(slug=slug).first()
         if credential is None:
             entry = MISSING
@@ -71,6 +98,7 @@ def token_entry(slug: str, entry=None) -> dict | None:
             token = AccessToken.objects.filter(credential=credential).first()
             usable = token is not None and token.value_blob and token.expires_at
             entry = {
+                "gen": gen,
                 "credential_id": credential.pk,
                 "uid": str(credential.uid),
                 "provider": credential.provider,
@@ -121,10 +149,10 @@ def lookup(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
 
 def in_memory(key_hash: str, slug: str) -> tuple[dict | None, dict | None]:
     """Both entries as the near cache holds them (Redis only): nothing from the database."""
-    if not on_redis():
+    if not on_redis() or _cache_away():
         return None, None
     found = _read([_key_key(key_hash), _token_key(slug)])
-    return tuple(value if isinstance(value, dict) else None for value in found)
+    return tuple(value if isinstance(value, dict) else None for value in map(_current, found))
 
 
 def _read(keys: list[str]) -> list:
@@ -132,7 +160,7 @@ def _read(keys: list[str]) -> list:
     per-process cache (the embedded default) is not read: another process's revocation
     could not reach it, so every request asks the database and a revoked key is refused at
     once in every configuration."""
-    if not shared():
+    if not shared() or _cache_away():
         return [None] * len(keys)
     try:
         if on_redis():
@@ -141,6 +169,7 @@ def _read(keys: list[str]) -> list:
         found = cache.get_many(keys)
         return [found.get(k) for k in keys]
     except Exception:  # the cache is down: the database answers (see `_remember`)
+        _cache_failed()
         logger.warning("the cache is unreachable; token API entries come from the database")
         return [None] * len(keys)
 
@@ -148,19 +177,23 @@ def _read(keys: list[str]) -> list:
 def _remember(key: str, entry, ttl: int) -> None:
     """Keep an entry in the shared cache, when there is one and it answers. While it is down
     every request reads the database, so nothing stale is served."""
-    if not shared():
+    if not shared() or _cache_away():
         return
     try:
         cache.set(key, entry, ttl)
     except Exception:
+        _cache_failed()
         logger.warning("the cache is unreachable; entry not kept")
 
 
 def _forget(key: str) -> None:
-    try:
-        cache.delete(key)
-    except Exception:  # down: its entries expire within KEY_TTL / TOKEN_TTL when it returns
-        logger.warning("the cache is unreachable; entry %s not deleted", key)
+    if not _cache_away():
+        try:
+            cache.delete(key)
+        except Exception:  # down: entries older than the access generation are not used,
+            # and the rest expire within KEY_TTL / TOKEN_TTL
+            _cache_failed()
+            logger.warning("the cache is unreachable; entry %s not deleted", key)
     if on_redis():  # this process sees its own change at once (others: Redis's push)
         near_cache().forget(caches["default"].make_key(key))
 

@@ -30,6 +30,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
+from apps.core import generation
 from apps.core.metrics import TOKEN_REFRESHES
 from apps.providers.base import Classification, Decoded, ProviderError, RefreshPolicy
 from apps.providers.client import fetch_token
@@ -702,6 +703,7 @@ def client_key_revoke(*, key: ClientKey, by: User | None) -> None:
         if ClientKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         ):
+            generation.advance()  # every process stops using its cached entry of the key
             transaction.on_commit(lambda: token_cache.forget_client_key(key.key_hash))
             record(
                 action="client_key.revoke",

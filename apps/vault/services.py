@@ -17,6 +17,7 @@ from apps.accounts.models import Role
 from apps.accounts.services import ReauthLocked, user_reauthenticate
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
+from apps.core import generation
 from apps.providers.base import Decoded, ProviderError
 from apps.providers.client import probe
 from apps.providers.guard import Refused, validate_base_url
@@ -143,6 +144,7 @@ def credential_update(
 
 
 def _changed(credential: Credential, *old_slugs: str | None) -> None:
+    generation.advance()  # cached entries of the credential are no longer used anywhere
     for slug in {credential.slug, *(s for s in old_slugs if s)}:
         transaction.on_commit(lambda slug=slug: credential_changed.send(Credential, slug=slug))
 

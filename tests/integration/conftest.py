@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -233,3 +234,38 @@ def embedded(tmp_path: Path, **extra: str):
     )
     manage("migrate", "--no-input", "-v0")
     return env, manage
+
+
+@pytest.fixture
+def private_redis():
+    from tests.helpers import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    import redis
+
+    assert wait_for(lambda: _pong(redis, port), timeout=10, interval=0.1)
+    yield port, server
+    if server.poll() is None:
+        server.kill()
+    server.wait(10)
+
+
+def _pong(redis, port):
+    try:
+        return redis.Redis(port=port).ping()
+    except redis.ConnectionError:
+        return False

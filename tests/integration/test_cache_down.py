@@ -4,9 +4,7 @@ is killed; tokens keep being served (the database answers), JSON throughout."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
-import subprocess
 import time
 
 import pytest
@@ -15,42 +13,9 @@ import requests
 from apps.tokens.services import token_current
 from tests.helpers import free_port
 
-from .conftest import procfile_web, wait_for
+from .conftest import procfile_web
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def private_redis():
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "/usr/bin/redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    import redis
-
-    assert wait_for(lambda: _pong(redis, port), timeout=10, interval=0.1)
-    yield port, server
-    if server.poll() is None:
-        server.kill()
-    server.wait(10)
-
-
-def _pong(redis, port):
-    try:
-        return redis.Redis(port=port).ping()
-    except redis.ConnectionError:
-        return False
 
 
 def test_tokens_are_served_while_redis_is_down(

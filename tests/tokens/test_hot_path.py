@@ -41,7 +41,8 @@ def test_the_near_cache_serves_from_memory_and_sees_every_change_at_once(
     assert held in near._entries  # the next lookup does not ask Redis
 
     client_key_revoke(key=record, by=None)  # deletes the entry in Redis: Redis pushes
-    assert token_cache.lookup(key_hash, credential.slug)[0]["revoked"]
+    key = token_cache.lookup(key_hash, credential.slug)[0]
+    assert key["revoked"]
 
     token_cache.lookup(key_hash, credential.slug)
     token_cache.lookup(key_hash, credential.slug)
