@@ -24,8 +24,8 @@ def _schedule(sender, **kwargs) -> None:
             Path(folder).mkdir(parents=True, exist_ok=True)
 
     # The one static beat schedule. Each entry names a task that takes primitives only.
+    # (The worker's heartbeat is sent by each worker itself: apps/core/tasks.py.)
     sender.conf.beat_schedule = {
-        "heartbeat": {"task": "core.heartbeat", "schedule": 15.0},
         "tokens-scan-due": {"task": "tokens.scan_due", "schedule": settings.TOKEN_SCAN_INTERVAL},
         "tokens-flush-handouts": {"task": "tokens.flush_handouts", "schedule": 60.0},
         "alerts-evaluate": {"task": "alerts.evaluate", "schedule": settings.ALERT_EVALUATE_SECONDS},

@@ -254,9 +254,20 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "apps.alerts.beat:WatchingScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_MAX_LOOP_INTERVAL = 10
+# Beat on two hosts (apps/core/beat.py): on a Redis broker, celery-redbeat keeps the schedule
+# in Redis and lets the beat holding its lock schedule; a standby takes over within
+# CELERY_BEAT_LOCK_SECONDS (+ one loop) of the active one's death. Otherwise one beat.
+CELERY_BEAT_LOCK_SECONDS = env.int("CELERY_BEAT_LOCK_SECONDS", default=30)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "apps.alerts.beat:WatchingRedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_KEY_PREFIX = "zhongkong:beat"
+    CELERY_REDBEAT_LOCK_TIMEOUT = CELERY_BEAT_LOCK_SECONDS
+    CELERY_REDBEAT_REDIS_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 5}
+else:
+    CELERY_BEAT_SCHEDULER = "apps.alerts.beat:WatchingScheduler"
 
 # Where this Zhongkong is reached; demo credentials point their sandbox base URL here.
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}")
@@ -306,6 +317,9 @@ TOKEN_BACKOFF_MAX = env.float("TOKEN_BACKOFF_MAX", default=600.0)
 # How often each process reads the access generation (apps/core/generation.py): a revoked
 # key or a disabled credential is refused everywhere within about this long of the commit.
 GENERATION_POLL_SECONDS = env.float("GENERATION_POLL_SECONDS", default=0.5)
+# A token with less life left than this is renewed before it is handed out (single-flight),
+# where the platform would issue a new one; otherwise it goes out with the life it has.
+TOKEN_MIN_HANDOUT_LIFE = env.float("TOKEN_MIN_HANDOUT_LIFE", default=300.0)
 TOKEN_API_RATE_LIMIT = env.int("TOKEN_API_RATE_LIMIT", default=1200)  # per client key a minute
 # Each web process counts its token hand-outs in a small memory-mapped file here
 # (apps/tokens/ledger.py); in memory (/dev/shm) when the host has it.

@@ -8,10 +8,10 @@ import time
 
 from django.conf import settings
 
-from apps.core.beat import HeartbeatScheduler
+from apps.core.beat import HeartbeatRedBeatScheduler, HeartbeatScheduler
 
 
-class WatchingScheduler(HeartbeatScheduler):
+class WatchingMixin:
     _last_watch = 0.0
     _watcher: threading.Thread | None = None
 
@@ -28,3 +28,11 @@ class WatchingScheduler(HeartbeatScheduler):
             )
             self._watcher.start()
         return interval
+
+
+class WatchingScheduler(WatchingMixin, HeartbeatScheduler):
+    """One beat, its schedule in a local file (the embedded default)."""
+
+
+class WatchingRedBeatScheduler(WatchingMixin, HeartbeatRedBeatScheduler):
+    """Beat on several hosts, one active at a time (production on Redis)."""

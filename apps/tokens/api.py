@@ -31,6 +31,14 @@ from .openapi import DOCUMENT
 
 logger = logging.getLogger(__name__)
 SAFETY = services.SAFETY.total_seconds()
+
+
+def _min_life() -> float:
+    """Below this much life left a token is renewed before it is handed out, where the
+    platform would issue a new one (otherwise it goes out with the life it has)."""
+    return settings.TOKEN_MIN_HANDOUT_LIFE
+
+
 DEFAULT_RETRY_AFTER = 30.0  # a 503 whose cause names no time (a disabled credential)
 STATUS = {
     "unauthorized": 401,
@@ -143,7 +151,7 @@ def handout_from_memory(authorization: str, slug: str) -> bytes | None:
     ledger = token_cache.ledger()
     if ledger.requests(key["id"], minute) >= settings.TOKEN_API_RATE_LIMIT:
         return None
-    token = token_cache.usable_token(slug, entry, SAFETY)
+    token = token_cache.usable_token(slug, entry, _min_life())
     if token is None:
         return None
     ledger.count(key["id"], entry["credential_id"], minute)
@@ -274,13 +282,15 @@ def token_get(request: HttpRequest, slug: str) -> HttpResponse:
     if denied:
         return denied
     key, entry = auth
-    token = token_cache.usable_token(slug, entry, SAFETY)
+    token = token_cache.usable_token(slug, entry, _min_life())
     if token is not None:  # entries just read from the database, or no Redis
         body = _entry_body(slug, entry, token, time.time())
     else:
         try:
             served = services.token_current(
-                credential=Credential.objects.get(pk=entry["credential_id"]), actor=_actor(key)
+                credential=Credential.objects.get(pk=entry["credential_id"]),
+                actor=_actor(key),
+                min_life=_min_life(),
             )
         except services.TokenUnavailable as exc:
             _uncount(request)

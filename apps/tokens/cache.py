@@ -108,6 +108,7 @@ def token_entry(slug: str, entry=None) -> dict | None:
                 or (credential.platform.token_type or ""),
                 "blob": token.value_blob if usable else "",
                 "expires_at": token.expires_at.timestamp() if usable else 0.0,
+                "lifetime": lifetime(token) if usable else 0.0,
                 "expires_iso": token.expires_at.isoformat() if usable else "",
                 "version": token.version if token else 0,
             }
@@ -115,8 +116,23 @@ def token_entry(slug: str, entry=None) -> dict | None:
     return None if entry == MISSING else entry
 
 
+def lifetime(token: AccessToken) -> float:
+    """How long the token lived when the platform issued it."""
+    if token.expires_at is None or token.obtained_at is None:
+        return 0.0
+    return (token.expires_at - token.obtained_at).total_seconds()
+
+
+def min_life(margin: float, lifetime: float) -> float:
+    """`margin` for a token of this lifetime: at most a quarter of it (a token issued for a
+    minute is not "short-lived" for the whole minute)."""
+    return min(margin, lifetime * 0.25) if lifetime > 0 else margin
+
+
 def usable_token(slug: str, entry: dict, margin: float) -> str | None:
-    """The entry's token, decrypted, when it stays valid for `margin` more seconds."""
+    """The entry's token, decrypted, when it stays valid for `margin` more seconds (at most
+    a quarter of its lifetime)."""
+    margin = min_life(margin, entry.get("lifetime", 0.0))
     if not entry["blob"] or entry["expires_at"] <= time.time() + margin:
         return None
     try:

@@ -216,6 +216,17 @@ def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
             slot.release()
 
 
+def _short_lived(row: AccessToken, now: datetime, min_life: float) -> bool:
+    """Whether the token has less than `min_life` left and a fetch now would renew it."""
+    if not min_life or row.expires_at is None:
+        return False
+    remaining = (row.expires_at - now).total_seconds()
+    min_life = token_cache.min_life(min_life, token_cache.lifetime(row))
+    credential = row.credential
+    policy = credential.platform.policy_for(credential.public_values)
+    return remaining < min_life and not (policy and policy.reissues(remaining))
+
+
 def _answered_rejection(row: AccessToken, rejected_token: str, now: datetime) -> bool:
     """Whether a fetch already answered a rejection of this very token, recently enough
     that its result stands (a platform that handed the token back insists on it)."""
@@ -235,6 +246,7 @@ def token_refresh(
     reason: str = "scheduled",
     actor: Actor | None = None,
     wait: bool = True,
+    min_life: float = 0.0,
 ) -> AccessToken:
     """Make sure the credential has a current token, fetching upstream only when needed.
 
@@ -243,7 +255,9 @@ def token_refresh(
       caller naming it gets that fetch's result, `row.reissued` when the platform handed
       the same token back).
     - `force`: fetch even when the current token is not yet due ("refresh now").
-    - otherwise fetch when there is no valid token or its planned refresh time has come.
+    - otherwise fetch when there is no valid token, its planned refresh time has come, or
+      it has less than `min_life` seconds left and a fetch would bring a new one (a
+      platform that hands the same token back while it is valid cannot renew it early).
     - `wait=False` (a scheduled task): when another caller holds the lease, return at once
       rather than hold a worker thread; the next scan looks again.
     """
@@ -263,6 +277,7 @@ def token_refresh(
             and valid
             and row.refresh_at
             and row.refresh_at > now
+            and not _short_lived(row, now, min_life)
         ):
             return row  # not due yet
         rejected_is_current = rejected_token is not None and valid and row.value() == rejected_token
@@ -643,11 +658,18 @@ def handouts_audit(*, before: datetime) -> int:
     return written
 
 
-def token_current(*, credential: Credential, actor: Actor | None = None) -> Served:
-    """The token to hand out now: the current one while valid, else a fresh one."""
+def token_current(
+    *, credential: Credential, actor: Actor | None = None, min_life: float = 0.0
+) -> Served:
+    """The token to hand out now: the current one while valid (and, with `min_life`, while
+    it has that long left or cannot be renewed early), else a fresh one. A fetch that fails
+    leaves the current token served for the life it honestly has left."""
     row = _row(credential.pk)
-    if not is_valid(row, timezone.now()):
-        row = token_refresh(credential_id=credential.pk, reason="on_demand", actor=actor)
+    now = timezone.now()
+    if not is_valid(row, now) or _short_lived(row, now, min_life):
+        row = token_refresh(
+            credential_id=credential.pk, reason="on_demand", actor=actor, min_life=min_life
+        )
         if not is_valid(row, timezone.now()):
             raise TokenUnavailable("upstream_failed", "no valid token")
     return Served(row.value(), row)

@@ -25,3 +25,15 @@ def test_beat_and_worker_heartbeats_arrive_through_redis(celery_processes, clien
     response = client.get("/healthz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["worker"]["age_seconds"] < 60
+
+
+def test_a_worker_proves_itself_without_beat_and_health_blames_beat_alone(celery, client):
+    # Beat never started: the worker sends its own heartbeat through the broker, so the
+    # health check names the part that is down (beat) and only that part.
+    celery.start("worker")
+    assert wait_for(lambda: Heartbeat.objects.filter(name="worker").exists(), timeout=45), (
+        celery.output()
+    )
+    answer = client.get("/healthz").json()
+    assert answer["failing"] == ["beat"], answer
+    assert answer["checks"]["worker"]["ok"] is True
