@@ -305,9 +305,10 @@ TOKEN_WAIT_MAX = env.float("TOKEN_WAIT_MAX", default=20.0)
 # TOKEN_WAIT_FAST); the others answer 503 with Retry-After, so a hanging platform never
 # takes every thread (the Procfile's web processes have 8 threads each).
 TOKEN_MAX_WAITERS = env.int("TOKEN_MAX_WAITERS", default=6)
-# Every caller waits this long for another caller's fetch (a fast platform serves them
-# all); only TOKEN_MAX_WAITERS threads of a process wait longer, for a slow one.
-TOKEN_WAIT_FAST = env.float("TOKEN_WAIT_FAST", default=3.0)
+# While another caller's fetch is younger than this, every caller waits for it (a platform
+# answering in well under a second serves them all); once it is older only
+# TOKEN_MAX_WAITERS threads of a process wait on, for a slow platform.
+TOKEN_WAIT_FAST = env.float("TOKEN_WAIT_FAST", default=1.0)
 # A rejection that a fetch answered is answered with that fetch's result for at least this
 # long (longer while the platform keeps handing the same token back): one fetch per
 # rejected token, however many servers report it.

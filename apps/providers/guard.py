@@ -19,6 +19,67 @@ from urllib.parse import urlsplit
 
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
+# What is globally reachable follows the IANA special-purpose address registries
+# (iana-ipv4-special-registry, iana-ipv6-special-registry, "Globally Reachable" column).
+# Python's `is_global` reads the same registries but lags on some releases (3.11.7 takes
+# 192.0.0.8, fec0::1 and 3fff::1 for global): these tables say it outright.
+NOT_GLOBAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # private use
+        "100.64.0.0/10",  # shared address space (CGNAT)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link local
+        "172.16.0.0/12",  # private use
+        "192.0.0.0/24",  # IETF protocol assignments (but for the two exceptions below)
+        "192.0.2.0/24",  # documentation (TEST-NET-1)
+        "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
+        "192.168.0.0/16",  # private use
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation (TEST-NET-2)
+        "203.0.113.0/24",  # documentation (TEST-NET-3)
+        "240.0.0.0/4",  # reserved
+        "255.255.255.255/32",  # limited broadcast
+        "::/128",  # unspecified
+        "::1/128",  # loopback
+        "::ffff:0:0/96",  # IPv4-mapped (judged by its IPv4 address)
+        "64:ff9b:1::/48",  # IPv4-IPv6 translation, local use
+        "100::/64",  # discard-only
+        "100:0:0:1::/64",  # dummy IPv6 prefix
+        "2001::/23",  # IETF protocol assignments (but for the exceptions below)
+        "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation (RFC 9637)
+        "5f00::/16",  # segment routing (SRv6) SIDs
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link local
+        "fec0::/10",  # site local (deprecated, RFC 3879)
+    )
+)
+GLOBAL_EXCEPTIONS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "192.0.0.9/32",  # port control protocol anycast
+        "192.0.0.10/32",  # traversal using relays around NAT anycast
+        "2001:1::1/128",  # port control protocol anycast
+        "2001:1::2/128",  # TURN anycast
+        "2001:1::3/128",  # DNS-SD service registration protocol anycast
+        "2001:3::/32",  # AMT
+        "2001:4:112::/48",  # AS112-v6
+        "2001:20::/28",  # ORCHIDv2
+        "2001:30::/28",  # drone remote ID protocol entity tags
+    )
+)
+
+
+def globally_reachable(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """The registries' word for one address (no unwrapping of embedded IPv4)."""
+    if any(ip in net for net in GLOBAL_EXCEPTIONS if net.version == ip.version):
+        return True
+    if any(ip in net for net in NOT_GLOBAL if net.version == ip.version):
+        return False
+    return ip.is_global
+
 
 class Refused(Exception):
     """The target is not allowed; nothing was sent."""
@@ -42,7 +103,7 @@ def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
             return all(is_public(inner) for inner in ip.teredo)
         if any(ip in net for net in NAT64):
             return is_public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+    return globally_reachable(ip) and not ip.is_multicast and not ip.is_reserved
 
 
 def parse_targets(entries: Iterable[str]) -> set[tuple[str, int | None]]:

@@ -171,6 +171,12 @@ def _long_waiters() -> threading.BoundedSemaphore:
     return _LONG_WAITERS[1]
 
 
+def _fetch_age(row: AccessToken) -> float:
+    """Seconds since the lease holder took the lease (its fetch started)."""
+    started = row.lease_until - _lease()
+    return (timezone.now() - started).total_seconds()
+
+
 def _lease_left(row: AccessToken) -> float | None:
     if row.lease_until is None:
         return None
@@ -181,12 +187,12 @@ def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
     """Wait while another caller holds the lease. The new row once its version moved; None
     when the lease lapsed without a new version (its holder died): then try to claim.
 
-    What is bounded is the time a thread waits, not how many wait: every caller waits up to
-    TOKEN_WAIT_FAST for the fetch (a platform answering in well under a second serves every
-    one of them); past that only TOKEN_MAX_WAITERS of the process's threads go on waiting
-    for a slow platform, the others answer 503 with Retry-After at once, so a hanging
-    platform never holds every thread."""
-    fast_until = time.monotonic() + settings.TOKEN_WAIT_FAST
+    What is bounded is the time threads wait, not how many wait: while the fetch is younger
+    than TOKEN_WAIT_FAST (counted from when its holder took the lease) every caller waits
+    for it, so a platform answering in well under a second serves all of them; once it is
+    older only TOKEN_MAX_WAITERS of the process's threads go on waiting for the slow
+    platform and the others answer 503 with Retry-After at once, so a hanging platform
+    never holds every thread for longer than that."""
     slot = None
     try:
         while True:
@@ -196,14 +202,13 @@ def _wait_for(pk: int, version: int, deadline: float) -> AccessToken | None:
                 return row
             if row.lease_until is None or row.lease_until <= timezone.now():
                 return None
-            now = time.monotonic()
-            if now >= deadline:
+            if time.monotonic() >= deadline:
                 raise TokenUnavailable(
                     "refresh_timeout",
                     "the refresh in progress did not finish in time",
                     retry_after=_lease_left(row),
                 )
-            if now >= fast_until and slot is None:
+            if slot is None and _fetch_age(row) >= settings.TOKEN_WAIT_FAST:
                 if not _long_waiters().acquire(blocking=False):
                     raise TokenUnavailable(
                         "refresh_in_progress",

@@ -134,6 +134,41 @@ def test_a_redirect_to_loopback_is_shown_not_followed(listener, settings):
         ("2002:7f00:1::", False),
         ("fe80::1", False),
         ("fc00::1", False),
+        # The IANA special-purpose registries, "Globally Reachable" column, where Python's
+        # own table lags (3.11.7 calls the first four global).
+        ("192.0.0.8", False),  # IETF protocol assignments (192.0.0.0/24)
+        ("192.88.99.1", False),  # 6to4 relay anycast, deprecated
+        ("fec0::1", False),  # site local, deprecated
+        ("3fff::1", False),  # documentation, RFC 9637
+        ("192.0.0.1", False),
+        ("192.0.0.170", False),  # NAT64/DNS64 discovery
+        ("192.0.2.1", False),  # TEST-NET-1
+        ("198.18.0.1", False),  # benchmarking
+        ("198.51.100.1", False),
+        ("203.0.113.1", False),
+        ("240.0.0.1", False),
+        ("255.255.255.255", False),
+        ("64:ff9b:1::1", False),  # local-use translation
+        ("100::1", False),  # discard-only
+        ("100:0:0:1::1", False),  # dummy prefix
+        ("2001:2::1", False),  # benchmarking
+        ("2001:10::1", False),  # ORCHID, deprecated
+        ("2001:db8::1", False),  # documentation
+        ("5f00::1", False),  # SRv6 SIDs
+        ("::1", False),
+        # Globally reachable although inside a special-purpose block.
+        ("192.0.0.9", True),  # PCP anycast
+        ("192.0.0.10", True),  # TURN anycast
+        ("192.31.196.1", True),  # AS112-v4
+        ("192.52.193.1", True),  # AMT
+        ("192.175.48.1", True),  # direct delegation AS112
+        ("2001:1::1", True),  # PCP anycast
+        ("2001:1::3", True),  # DNS-SD SRP anycast
+        ("2001:3::1", True),  # AMT
+        ("2001:4:112::1", True),  # AS112-v6
+        ("2001:20::1", True),  # ORCHIDv2
+        ("2001:30::1", True),  # DRIP DETs
+        ("2620:4f:8000::1", True),  # AS112
     ],
 )
 def test_is_public(address, public):
