@@ -381,14 +381,20 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
+    "filters": {"redact": {"()": "apps.core.log.RedactQueryFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
+            # No query value (a client key, a platform's key or token) reaches a log line.
+            "filters": ["redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # granian's access log (web processes) goes through the same handler, so it is
+        # redacted and in the same format as every other line.
+        "granian.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         # urllib3 logs each request line at DEBUG, query string included: where a platform
