@@ -64,16 +64,18 @@ def test_query_values_never_reach_the_logs(tmp_path):
         try:
             assert wait_for(lambda: _up(base), timeout=30)
             answers = [
-                requests.get(f"{base}/api/v1/tokens/nope?key={CANARIES['client key']}"),
+                requests.get(f"{base}/api/v1/tokens/nope?key={CANARIES['client key']}", timeout=10),
                 requests.get(
-                    f"{base}/sandbox/flashduty/incident/list?app_key={CANARIES['app key']}"
+                    f"{base}/sandbox/flashduty/incident/list?app_key={CANARIES['app key']}",
+                    timeout=10,
                 ),
                 requests.post(
                     f"{base}/sandbox/feishu/open-apis/auth/v3/tenant_access_token/internal"
                     f"?access_token={CANARIES['token']}&receive_id_type=chat_id",
                     json={},
+                    timeout=10,
                 ),
-                requests.get(f"{base}/no/such/page?key={CANARIES['bot key']}&x=1"),
+                requests.get(f"{base}/no/such/page?key={CANARIES['bot key']}&x=1", timeout=10),
             ]
             time.sleep(1)
         finally:
