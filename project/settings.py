@@ -168,9 +168,21 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # unlocking is an audited act on the users page, not an admin edit
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-# One client-IP function for sign-in throttling and the audit log, honouring
-# TRUSTED_PROXY_COUNT: behind the documented proxy, failures count per client, not per proxy.
+# The reverse proxies in front of Zhongkong (addresses or CIDRs): X-Forwarded-For is believed
+# only when the TCP peer is one of them (apps/core/middleware.client_ip). One client-IP
+# function serves sign-in throttling, the audit log and /metrics' allow-list.
+if "TRUSTED_PROXY_COUNT" in os.environ:  # the old setting, refused rather than ignored
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT believed X-Forwarded-For from any peer and is gone: set "
+        "TRUSTED_PROXIES to the proxies' addresses or CIDRs (e.g. 10.0.0.0/24)"
+    )
+try:
+    TRUSTED_PROXIES = [
+        __import__("ipaddress").ip_network(net, strict=False)
+        for net in env.list("TRUSTED_PROXIES", default=[])
+    ]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_exc}") from None
 AXES_CLIENT_IP_CALLABLE = "apps.core.middleware.client_ip"
 
 # --- i18n -------------------------------------------------------------------------------

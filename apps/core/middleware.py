@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 
@@ -25,15 +26,34 @@ def request_id(incoming: str) -> str:
     return incoming if _SANE_REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
 
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]").split("%")[0])
+    except ValueError:
+        return None
+
+
+def _trusted(address, proxies) -> bool:
+    return address is not None and any(address in net for net in proxies)
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR, or the address TRUSTED_PROXY_COUNT proxies in front of us saw."""
-    hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if hops:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [p for p in forwarded if p]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
+    """The address of the client: the TCP peer (REMOTE_ADDR), unless the peer is one of the
+    configured proxies (TRUSTED_PROXIES, CIDRs); then X-Forwarded-For is read from the right,
+    skipping every address that is itself a trusted proxy, and the first other one is the
+    client. A direct caller's X-Forwarded-For is never believed, whatever it says."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXIES
+    if not proxies or not _trusted(_address(peer or ""), proxies):
+        return peer
+    forwarded = [p for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+    for hop in reversed(forwarded):
+        address = _address(hop)
+        if address is None:
+            return peer  # a hop that is no address: believe nothing past it
+        if not _trusted(address, proxies):
+            return str(address)
+    return str(_address(forwarded[0])) if forwarded else peer
 
 
 class RequestIDMiddleware:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from apps.audit.models import AuditEvent
@@ -72,7 +74,7 @@ def test_one_time_password_forces_a_new_password(make_user):
 
 
 def test_behind_the_proxy_failures_count_per_client_not_per_proxy(make_user, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/24")]
     make_user("sam", "developer", password="a long passphrase 1")
     for n in range(5):  # five clients, each failing once, all through the same proxy
         client = CsrfClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}")
@@ -86,3 +88,39 @@ def test_behind_the_proxy_failures_count_per_client_not_per_proxy(make_user, set
     assert _login(attacker, "sam", "a long passphrase 1").status_code == 429
     failed = AuditEvent.objects.filter(action="auth.login_failed").order_by("seq").first()
     assert failed.ip == "203.0.113.1"  # the audit log names the same client
+
+
+def test_a_direct_caller_claiming_to_be_the_proxy_is_not_believed(make_user, settings, client):
+    """X-Forwarded-For from a peer that is not a configured proxy is ignored: it neither
+    escapes the sign-in throttle nor forges the address the audit records, nor opens the
+    metrics scrape that loopback may read."""
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/24")]
+    make_user("sam", "developer", password="a long passphrase 1")
+    for n in range(5):  # one attacker, a new forged address each time
+        forger = CsrfClient(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+        _login(forger, "sam", "wrong")
+    forger = CsrfClient(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.200")
+    assert _login(forger, "sam", "a long passphrase 1").status_code == 429
+    failed = AuditEvent.objects.filter(action="auth.login_failed")
+    assert set(failed.values_list("ip", flat=True)) == {"198.51.100.7"}
+    # /metrics is open to loopback: the TCP peer, not what a header claims.
+    forged = client.get("/metrics", REMOTE_ADDR="127.0.0.2", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert forged.status_code == 403
+    through_proxy = client.get("/metrics", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert through_proxy.status_code == 200  # the proxy vouches for a loopback client
+    direct = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+    assert direct.status_code == 200
+
+
+def test_forwarded_hops_are_read_from_the_right_past_every_trusted_proxy(rf, settings):
+    from apps.core.middleware import client_ip
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 8.8.8.8, 10.1.1.1")
+    assert client_ip(request) == "8.8.8.8"  # the client forged 1.1.1.1; 8.8.8.8 reached us
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="junk, 8.8.4.4")
+    assert client_ip(request) == "8.8.4.4"
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="8.8.4.4, junk")
+    assert client_ip(request) == "10.0.0.2"
+    request = rf.get("/", REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="8.8.4.4")
+    assert client_ip(request) == "192.0.2.9"
