@@ -27,6 +27,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record, verify_chain
 from apps.core.metrics import ALERT_DELIVERIES
 from apps.core.models import Heartbeat
+from apps.core.redaction import address_secrets, forms_of, redact
 from apps.providers.base import BadWebhook, Classification, Notice
 from apps.providers.registry import alert_protocols
 from apps.providers.sender import send
@@ -398,10 +399,11 @@ def _duration(alert: Alert) -> str:
 
 
 def _redact(message: str, values: dict[str, str]) -> str:
-    for value in values.values():
-        if value and len(value) >= 6:
-            message = message.replace(value, "[redacted]")
-    return message
+    """The message without the channel's secrets: the signing secret and every part of its
+    address that may be a key (a receiver's error page may echo the request line), in every
+    form they may take (URL-encoded, JSON-escaped, base64)."""
+    parts = [values.get("secret", ""), *address_secrets(values.get("url", ""))]
+    return redact(message, forms_of(p for p in parts if p))
 
 
 @dataclass(frozen=True)

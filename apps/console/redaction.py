@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Callable, Iterable
-from urllib.parse import quote, quote_plus
-
 from django.db import connection
 
+from apps.core.redaction import MARK, MIN_LENGTH, encoded_forms, redact  # noqa: F401
 from apps.tokens.models import AccessToken
 from apps.vault.models import Credential
-
-MARK = "«redacted»"
-MIN_LENGTH = 6  # shorter values would redact ordinary words
 
 _known: tuple[tuple, list[str]] | None = None  # (stamp, values) of this process
 
@@ -54,38 +47,3 @@ def _decrypt_all() -> list[str]:
         values.update(v for v in (token.value(), token.previous_value()) if v)
     forms = {form for v in values if len(v) >= MIN_LENGTH for form in encoded_forms(v)}
     return sorted((f for f in forms if len(f) >= MIN_LENGTH), key=len, reverse=True)
-
-
-def _base64_inner(raw: bytes, alphabet: Callable[[bytes], bytes]) -> set[str]:
-    """The base64 characters that encode `raw` whatever bytes precede it (three
-    alignments): a secret inside `Basic base64(id:secret)` is found too."""
-    inner = set()
-    for offset in range(3):
-        encoded = alphabet(b"\0" * offset + raw).decode()
-        start = -(-8 * offset // 6)
-        end = (8 * (offset + len(raw))) // 6
-        inner.add(encoded[start:end])
-    return inner
-
-
-def encoded_forms(value: str) -> set[str]:
-    """The value as it may appear in stored text: raw, JSON-escaped (with and without
-    \\u escapes), URL-encoded, and base64 (standard and URL-safe, any alignment)."""
-    raw = value.encode()
-    forms = {
-        value,
-        json.dumps(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        quote(value, safe=""),
-        quote_plus(value, safe=""),
-        quote(value),
-    }
-    forms |= _base64_inner(raw, base64.b64encode) | _base64_inner(raw, base64.urlsafe_b64encode)
-    return forms
-
-
-def redact(text: str, values: Iterable[str]) -> str:
-    for value in values:
-        if value in text:
-            text = text.replace(value, MARK)
-    return text
