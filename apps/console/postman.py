@@ -117,6 +117,77 @@ class CollectionError(ValueError):
     pass
 
 
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_OPTIONAL_TEXT = (str, type(None))
+
+
+def _expect(value, types, where: str, what: str) -> None:
+    if not isinstance(value, types):
+        raise CollectionError(f"{where}: {what}, not {type(value).__name__}")
+
+
+def _check_pairs(pairs, where: str) -> None:
+    """A header or query list (Postman: a list of {key, value, disabled} objects)."""
+    if pairs is None:
+        return
+    _expect(pairs, list, where, "a list of {key, value} objects expected")
+    for n, pair in enumerate(pairs):
+        _expect(pair, dict, f"{where}[{n}]", "a {key, value} object expected")
+        _expect(pair.get("key"), _OPTIONAL_TEXT, f"{where}[{n}].key", "text expected")
+        _expect(pair.get("value"), _OPTIONAL_TEXT, f"{where}[{n}].value", "text expected")
+
+
+def _check_request(request, where: str) -> None:
+    """One request against the collection schema (v2.0/v2.1), as far as Zhongkong reads it."""
+    if isinstance(request, str):
+        return  # a bare URL
+    _expect(request, dict, where, "an object or a URL expected")
+    method = request.get("method")
+    if method is not None:
+        _expect(method, str, f"{where}.method", "text expected")
+        if method.upper() not in METHODS:
+            raise CollectionError(
+                f"{where}.method: {method[:20]!r} is not one of {', '.join(sorted(METHODS))}"
+            )
+    _check_pairs(request.get("header"), f"{where}.header")
+    url = request.get("url")
+    _expect(url, (str, dict, type(None)), f"{where}.url", "a URL or a URL object expected")
+    if isinstance(url, dict):
+        _expect(url.get("raw"), _OPTIONAL_TEXT, f"{where}.url.raw", "text expected")
+        _check_pairs(url.get("query"), f"{where}.url.query")
+    body = request.get("body")
+    _expect(body, (dict, type(None)), f"{where}.body", "an object expected")
+    if isinstance(body, dict):
+        _expect(body.get("mode"), _OPTIONAL_TEXT, f"{where}.body.mode", "text expected")
+        _expect(body.get("raw"), _OPTIONAL_TEXT, f"{where}.body.raw", "text expected")
+
+
+def validate(collection) -> None:
+    """Raise CollectionError naming the first item that does not follow the collection
+    schema, and why (`item[2].request.header: a list of {key, value} objects expected`)."""
+    _expect(collection, dict, "the collection", "an object expected")
+    info = collection.get("info")
+    _expect(info, (dict, type(None)), "info", "an object expected")
+    if isinstance(info, dict):
+        _expect(info.get("schema"), _OPTIONAL_TEXT, "info.schema", "text expected")
+        _expect(info.get("name"), _OPTIONAL_TEXT, "info.name", "text expected")
+    items = collection.get("item")
+    if not isinstance(items, list):
+        raise CollectionError("not a Postman collection (no item list)")
+    stack = [(items, "item")]
+    while stack:
+        items, where = stack.pop()
+        for n, item in enumerate(items):
+            here = f"{where}[{n}]"
+            _expect(item, dict, here, "an object expected")
+            _expect(item.get("name"), _OPTIONAL_TEXT, f"{here}.name", "text expected")
+            if "item" in item:
+                _expect(item["item"], list, f"{here}.item", "a list expected")
+                stack.append((item["item"], f"{here}.item"))
+            elif "request" in item:
+                _check_request(item["request"], f"{here}.request")
+
+
 def parse(text: str, slugs: set[str]) -> Parsed:
     """The requests of a Postman v2.0/v2.1 collection. Managed auth headers and query
     parameters, and secrets in bodies, are dropped (Zhongkong injects auth); a request whose
@@ -125,9 +196,10 @@ def parse(text: str, slugs: set[str]) -> Parsed:
         collection = loads(text)
     except ValueError as exc:
         raise CollectionError(f"not JSON: {exc}") from None
-    if not isinstance(collection, dict) or not isinstance(collection.get("item"), list):
+    if not isinstance(collection, dict):
         raise CollectionError("not a Postman collection (no item list)")
-    schema = str((collection.get("info") or {}).get("schema", ""))
+    validate(collection)
+    schema = str((collection.get("info") or {}).get("schema") or "")
     if schema and "/v2." not in schema:
         raise CollectionError("only Postman collections v2.0 and v2.1 are read")
     names = wire_names()
@@ -196,7 +268,7 @@ def _one(item: dict, folder: str, by_var: dict, names, warnings: list[str]) -> I
         folder=folder[:100],
         credential_slug=slug,
         spec={
-            "method": str(request.get("method") or "GET").upper()[:10],
+            "method": str(request.get("method") or "GET").upper(),
             "path": parts.path or "/",
             "query": kept_query,
             "headers": headers,

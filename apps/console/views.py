@@ -364,6 +364,10 @@ def saved_save(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*USERS)
 def saved_list(request: HttpRequest) -> HttpResponse:
+    return _saved_page(request)
+
+
+def _saved_page(request: HttpRequest, status: int = 200) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     return render(
         request,
@@ -377,6 +381,7 @@ def saved_list(request: HttpRequest) -> HttpResponse:
                 Credential.objects.visible_to(request.user).values_list("pk", flat=True)
             ),
         },
+        status=status,
     )
 
 
@@ -407,11 +412,12 @@ def saved_import(request: HttpRequest) -> HttpResponse:
     try:
         parsed = postman.parse(text, set(visible))
     except postman.CollectionError as exc:
+        # Answered in place with 400: the page, and the reason naming the item at fault.
         messages.error(request, _("The collection could not be read: %(error)s") % {"error": exc})
-        return redirect("console:saved")
+        return _saved_page(request, status=400)
     if not parsed.requests:
         messages.error(request, _("The collection holds no request."))
-        return redirect("console:saved")
+        return _saved_page(request, status=400)
     kept = saved_requests_import(user=request.user, requests=parsed.requests, credentials=visible)
     messages.success(request, _("Imported %(count)s requests.") % {"count": len(kept)})
     for warning in parsed.warnings[:20]:

@@ -164,9 +164,34 @@ def test_a_collection_written_elsewhere_imports(client_as, feishu, users):
 def test_a_bad_collection_is_refused_with_a_reason(client_as, feishu, text):
     client = client_as("developer")
     page = client.post("/console/saved/import/", {"collection": text}, follow=True)
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert (
         'class="flash flash-error"' in page.content.decode()
         or "flash-error" in page.content.decode()
     )
+    assert not SavedRequest.objects.exists()
+
+
+WRONG_TYPES = [
+    ({"info": 5}, "info: an object expected"),
+    ({"info": "x"}, "info: an object expected"),
+    ({"item": [{"name": "r", "request": {"header": 5}}]}, "item[0].request.header"),
+    ({"item": [{"name": "r", "request": {"url": {"raw": 5}}}]}, "item[0].request.url.raw"),
+    ({"item": [{"name": "r", "request": {"url": {"raw": ["a"]}}}]}, "item[0].request.url.raw"),
+    ({"item": [{"name": "r", "request": {"url": {"query": 5}}}]}, "item[0].request.url.query"),
+    ({"item": [{"name": "r", "request": {"body": {"raw": 5}}}]}, "item[0].request.body.raw"),
+    ({"item": [{"name": "r", "request": {"body": {"raw": {}}}}]}, "item[0].request.body.raw"),
+    ({"item": [{"name": "r", "request": {"method": "G\r\nX: 1"}}]}, "item[0].request.method"),
+    ({"item": [{"name": "r", "request": {"method": "TRACE"}}]}, "item[0].request.method"),
+    ({"item": [{"name": "f", "item": [{"request": {"header": [7]}}]}]}, "item[0].item[0]"),
+]
+
+
+@pytest.mark.parametrize(("top", "where"), WRONG_TYPES)
+def test_a_collection_of_the_wrong_shape_is_refused_naming_the_item(client_as, top, where):
+    client = client_as("developer")
+    text = json.dumps({"info": {"name": "c"}, "item": []} | top)
+    answer = client.post("/console/saved/import/", {"collection": text})
+    assert answer.status_code == 400
+    assert where in answer.content.decode().replace("&#x27;", "'")
     assert not SavedRequest.objects.exists()
