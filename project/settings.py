@@ -62,6 +62,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside every middleware that may answer early (the 413 below), so each answer carries
+    # the content security policy and the frame refusal.
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIDMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,9 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -320,7 +322,7 @@ TOKEN_MAX_WAITERS = env.int("TOKEN_MAX_WAITERS", default=6)
 # While another caller's fetch is younger than this, every caller waits for it (a platform
 # answering in well under a second serves them all); once it is older only
 # TOKEN_MAX_WAITERS threads of a process wait on, for a slow platform.
-TOKEN_WAIT_FAST = env.float("TOKEN_WAIT_FAST", default=1.0)
+TOKEN_WAIT_FAST = env.float("TOKEN_WAIT_FAST", default=2.0)
 # A rejection that a fetch answered is answered with that fetch's result for at least this
 # long (longer while the platform keeps handing the same token back): one fetch per
 # rejected token, however many servers report it.

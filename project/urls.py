@@ -22,3 +22,4 @@ if settings.SANDBOX_ENABLED:
 
 handler403 = "apps.core.views.permission_denied"
 handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"

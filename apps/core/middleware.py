@@ -108,6 +108,12 @@ class ChosenLanguageMiddleware:
 _TARGET_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
+def _closing(response: HttpResponse) -> HttpResponse:
+    """The body was not read: the connection cannot carry another request after it."""
+    response["Connection"] = "close"
+    return response
+
+
 class BodyTooLargeMiddleware:
     """A request body over DATA_UPLOAD_MAX_MEMORY_SIZE gets a clear answer before anything
     reads it (Django would answer a bare 400 from the CSRF check): JSON with `no-store` on
@@ -126,6 +132,9 @@ class BodyTooLargeMiddleware:
         # No page takes a file upload, so the whole body counts, whatever its encoding.
         if limit is None or length <= limit:
             return self.get_response(request)
+        return _closing(self._too_large(request, length, limit))
+
+    def _too_large(self, request: HttpRequest, length: int, limit: int) -> HttpResponse:
         message = gettext("The request is too large (%(size)s; at most %(limit)s).") % {
             "size": filesizeformat(length),
             "limit": filesizeformat(limit),

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import hmac
+import sys
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -46,6 +49,17 @@ def overview(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     report = system_health()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page; a 503 saying the database is away when that is what failed (a page
+    cannot be drawn without it, and it will come back: Retry-After). Drawn from the template
+    alone: a request context would ask the database for the user again."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        response = HttpResponse(loader.get_template("503_database.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.audit.services import Actor
 from apps.core.metrics import RATE_LIMITED
@@ -56,6 +55,7 @@ STATUS = {
     "bad_request": 400,
     "unavailable": 503,
     "refresh_in_progress": 503,
+    "method_not_allowed": 405,
 }
 
 
@@ -251,6 +251,28 @@ def _actor(key: dict) -> Actor:
     return Actor.client_key(key["id"], key["name"])
 
 
+def api_methods(*methods: str):
+    """Like require_http_methods, answering the API's JSON (with Allow) instead of an empty
+    HTML 405."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                response = _error(
+                    request,
+                    "method_not_allowed",
+                    f"{request.method} is not allowed here; use {', '.join(methods)}",
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def json_errors(view):
     """Whatever fails inside (a database or cache down, a bug), the API answers its own JSON
     503 with Retry-After and `no-store`, never an HTML page."""
@@ -272,7 +294,7 @@ def json_errors(view):
 
 
 @csrf_exempt
-@require_GET
+@api_methods("GET", "HEAD")
 @json_errors
 def token_get(request: HttpRequest, slug: str) -> HttpResponse:
     answered = handout_from_memory(request.headers.get("Authorization", ""), slug)
@@ -301,7 +323,7 @@ def token_get(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["POST"])
+@api_methods("POST")
 @json_errors
 def token_refresh_post(request: HttpRequest, slug: str) -> HttpResponse:
     auth, denied = _authorise(request, slug)
@@ -351,6 +373,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@csrf_exempt  # a read-only document: any other method gets the API's JSON 405
+@api_methods("GET", "HEAD")
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(DOCUMENT, json_dumps_params={"ensure_ascii": False})
