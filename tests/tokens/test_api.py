@@ -169,3 +169,17 @@ def test_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert "/tokens/{credential}/refresh" in doc["paths"]
+
+
+def test_every_503_says_when_to_come_back(live_server, token_credential, client_key):
+    from apps.vault.services import credential_set_enabled
+
+    credential, _ = token_credential(slug="fs-disabled-503")
+    _, key = client_key(credential)
+    credential_set_enabled(credential=credential, enabled=False, by=None)
+    for answer in (
+        _get(live_server, credential.slug, key),
+        _refresh(live_server, credential.slug, key),
+    ):
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "disabled"
+        assert int(answer.headers["Retry-After"]) >= 1
