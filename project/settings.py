@@ -50,14 +50,17 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
-    "apps.audit",
-    "apps.accounts",
+    # The floors, ground first: each app imports only apps listed above it
+    # (tests/test_architecture.py); the sandbox stands apart, on the ground alone.
     "apps.core",
+    "apps.accounts",
+    "apps.audit",
     "apps.sandbox",
     "apps.vault",
     "apps.tokens",
     "apps.console",
     "apps.alerts",
+    "apps.home",
 ]
 
 MIDDLEWARE = [
@@ -160,7 +163,7 @@ PASSWORD_HASHERS = env.list(
     ],
 )
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:overview"
+LOGIN_REDIRECT_URL = "home:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

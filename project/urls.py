@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("apps.core.urls")),
+    path("", include("apps.home.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("credentials/", include("apps.vault.urls")),
     path("tokens/", include("apps.tokens.urls")),

@@ -7,6 +7,3 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = "Accounts"
-
-    def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the audit receivers

@@ -1,4 +1,5 @@
-"""Writes on users. Each service owns its transaction and records its audit event."""
+"""Writes on users. Each service owns its transaction and announces the change inside it
+(`user_changed`), which the audit log records in that same transaction."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from apps.audit.services import Actor, record
-
 from .models import Role, User
+from .signals import user_changed
 
 
 def generate_one_time_password() -> str:
@@ -45,12 +45,8 @@ def user_create(
         username=username, email=email, password=one_time, must_change_password=password is None
     )
     _set_role(user, role)
-    record(
-        action="user.create",
-        actor=Actor.user(by) if by else Actor.system("bootstrap"),
-        target_type="user",
-        target_id=user.pk,
-        details={"username": username, "role": role},
+    user_changed.send(
+        User, action="user.create", user=user, by=by, details={"username": username, "role": role}
     )
     return user, one_time
 
@@ -63,11 +59,11 @@ def user_set_role(*, user: User, role: str, by: User) -> User:
     if role != Role.ADMIN:
         _check_last_admin(user)
     _set_role(user, role)
-    record(
+    user_changed.send(
+        User,
         action="user.role_change",
-        actor=Actor.user(by),
-        target_type="user",
-        target_id=user.pk,
+        user=user,
+        by=by,
         details={"username": user.username, "from": old, "to": role},
     )
     return user
@@ -83,11 +79,11 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
         _check_last_admin(user)
     user.is_active = active
     user.save(update_fields=["is_active"])
-    record(
+    user_changed.send(
+        User,
         action="user.activate" if active else "user.deactivate",
-        actor=Actor.user(by),
-        target_type="user",
-        target_id=user.pk,
+        user=user,
+        by=by,
         details={"username": user.username},
     )
     return user
@@ -98,12 +94,7 @@ def user_password_changed(*, user: User) -> None:
     if user.must_change_password:
         user.must_change_password = False
         user.save(update_fields=["must_change_password"])
-    record(
-        action="user.password_change",
-        actor=Actor.user(user),
-        target_type="user",
-        target_id=user.pk,
-    )
+    user_changed.send(User, action="user.password_change", user=user, by=user)
 
 
 # Re-entering one's password (to reveal a secret) has a throttle of its own: a mistyped
@@ -144,10 +135,6 @@ def user_unlock(*, user: User, by: User) -> None:
 
     AxesProxyHandler.reset_attempts(username=user.get_username())
     cache.delete(_reauth_key(user))
-    record(
-        action="user.unlock",
-        actor=Actor.user(by),
-        target_type="user",
-        target_id=user.pk,
-        details={"username": user.username},
+    user_changed.send(
+        User, action="user.unlock", user=user, by=by, details={"username": user.username}
     )

@@ -1,57 +1,12 @@
-"""Sign-in events go to the audit log. The attempted username is kept; a password never is."""
+"""What accounts tell the floors above them (the audit log records it: apps/audit/receivers.py).
+
+`user_changed` is sent inside the service's transaction with `action` (an audit action such
+as "user.role_change"), `user` (the user changed), `by` (who acted; None for the first-run
+set-up) and `details` (a dict, or None).
+"""
 
 from __future__ import annotations
 
-from axes.signals import user_locked_out
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal
 
-from apps.audit.models import AuditEvent
-from apps.audit.services import Actor, record
-
-
-@receiver(user_logged_in)
-def _logged_in(sender, request, user, **kwargs) -> None:
-    record(
-        action="auth.login",
-        actor=Actor.user(user),
-        request=request,
-        target_type="user",
-        target_id=user.pk,
-    )
-
-
-@receiver(user_logged_out)
-def _logged_out(sender, request, user, **kwargs) -> None:
-    if user is not None:
-        record(
-            action="auth.logout",
-            actor=Actor.user(user),
-            request=request,
-            target_type="user",
-            target_id=user.pk,
-        )
-
-
-@receiver(user_login_failed)
-def _login_failed(sender, credentials, request=None, **kwargs) -> None:
-    username = str(credentials.get("username", ""))[:150]
-    record(
-        action="auth.login_failed",
-        actor=Actor.anonymous(username),
-        request=request,
-        outcome=AuditEvent.Outcome.FAILURE,
-        details={"username": username},
-    )
-
-
-@receiver(user_locked_out)
-def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
-    username = str(username or "")[:150]
-    record(
-        action="auth.lockout",
-        actor=Actor.anonymous(username),
-        request=request,
-        outcome=AuditEvent.Outcome.DENIED,
-        details={"username": username},
-    )
+user_changed = Signal()

@@ -1,10 +1,31 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
 from .selectors import ACTION_FAMILIES, EventFilter
+
+Choices = Callable[[], Iterable[tuple[str, str]]]
+
+# What the filter offers for credentials and platforms, registered by the app that owns them
+# (the vault, in its AppConfig.ready()): the audit log imports no app above it.
+_OFFERED: dict[str, Choices] = {}
+
+
+def offer_choices(field: str, choices: Choices) -> None:
+    """Register where the review filter's `field` ("credential" or "platform") takes its
+    (value, label) pairs from; read on each page, so new credentials appear at once."""
+    if field not in ("credential", "platform"):
+        raise ValueError(f"the audit filter has no field {field!r} to offer choices for")
+    _OFFERED[field] = choices
+
+
+def offered(field: str) -> list[tuple[str, str]]:
+    choices = _OFFERED.get(field)
+    return list(choices()) if choices else []
 
 
 class EventFilterForm(forms.Form):

@@ -22,10 +22,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.audit.metrics import AUDIT_EVENTS
 from apps.audit.models import AuditCheckpoint, AuditEvent
-
-from .context import current_request_meta
+from apps.core.context import current_request_meta
+from apps.core.metrics import AUDIT_EVENTS
 
 GENESIS_HASH = "0" * 64
 # Arbitrary constant naming the audit chain's advisory lock ("zk" + "audit").

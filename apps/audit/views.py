@@ -20,10 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
-from apps.providers.registry import PROVIDERS
-from apps.vault.models import Credential
 
-from .forms import EventFilterForm, SecretLookupForm
+from .forms import EventFilterForm, SecretLookupForm, offered
 from .models import AuditEvent
 from .selectors import (
     events_for_export,
@@ -58,8 +56,8 @@ def _filter_form(request: HttpRequest) -> EventFilterForm:
     """The filter form, with the platforms and credentials (deleted ones too) as choices."""
     return EventFilterForm(
         request.GET or None,
-        platforms=[(key, f"{p.name_zh} / {p.name_en}") for key, p in PROVIDERS.items()],
-        credentials=list(Credential.objects.order_by("slug").values_list("slug", "slug")),
+        platforms=offered("platform"),
+        credentials=offered("credential"),
     )
 
 

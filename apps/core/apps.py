@@ -4,7 +4,9 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """Cross-cutting pieces: request ids, health, heartbeats, the overview page, bootstrap."""
+    """The ground every app stands on; it imports no app: the request context and middleware,
+    error pages, logging, the rate limiter, metric definitions, the lean WSGI handler, the env
+    file, heartbeats and the access generation."""
 
     name = "apps.core"
     label = "core"

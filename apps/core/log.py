@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 import re
 
-from apps.audit.context import current_request_id
+from .context import current_request_id
 
 
 def install_request_id_record_factory() -> None:

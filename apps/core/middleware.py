@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from apps.audit.context import RequestMeta, bind
+from .context import RequestMeta, bind
 
 # An incoming id is honoured only when it looks like an id: no spaces, quotes or newlines
 # that could forge log lines, and not absurdly long.

@@ -14,9 +14,9 @@ PUBLIC = {
     "accounts:logout",
     "accounts:password_change",
     "set_language",
-    "core:healthz",
+    "home:healthz",
     # Prometheus scrapes by address or scrape token (tests/console/test_metrics.py).
-    "core:metrics",
+    "home:metrics",
     "api-openapi",
     # The token API authenticates business servers by client key (tests/tokens/test_api).
     "api-token",

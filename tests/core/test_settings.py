@@ -45,7 +45,7 @@ def test_deploy_check_passes_with_production_settings():
 def test_production_logs_are_json_lines_with_the_request_id():
     code = (
         "import logging, django; django.setup(); "
-        "from apps.audit.context import RequestMeta, bind; bind(RequestMeta('rid-12345678')); "
+        "from apps.core.context import RequestMeta, bind; bind(RequestMeta('rid-12345678')); "
         "logging.getLogger('zk').warning('hello')"
     )
     result = subprocess.run(

@@ -1,21 +1,12 @@
-"""Filters the pages share."""
+"""Filters the pages share (platform-aware ones live with the app that shows them:
+`console_tags`, `home_tags`)."""
 
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from apps.providers.base import web_url as _web_url
-from apps.providers.registry import PROVIDERS
-
 register = template.Library()
-
-
-@register.filter
-def web_url(value: object) -> str:
-    """The http(s) URL in a value from a platform's reply, or '' (never `javascript:`)."""
-    return _web_url(value)
 
 
 REFRESH_REASONS = {
@@ -53,12 +44,3 @@ def actor(event) -> str:
         centre = _("token centre")
         return f"{centre} · {refresh_reason(label[len('token-') :])}"
     return str(SYSTEM_ACTORS.get(label, label or _("system")))
-
-
-@register.filter
-def platform_name(key: object) -> str:
-    """A platform's name in the interface's language (the key itself if unknown)."""
-    platform = PROVIDERS.get(str(key))
-    if platform is None:
-        return str(key or "—")
-    return platform.name_en if (get_language() or "").startswith("en") else platform.name_zh

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from .models import Heartbeat
+from apps.core.models import Heartbeat
 
 
 @dataclass

@@ -60,7 +60,7 @@ def test_unreachable_broker_is_named_without_leaking_its_url(client, settings):
 def test_a_database_outage_blames_the_database_not_the_worker_or_beat(client, monkeypatch):
     from django.db import OperationalError
 
-    from apps.core import health
+    from apps.home import health
 
     _beat("worker", 1)
     _beat("beat", 1)

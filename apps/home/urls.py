@@ -4,7 +4,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "core"
+app_name = "home"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
