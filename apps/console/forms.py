@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.providers.base import MAX_JSON_DEPTH, JSONTooDeep, OutboundRequest, loads
 from apps.vault.models import Credential
 
-from .services import Upload, outbound, request_spec
+from .parts import RequestParts, Upload
 
 # What Python's JSON parser says, so that the interface can say it in Chinese too.
 JSON_MESSAGES = {
@@ -234,26 +234,28 @@ class ConsoleForm(forms.Form):
             content_type=upload.content_type or "application/octet-stream",
         )
 
-    def send_args(self) -> dict:
-        """What console_send takes (valid form only)."""
-        data = self.cleaned_data
-        return {
-            "method": data["method"],
-            "path": data["path"],
-            "query": data["query"],
-            "headers": data["headers"],
-            "body": data["body"],
-            "body_type": data["body_type"],
-            "upload": self.the_upload(),
-        }
+    def parts(self) -> RequestParts:
+        """The request as built (valid form only); the upload is read once."""
+        if getattr(self, "_parts", None) is None:
+            data = self.cleaned_data
+            self._parts = RequestParts(
+                method=data["method"],
+                path=data["path"],
+                query=tuple(data["query"]),
+                headers=tuple(data["headers"]),
+                body=data["body"],
+                body_type=data["body_type"],
+                upload=self.the_upload(),
+            )
+        return self._parts
 
     def spec(self) -> dict:
         """The built request (valid form only), as history and saved requests keep it."""
-        return request_spec(**self.send_args())
+        return self.parts().spec()
 
     def built(self) -> OutboundRequest:
         """The request on the credential's base URL, before auth (valid form only)."""
-        return outbound(self.cleaned_data["credential"].effective_base_url, **self.send_args())
+        return self.parts().outbound(self.cleaned_data["credential"].effective_base_url)
 
     def clean_body_type(self) -> str:
         return self.cleaned_data.get("body_type") or "json"

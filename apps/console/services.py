@@ -6,19 +6,18 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
-from urllib3 import encode_multipart_formdata
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, record
 from apps.core.metrics import CONSOLE_SENDS, RATE_LIMITED
 from apps.core.ratelimit import take
-from apps.providers.base import Decoded, OutboundRequest, join_url
+from apps.providers.base import Decoded, OutboundRequest
 from apps.providers.sender import Sent, send
 from apps.tokens.models import AccessToken
 from apps.tokens.services import TokenUnavailable, token_for_use, token_refresh
@@ -26,6 +25,7 @@ from apps.vault.models import Credential
 
 from . import catalogue
 from .models import ConsoleCall, SavedRequest
+from .parts import RequestParts, body_text
 from .redaction import live_values, redact
 
 if TYPE_CHECKING:
@@ -46,89 +46,6 @@ def _token(credential: Credential, actor: Actor) -> str | None:
     if not credential.platform.uses_token_for(credential.public_values):
         return None
     return token_for_use(credential=credential, actor=actor)
-
-
-def request_spec(
-    *,
-    method: str,
-    path: str,
-    query,
-    headers,
-    body,
-    body_type: str = "json",
-    upload: Upload | None = None,
-) -> dict:
-    """The request as built, before auth: what history replays and saved requests keep (an
-    uploaded file by its name and size only)."""
-    spec = {
-        "method": method,
-        "path": path,
-        "query": [list(p) for p in query],
-        "headers": [list(h) for h in headers],
-        "body": body,
-    }
-    if body_type != "json":
-        spec["body_type"] = body_type
-    if upload is not None:
-        spec["files"] = [{"field": upload.field, "name": upload.name, "size": len(upload.content)}]
-    return spec
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file sent in a multipart body (never stored: history keeps its name and size)."""
-
-    field: str
-    name: str
-    content: bytes
-    content_type: str = "application/octet-stream"
-
-
-def outbound(
-    base_url: str,
-    *,
-    method: str,
-    path: str,
-    query,
-    headers,
-    body,
-    body_type: str = "json",
-    upload: Upload | None = None,
-) -> OutboundRequest:
-    """The request on the wire before auth: a JSON body, a form-urlencoded one, or a
-    multipart/form-data one with its fields and the uploaded file."""
-    out = OutboundRequest(
-        method, join_url(base_url, path), params=list(query), headers=dict(headers)
-    )
-    declared = out.header("Content-Type")
-    if body_type == "form":
-        out.body = urlencode(list(body or [])).encode()
-        if not declared:
-            out.headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif body_type == "multipart":
-        fields = [(k, v) for k, v in body or []]
-        if upload is not None:
-            fields.append((upload.field, (upload.name, upload.content, upload.content_type)))
-        out.body, content_type = encode_multipart_formdata(fields)
-        out.headers = {k: v for k, v in out.headers.items() if k.lower() != "content-type"}
-        out.headers["Content-Type"] = content_type
-    else:
-        out.json = body
-    return out
-
-
-def body_text(out: OutboundRequest, spec: dict) -> str:
-    """The request body as history shows it: JSON, the form, or a multipart summary."""
-    if out.json is not None:
-        return json.dumps(out.json, ensure_ascii=False)
-    kind = spec.get("body_type", "json")
-    if kind == "form" and out.body is not None:
-        return out.body.decode("utf-8", "replace")
-    if kind == "multipart":
-        parts = [f"{k}={v}" for k, v in spec.get("body") or []]
-        parts += [f"{f['field']}=@{f['name']} ({f['size']} bytes)" for f in spec.get("files") or []]
-        return "multipart/form-data: " + "; ".join(parts)
-    return ""
 
 
 def redacted_spec(spec: dict, values: list[str] | None = None) -> dict:
@@ -165,121 +82,124 @@ def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[Outbound
     return authed, added
 
 
-@sensitive_variables(
-    "values", "token", "fresh", "authed", "raw", "sent", "body", "headers", "query"
-)
-def console_send(
-    *,
-    user: User,
-    credential: Credential,
-    method: str,
-    path: str,
-    query,
-    headers,
-    body,
-    body_type: str = "json",
-    upload: Upload | None = None,
-) -> Outcome:
+def _rate_limit_wait(credential: Credential, token: str | None, parts: RequestParts) -> float:
+    """Seconds to wait before this send would keep within the platform's limits per API, as
+    the platform counts them (per token; the token itself is never a cache key: a digest)."""
+    subject = hashlib.sha256(
+        f"{token or credential.uid}|{parts.method} {parts.path}".encode()
+    ).hexdigest()
+    limits = catalogue.stated_limits(
+        credential.provider, parts.method, parts.path
+    ) or credential.platform.rate_limits(parts.method, parts.path)
+    return take(f"console:{subject[:24]}", limits)
+
+
+@dataclass
+class _Exchange:
+    """One request sent with auth and what came back (`decoded` is None when nothing did)."""
+
+    authed: OutboundRequest
+    sent: Sent
+    decoded: Decoded | None
+
+
+@sensitive_variables("values", "token")
+def _exchange(credential: Credential, raw: OutboundRequest, values, token) -> _Exchange:
     platform = credential.platform
-    values = credential.adapter_values()
-    actor = Actor.user(user)
-    base = credential.effective_base_url
-    raw = outbound(
-        base,
-        method=method,
-        path=path,
-        query=query,
-        headers=headers,
-        body=body,
-        body_type=body_type,
-        upload=upload,
-    )
-    try:
-        token = _token(credential, actor)
-    except TokenUnavailable as exc:
-        return Outcome(None, exc.decoded, error=f"no token: {exc}")
-    # Each token's limits per API, as the platform counts them (the token itself is never a
-    # cache key: a digest of it is).
-    subject = hashlib.sha256(f"{token or credential.uid}|{method} {path}".encode()).hexdigest()
-    limits = catalogue.stated_limits(platform.key, method, path) or platform.rate_limits(
-        method, path
-    )
-    wait = take(f"console:{subject[:24]}", limits)
-    if wait:
-        RATE_LIMITED.labels("console").inc()
-        return Outcome(None, None, wait=wait)
     authed = platform.apply_auth(raw, values, token)
-    hosts = {urlsplit(base).hostname or ""}
+    hosts = {urlsplit(credential.effective_base_url).hostname or ""}
     sent = send(authed, allowed_hosts=hosts, internal=settings.CONSOLE_INTERNAL_TARGETS)
     decoded = (
         platform.decode(sent.status, sent.headers, sent.body, authed) if not sent.error else None
     )
-    retried, fresh = False, None
-    if decoded is not None and decoded.token_rejected and token:
-        # One passive refresh through the token centre, then one retry.
-        try:
-            fresh = token_refresh(
-                credential_id=credential.pk, rejected_token=token, reason="console", actor=actor
-            ).value()
-        except TokenUnavailable:
-            fresh = None
-        if fresh and fresh != token:
-            authed = platform.apply_auth(raw, values, fresh)
-            sent = send(authed, allowed_hosts=hosts, internal=settings.CONSOLE_INTERNAL_TARGETS)
-            decoded = (
-                platform.decode(sent.status, sent.headers, sent.body, authed)
-                if not sent.error
-                else None
-            )
-            retried = True
+    return _Exchange(authed, sent, decoded)
+
+
+@sensitive_variables("token", "fresh")
+def _fresh_token(credential: Credential, token: str, actor: Actor) -> str | None:
+    """One passive refresh through the token centre after the platform rejected `token`:
+    the new token, or None when there is none or it is the same."""
+    try:
+        fresh = token_refresh(
+            credential_id=credential.pk, rejected_token=token, reason="console", actor=actor
+        ).value()
+    except TokenUnavailable:
+        return None
+    return fresh if fresh and fresh != token else None
+
+
+@sensitive_variables("values", "token", "fresh", "raw", "exchange", "parts")
+def console_send(*, user: User, credential: Credential, parts: RequestParts) -> Outcome:
+    """Send `parts` with the credential's auth; a rejected token is refreshed once through
+    the token centre and the request sent once more. The call is stored and audited
+    redacted; nothing is sent when the platform's rate limit would be exceeded."""
+    actor = Actor.user(user)
+    try:
+        token = _token(credential, actor)
+    except TokenUnavailable as exc:
+        return Outcome(None, exc.decoded, error=f"no token: {exc}")
+    wait = _rate_limit_wait(credential, token, parts)
+    if wait:
+        RATE_LIMITED.labels("console").inc()
+        return Outcome(None, None, wait=wait)
+    values = credential.adapter_values()
+    raw = parts.outbound(credential.effective_base_url)
+    exchange = _exchange(credential, raw, values, token)
+    fresh = None
+    if exchange.decoded is not None and exchange.decoded.token_rejected and token:
+        fresh = _fresh_token(credential, token, actor)
+        if fresh:
+            exchange = _exchange(credential, raw, values, fresh)
     known = live_values()
     # What the platform said is shown and stored only after every live secret and token in
     # it, in any encoding, is replaced (an upstream may echo the Authorization header).
-    decoded = redacted_decoded(decoded, known) if decoded is not None else None
+    if exchange.decoded is not None:
+        exchange.decoded = redacted_decoded(exchange.decoded, known)
     with transaction.atomic():
         call = _store(
-            user,
-            credential,
-            authed,
-            sent,
-            decoded,
-            retried,
-            values=known,
-            spec=request_spec(
-                method=method,
-                path=path,
-                query=query,
-                headers=headers,
-                body=body,
-                body_type=body_type,
-                upload=upload,
-            ),
+            user, credential, exchange, retried=bool(fresh), spec=parts.spec(), values=known
         )
-        record(
-            action="console.send",
-            actor=actor,
-            target_type="credential",
-            target_id=credential.slug,
-            outcome=AuditEvent.Outcome.SUCCESS
-            if decoded and decoded.ok
-            else AuditEvent.Outcome.FAILURE,
-            details={
-                "provider": credential.provider,
-                "method": method,
-                "path": redact(path, known),
-                "status": sent.status,
-                "code": decoded.code if decoded else None,
-                "trace_id": decoded.trace_id if decoded else "",
-                "call": call.pk,
-                "error": sent.error,
-            },
-            # The fingerprint of each token sent, so that a secret look-up of a leaked
-            # token finds the sends that used it.
-            secrets={"access_token": token, "retried_with": fresh if retried else None},
-        )
+        _record_send(actor, credential, call, exchange, known, token=token, fresh=fresh)
+    decoded, sent = exchange.decoded, exchange.sent
     outcome = "success" if decoded and decoded.ok else "error" if sent.error else "failure"
     transaction.on_commit(lambda: CONSOLE_SENDS.labels(credential.provider, outcome).inc())
     return Outcome(call, decoded)
+
+
+@sensitive_variables("token", "fresh")
+def _record_send(
+    actor: Actor,
+    credential: Credential,
+    call: ConsoleCall,
+    exchange: _Exchange,
+    known: list[str],
+    *,
+    token: str | None,
+    fresh: str | None,
+) -> None:
+    decoded, sent = exchange.decoded, exchange.sent
+    record(
+        action="console.send",
+        actor=actor,
+        target_type="credential",
+        target_id=credential.slug,
+        outcome=AuditEvent.Outcome.SUCCESS
+        if decoded and decoded.ok
+        else AuditEvent.Outcome.FAILURE,
+        details={
+            "provider": credential.provider,
+            "method": exchange.authed.method,
+            "path": call.request_spec.get("path", ""),  # redacted with the stored spec
+            "status": sent.status,
+            "code": decoded.code if decoded else None,
+            "trace_id": decoded.trace_id if decoded else "",
+            "call": call.pk,
+            "error": sent.error,
+        },
+        # The fingerprint of each token sent, so that a secret look-up of a leaked token finds
+        # the sends that used it.
+        secrets={"access_token": token, "retried_with": fresh},
+    )
 
 
 def redacted_decoded(decoded: Decoded, values: list[str]) -> Decoded:
@@ -318,13 +238,13 @@ def redacted_decoded(decoded: Decoded, values: list[str]) -> Decoded:
 def _store(
     user,
     credential,
-    authed: OutboundRequest,
-    sent: Sent,
-    decoded,
-    retried,
+    exchange: _Exchange,
+    *,
+    retried: bool,
     spec: dict,
     values: list[str],
 ) -> ConsoleCall:
+    authed, sent, decoded = exchange.authed, exchange.sent, exchange.decoded
     spec = redacted_spec(spec, values)
     url = authed.full_url()
     body = body_text(authed, spec)
@@ -369,16 +289,7 @@ def console_replay(*, user: User, call: ConsoleCall) -> Outcome:
                 "again."
             ),
         )
-    return console_send(
-        user=user,
-        credential=call.credential,
-        method=spec["method"],
-        path=spec["path"],
-        query=[tuple(p) for p in spec["query"]],
-        headers=[tuple(h) for h in spec["headers"]],
-        body=spec["body"],
-        body_type=spec.get("body_type", "json"),
-    )
+    return console_send(user=user, credential=call.credential, parts=RequestParts.from_spec(spec))
 
 
 def saved_request_save(

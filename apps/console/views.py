@@ -286,9 +286,7 @@ def console_send_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_valid():
         outcome = console_send(
-            user=request.user,
-            credential=form.cleaned_data["credential"],
-            **form.send_args(),
+            user=request.user, credential=form.cleaned_data["credential"], parts=form.parts()
         )
         context["outcome"] = outcome
         if outcome.call is not None:

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from apps.console.models import ConsoleCall
+from apps.console.parts import RequestParts
 from apps.console.services import console_send
 from apps.tokens.services import token_current
 from tests.helpers import feishu_sandbox_credential, free_port
@@ -51,11 +52,12 @@ def test_console_overhead_against_a_direct_call(settings, make_user):
             outcome = console_send(
                 user=user,
                 credential=credential,
-                method="POST",
-                path="/open-apis/im/v1/messages",
-                query=[("receive_id_type", "open_id")],
-                headers=[],
-                body=BODY,
+                parts=RequestParts(
+                    method="POST",
+                    path="/open-apis/im/v1/messages",
+                    query=(("receive_id_type", "open_id"),),
+                    body=BODY,
+                ),
             )
             assert outcome.call is not None and outcome.call.ok, outcome
 

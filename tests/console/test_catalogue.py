@@ -576,22 +576,13 @@ def test_a_multipart_upload_goes_out_as_the_platform_reads_it(client_as, feishu)
 
 def test_a_form_urlencoded_body_is_encoded_and_exported():
     from apps.console import curl
-    from apps.console.services import outbound, request_spec
+    from apps.console.parts import RequestParts
 
     pairs = [("name", "a b&c"), ("n", "中")]
-    out = outbound(
-        "https://platform.invalid",
-        method="POST",
-        path="/x",
-        query=[],
-        headers=[],
-        body=pairs,
-        body_type="form",
-    )
+    parts = RequestParts(method="POST", path="/x", body=pairs, body_type="form")
+    out = parts.outbound("https://platform.invalid")
     assert out.body == b"name=a+b%26c&n=%E4%B8%AD" and out.json is None
     assert out.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    spec = request_spec(
-        method="POST", path="/x", query=[], headers=[], body=pairs, body_type="form"
-    )
+    spec = parts.spec()
     assert "--data-urlencode 'name=a b&c'" in curl.as_curl(out, spec)
     assert "data=[('name', 'a b&c'), ('n', '中')]" in curl.as_python(out, spec)

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from apps.console.models import SavedRequest
-from apps.console.services import request_spec, saved_request_save
+from apps.console.parts import RequestParts
+from apps.console.services import saved_request_save
 from apps.tokens.services import token_current
 
 pytestmark = pytest.mark.django_db
@@ -21,16 +22,9 @@ def _save(user, credential, name, folder, **spec):
         name=name,
         folder=folder,
         shared=False,
-        spec=request_spec(
-            **{
-                "method": "GET",
-                "path": "/open-apis/contact/v3/users",
-                "query": [],
-                "headers": [],
-                "body": None,
-                **spec,
-            }
-        ),
+        spec=RequestParts(
+            **{"method": "GET", "path": "/open-apis/contact/v3/users", **spec}
+        ).spec(),
     )
 
 
