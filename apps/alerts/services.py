@@ -113,91 +113,114 @@ def token_conditions(now: datetime) -> list[Condition]:
         )
     }
     found: list[Condition] = []
-    expiry = timedelta(minutes=settings.ALERT_EXPIRY_MINUTES)
-    today = timezone.localdate(now)
     for credential in Credential.objects.alive().filter(enabled=True).order_by("slug"):
-        if not credential.platform.uses_token_for(credential.public_values):
-            continue
         token = tokens.get(credential.pk)
-        if token is None:
+        if token is None or not credential.platform.uses_token_for(credential.public_values):
             continue
         health = token_health(credential, token, now)
-        slug, link = credential.slug, _link("tokens:detail", credential.slug)
-        error_zh, error_en = _last_error(token)
-        if health.state is State.STOPPED:
-            if health.reason == "credential":
-                zh = (
-                    f"平台拒绝了凭证“{credential.name}”，令牌获取已停止，直到凭证被修改。{error_zh}"
-                )
-                en = (
-                    f"The platform refused credential '{credential.name}': fetching stopped "
-                    f"until the credential is edited. {error_en}"
-                )
-            else:
-                zh = f"凭证“{credential.name}”已达每日获取上限，{_when(health.resumes_at)} 恢复。"
-                en = (
-                    f"Credential '{credential.name}' reached its daily fetch cap; fetching "
-                    f"resumes at {_when(health.resumes_at)}."
-                )
-            found.append(_condition(Rule.STOPPED, slug, "critical", zh, en.strip(), link))
-        elif (
-            health.state in (State.FAILING, State.WARNING)
-            and token.failures >= settings.ALERT_FAILURES
-        ):
-            valid = token.expires_at is not None and token.expires_at > now
-            zh = (
-                f"凭证“{credential.name}”的令牌刷新已连续失败 {token.failures} 次；"
-                + (f"当前令牌有效至 {_when(token.expires_at)}。" if valid else "已无有效令牌。")
-                + f"下次重试 {_when(token.retry_at)}。{error_zh}"
-            )
-            en = (
-                f"Refreshing the token of '{credential.name}' failed {token.failures} times in "
-                "a row; "
-                + (
-                    f"the current token is valid until {_when(token.expires_at)}. "
-                    if valid
-                    else "no valid token is held. "
-                )
-                + f"Next attempt {_when(token.retry_at)}. {error_en}"
-            )
-            severity = "warning" if valid else "critical"
-            found.append(_condition(Rule.REFRESH_FAILING, slug, severity, zh, en.strip(), link))
-        if (
-            health.state is not State.STOPPED
-            and token.version
-            and token.expires_at is not None
-            and token.expires_at - now <= expiry
-        ):
-            if token.expires_at > now:
-                minutes = max(1, math.ceil((token.expires_at - now).total_seconds() / 60))
-                zh = (
-                    f"凭证“{credential.name}”的令牌将于 {_when(token.expires_at)} 过期"
-                    f"（约 {minutes} 分钟），尚无新令牌。"
-                )
-                en = (
-                    f"The token of '{credential.name}' expires at {_when(token.expires_at)} "
-                    f"(about {minutes} min) and no fresh one has been fetched."
-                )
-            else:
-                zh = (
-                    f"凭证“{credential.name}”的令牌已于 {_when(token.expires_at)} 过期，"
-                    "尚无新令牌。"
-                )
-                en = (
-                    f"The token of '{credential.name}' expired at {_when(token.expires_at)} "
-                    "and no fresh one has been fetched."
-                )
-            found.append(_condition(Rule.EXPIRING, slug, "critical", zh, en, link))
-        cap = credential.platform.refresh_policy.daily_cap
-        used = token.fetches_today if token.fetch_day == today else 0
-        if cap and used >= math.ceil(cap * settings.ALERT_CAP_PERCENT / 100):
-            zh = f"凭证“{credential.name}”今日已获取令牌 {used} 次，每日上限 {cap} 次。"
-            en = (
-                f"Credential '{credential.name}' fetched {used} tokens today "
-                f"of a daily cap of {cap}."
-            )
-            found.append(_condition(Rule.CAP, slug, "warning", zh, en, link))
+        held = (
+            _stopped(credential, token, health),
+            _refresh_failing(credential, token, health, now),
+            _expiring(credential, token, health, now),
+            _near_cap(credential, token, timezone.localdate(now)),
+        )
+        found += [condition for condition in held if condition is not None]
     return found
+
+
+def _stopped(credential: Credential, token: AccessToken, health) -> Condition | None:
+    """Fetching stopped: the platform refused the credential, or the daily cap is reached."""
+    if health.state is not State.STOPPED:
+        return None
+    if health.reason == "credential":
+        error_zh, error_en = _last_error(token)
+        zh = f"平台拒绝了凭证“{credential.name}”，令牌获取已停止，直到凭证被修改。{error_zh}"
+        en = (
+            f"The platform refused credential '{credential.name}': fetching stopped "
+            f"until the credential is edited. {error_en}"
+        )
+    else:
+        zh = f"凭证“{credential.name}”已达每日获取上限，{_when(health.resumes_at)} 恢复。"
+        en = (
+            f"Credential '{credential.name}' reached its daily fetch cap; fetching "
+            f"resumes at {_when(health.resumes_at)}."
+        )
+    link = _link("tokens:detail", credential.slug)
+    return _condition(Rule.STOPPED, credential.slug, "critical", zh, en.strip(), link)
+
+
+def _refresh_failing(
+    credential: Credential, token: AccessToken, health, now: datetime
+) -> Condition | None:
+    """ALERT_FAILURES failed fetches in a row: a warning while a valid token is held."""
+    if (
+        health.state not in (State.FAILING, State.WARNING)
+        or token.failures < settings.ALERT_FAILURES
+    ):
+        return None
+    error_zh, error_en = _last_error(token)
+    valid = token.expires_at is not None and token.expires_at > now
+    zh = (
+        f"凭证“{credential.name}”的令牌刷新已连续失败 {token.failures} 次；"
+        + (f"当前令牌有效至 {_when(token.expires_at)}。" if valid else "已无有效令牌。")
+        + f"下次重试 {_when(token.retry_at)}。{error_zh}"
+    )
+    en = (
+        f"Refreshing the token of '{credential.name}' failed {token.failures} times in a row; "
+        + (
+            f"the current token is valid until {_when(token.expires_at)}. "
+            if valid
+            else "no valid token is held. "
+        )
+        + f"Next attempt {_when(token.retry_at)}. {error_en}"
+    )
+    link = _link("tokens:detail", credential.slug)
+    severity = "warning" if valid else "critical"
+    return _condition(Rule.REFRESH_FAILING, credential.slug, severity, zh, en.strip(), link)
+
+
+def _expiring(
+    credential: Credential, token: AccessToken, health, now: datetime
+) -> Condition | None:
+    """The token expires within ALERT_EXPIRY_MINUTES (or has expired) with no fresh one."""
+    expiry = timedelta(minutes=settings.ALERT_EXPIRY_MINUTES)
+    if (
+        health.state is State.STOPPED
+        or not token.version
+        or token.expires_at is None
+        or token.expires_at - now > expiry
+    ):
+        return None
+    if token.expires_at > now:
+        minutes = max(1, math.ceil((token.expires_at - now).total_seconds() / 60))
+        zh = (
+            f"凭证“{credential.name}”的令牌将于 {_when(token.expires_at)} 过期"
+            f"（约 {minutes} 分钟），尚无新令牌。"
+        )
+        en = (
+            f"The token of '{credential.name}' expires at {_when(token.expires_at)} "
+            f"(about {minutes} min) and no fresh one has been fetched."
+        )
+    else:
+        zh = f"凭证“{credential.name}”的令牌已于 {_when(token.expires_at)} 过期，尚无新令牌。"
+        en = (
+            f"The token of '{credential.name}' expired at {_when(token.expires_at)} "
+            "and no fresh one has been fetched."
+        )
+    link = _link("tokens:detail", credential.slug)
+    return _condition(Rule.EXPIRING, credential.slug, "critical", zh, en, link)
+
+
+def _near_cap(credential: Credential, token: AccessToken, today) -> Condition | None:
+    """Today's fetches reached ALERT_CAP_PERCENT of the platform's daily cap."""
+    cap = credential.platform.refresh_policy.daily_cap
+    used = token.fetches_today if token.fetch_day == today else 0
+    if not cap or used < math.ceil(cap * settings.ALERT_CAP_PERCENT / 100):
+        return None
+    zh = f"凭证“{credential.name}”今日已获取令牌 {used} 次，每日上限 {cap} 次。"
+    en = f"Credential '{credential.name}' fetched {used} tokens today of a daily cap of {cap}."
+    link = _link("tokens:detail", credential.slug)
+    return _condition(Rule.CAP, credential.slug, "warning", zh, en, link)
 
 
 # --- opening and resolving --------------------------------------------------------------

@@ -54,6 +54,14 @@ def drop_secrets(value, warnings: list[str]):
     return value
 
 
+_DATA_FLAGS = ("-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--json")
+# Flags taking a value that the import does not use: skipped together with it. Every other
+# flag (-s, -L, -k, -v, --compressed, ...) is skipped alone.
+_SKIPPED_WITH_VALUE = (
+    "-o", "-u", "--user", "-A", "--user-agent", "-e", "-m", "--max-time", "--connect-timeout"
+)  # fmt: skip
+
+
 def parse(text: str) -> Imported:
     """Parse `curl ...` as docs print it: multi-line with backslashes, -X, -H, -d/--data*,
     --json, -G, quotes."""
@@ -64,8 +72,22 @@ def parse(text: str) -> Imported:
         raise CurlError(gettext("cannot read the command: %(error)s") % {"error": exc}) from None
     if not words or words[0] != "curl":
         raise CurlError(gettext("paste a command that starts with curl"))
-    result, url, data, get = Imported(), "", [], False
-    i = 1
+    result = Imported()
+    url, data, get = _read_words(words[1:], result)
+    if not url:
+        raise CurlError(gettext("no URL in the command"))
+    _take_url(url, result)
+    _drop_managed_headers(result)
+    if data and result.method == "GET" and not get:
+        result.method = "POST"
+    _take_body("&".join(data), result)
+    return result
+
+
+def _read_words(words: list[str], result: Imported) -> tuple[str, list[str], bool]:
+    """Method and headers into `result`; the URL, the data parts and whether -G was given."""
+    url, data, get = "", [], False
+    i = 0
     while i < len(words):
         word = words[i]
         value = words[i + 1] if i + 1 < len(words) else None
@@ -75,10 +97,7 @@ def parse(text: str) -> Imported:
             name, _, content = value.partition(":")
             result.headers.append((name.strip(), content.strip()))
             i += 2
-        elif (
-            word in ("-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--json")
-            and value is not None
-        ):
+        elif word in _DATA_FLAGS and value is not None:
             data.append(value)
             if word == "--json":
                 result.headers.append(("Content-Type", "application/json"))
@@ -86,28 +105,14 @@ def parse(text: str) -> Imported:
         elif word in ("-G", "--get"):
             get, i = True, i + 1
         elif word.startswith("-"):
-            # Flags without a value we care about (-s, -L, -k, -v, --compressed, ...); those
-            # taking a value we do not use are skipped with it.
-            i += (
-                2
-                if word
-                in (
-                    "-o",
-                    "-u",
-                    "--user",
-                    "-A",
-                    "--user-agent",
-                    "-e",
-                    "-m",
-                    "--max-time",
-                    "--connect-timeout",
-                )
-                else 1
-            )
+            i += 2 if word in _SKIPPED_WITH_VALUE else 1
         else:
             url, i = word, i + 1
-    if not url:
-        raise CurlError(gettext("no URL in the command"))
+    return url, data, get
+
+
+def _take_url(url: str, result: Imported) -> None:
+    """Path, host and query from the URL; the query's managed and secret names dropped."""
     parts = urlsplit(url if "://" in url else f"https://{url}")
     result.path = parts.path or "/"
     result.host = (parts.hostname or "").lower()
@@ -120,6 +125,10 @@ def parse(text: str) -> Imported:
             )
         else:
             result.query.append((name, content))
+
+
+def _drop_managed_headers(result: Imported) -> None:
+    """Headers Zhongkong adds itself (auth, idempotency) are dropped, each with a warning."""
     kept = []
     for name, content in result.headers:
         if name.lower() in MANAGED_HEADERS:
@@ -127,19 +136,20 @@ def parse(text: str) -> Imported:
         else:
             kept.append((name, content))
     result.headers = kept
-    body = "&".join(data)
-    if data and result.method == "GET" and not get:
-        result.method = "POST"
-    if body:
-        try:
-            parsed = loads(body)
-        except ValueError:  # not JSON, or nested too deeply: kept as the text it was
-            result.body = body
-        else:
-            result.body = json.dumps(
-                drop_secrets(parsed, result.warnings), ensure_ascii=False, indent=2
-            )
-    return result
+
+
+def _take_body(body: str, result: Imported) -> None:
+    """A JSON body pretty-printed with its secret values dropped; any other kept as text."""
+    if not body:
+        return
+    try:
+        parsed = loads(body)
+    except ValueError:  # not JSON, or nested too deeply: kept as the text it was
+        result.body = body
+    else:
+        result.body = json.dumps(
+            drop_secrets(parsed, result.warnings), ensure_ascii=False, indent=2
+        )
 
 
 def credential_for_host(host: str, credentials):

@@ -58,16 +58,40 @@ def _local(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%H:%M")
 
 
+class _Axis:
+    """Time to x: two hours ago at 0, 24 hours ahead at WIDTH (clamped to the chart)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.start, self.end = now - timedelta(hours=2), now + timedelta(hours=HOURS)
+        self.scale = WIDTH / (self.end - self.start).total_seconds()
+
+    def __call__(self, moment: datetime) -> float:
+        return round(max(0.0, min(WIDTH, (moment - self.start).total_seconds() * self.scale)), 1)
+
+    def span(self, begin: datetime, end: datetime, kind: str) -> Span:
+        return Span(
+            self(begin), max(1.0, self(end) - self(begin)), kind, f"{_local(begin)} → {_local(end)}"
+        )
+
+    def grid(self) -> list[dict]:
+        """A labelled line every three local hours."""
+        grid = []
+        first = (self.start + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        local_first = timezone.localtime(first)
+        for i in range(0, HOURS + 2):
+            moment = first + timedelta(hours=i)
+            if moment > self.end:
+                break
+            if (local_first.hour + i) % 3 == 0:
+                grid.append({"x": self(moment), "label": _local(moment)})
+        return grid
+
+
 def token_timeline(rows: list[dict], now: datetime) -> dict:
     """Each token's life from two hours ago to 24 hours ahead: the current token (obtained
     → expiry, its planned refresh marked) and the tokens the schedule will fetch after it
     (each obtained at the planned refresh and refreshed `refresh_before` ahead of expiry)."""
-    start, end = now - timedelta(hours=2), now + timedelta(hours=HOURS)
-    scale = WIDTH / (end - start).total_seconds()
-
-    def x(moment: datetime) -> float:
-        return round(max(0.0, min(WIDTH, (moment - start).total_seconds() * scale)), 1)
-
+    x = _Axis(now)
     lanes = []
     for row in rows:
         credential, token, health = row["credential"], row["token"], row["status"]
@@ -77,54 +101,34 @@ def token_timeline(rows: list[dict], now: datetime) -> dict:
             lane.note = str(NOTES[health.state])
         if token is None or token.obtained_at is None or token.expires_at is None:
             continue
-        if token.expires_at > start:
-            lane.spans.append(
-                Span(
-                    x(token.obtained_at),
-                    max(1.0, x(token.expires_at) - x(token.obtained_at)),
-                    "current",
-                    f"{_local(token.obtained_at)} → {_local(token.expires_at)}",
-                )
-            )
-        policy = credential.platform.refresh_policy
-        running = health.state in (State.HEALTHY, State.REFRESHING, State.WARNING)
-        if token.refresh_at is None or policy is None or not running:
-            continue
-        lifetime = token.expires_at - token.obtained_at
-        period = lifetime - timedelta(seconds=policy.refresh_before)
-        if period <= timedelta(minutes=5):
-            continue
-        moment = token.refresh_at
-        while moment < end and len(lane.spans) < 40:
-            lane.refreshes.append(x(moment))
-            planned_end = moment + lifetime
-            lane.spans.append(
-                Span(
-                    x(moment),
-                    max(1.0, x(planned_end) - x(moment)),
-                    "planned",
-                    f"{_local(moment)} → {_local(planned_end)}",
-                )
-            )
-            moment += period
-    grid = []
-    first = (start + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    local_first = timezone.localtime(first)
-    for i in range(0, HOURS + 2):
-        moment = first + timedelta(hours=i)
-        if moment > end:
-            break
-        if (local_first.hour + i) % 3 == 0:
-            grid.append({"x": x(moment), "label": _local(moment)})
+        if token.expires_at > x.start:
+            lane.spans.append(x.span(token.obtained_at, token.expires_at, "current"))
+        if health.state in (State.HEALTHY, State.REFRESHING, State.WARNING):
+            _plan(lane, token, credential.platform.refresh_policy, x)
     return {
         "lanes": lanes,
-        "grid": grid,
+        "grid": x.grid(),
         "now_x": x(now),
         "height": max(1, len(lanes)) * LANE,
         "width": WIDTH,
         "gutter": GUTTER,
         "full_width": WIDTH + GUTTER,
     }
+
+
+def _plan(lane: Lane, token, policy, x: _Axis) -> None:
+    """The tokens the schedule will fetch after the current one, up to the chart's end."""
+    if token.refresh_at is None or policy is None:
+        return
+    lifetime = token.expires_at - token.obtained_at
+    period = lifetime - timedelta(seconds=policy.refresh_before)
+    if period <= timedelta(minutes=5):
+        return
+    moment = token.refresh_at
+    while moment < x.end and len(lane.spans) < 40:
+        lane.refreshes.append(x(moment))
+        lane.spans.append(x.span(moment, moment + lifetime, "planned"))
+        moment += period
 
 
 def _hours(now: datetime) -> list[datetime]:
@@ -178,7 +182,7 @@ def activity(credentials: list, now: datetime) -> dict:
     hours = _hours(now)
     since = hours[0]
     credential_ids = [c.pk for c in credentials]
-    refreshes = (
+    refreshes = list(
         AuditEvent.objects.filter(
             action="token.refresh",
             created_at__gte=since,
@@ -189,7 +193,6 @@ def activity(credentials: list, now: datetime) -> dict:
         .values("hour", "outcome")
         .annotate(n=Count("seq"))
     )
-    refreshes = list(refreshes)
     sends = list(
         ConsoleCall.objects.filter(created_at__gte=since, credential_id__in=credential_ids)
         .annotate(hour=TruncHour("created_at"))
@@ -202,17 +205,31 @@ def activity(credentials: list, now: datetime) -> dict:
         .values("hour", "credential__provider")
         .annotate(n=Sum("count"))
     )
+    succeeded = AuditEvent.Outcome.SUCCESS
+    return {
+        "refreshes": _bars(
+            hours,
+            _by_hour(r for r in refreshes if r["outcome"] == succeeded),
+            _by_hour(r for r in refreshes if r["outcome"] != succeeded),
+        ),
+        "sends": _bars(
+            hours, _by_hour(r for r in sends if r["ok"]), _by_hour(r for r in sends if not r["ok"])
+        ),
+        "handouts": _bars(hours, _by_hour(handouts), {}),
+        "platforms": _per_platform(hours, sends, handouts),
+    }
+
+
+def _per_platform(hours: list[datetime], sends: list[dict], handouts: list[dict]) -> dict:
+    """Per platform: sends, failed sends, the error share, hand-outs, and their hourly bars."""
     platforms: dict[str, dict] = {}
+    blank = {"sends": 0, "failed": 0, "handouts": 0}
     for row in sends:
-        entry = platforms.setdefault(
-            row["credential__provider"], {"sends": 0, "failed": 0, "handouts": 0}
-        )
+        entry = platforms.setdefault(row["credential__provider"], dict(blank))
         entry["sends"] += row["n"]
         entry["failed"] += 0 if row["ok"] else row["n"]
     for row in handouts:
-        entry = platforms.setdefault(
-            row["credential__provider"], {"sends": 0, "failed": 0, "handouts": 0}
-        )
+        entry = platforms.setdefault(row["credential__provider"], dict(blank))
         entry["handouts"] += row["n"] or 0
     for key, entry in platforms.items():
         entry["error_rate"] = round(100 * entry["failed"] / entry["sends"]) if entry["sends"] else 0
@@ -225,18 +242,7 @@ def activity(credentials: list, now: datetime) -> dict:
             _by_hour(r for r in mine if r["ok"]),
             _by_hour(r for r in mine if not r["ok"]),
         )
-    return {
-        "refreshes": _bars(
-            hours,
-            _by_hour(r for r in refreshes if r["outcome"] == AuditEvent.Outcome.SUCCESS),
-            _by_hour(r for r in refreshes if r["outcome"] != AuditEvent.Outcome.SUCCESS),
-        ),
-        "sends": _bars(
-            hours, _by_hour(r for r in sends if r["ok"]), _by_hour(r for r in sends if not r["ok"])
-        ),
-        "handouts": _bars(hours, _by_hour(handouts), {}),
-        "platforms": dict(sorted(platforms.items())),
-    }
+    return dict(sorted(platforms.items()))
 
 
 def caps(rows: list[dict], now: datetime) -> list[dict]:

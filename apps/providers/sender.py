@@ -90,28 +90,7 @@ def send(
         with session.request(
             request.method, _pinned_url(request.url, target), **kwargs
         ) as response:
-            chunks, size, truncated = [], 0, False
-            for chunk in response.iter_content(64 * 1024):
-                if time.monotonic() - started > deadline:
-                    return Sent(
-                        status=response.status_code,
-                        error="timeout: deadline passed",
-                        elapsed_ms=(time.monotonic() - started) * 1000,
-                    )
-                size += len(chunk)
-                if size > max_body:
-                    chunks.append(chunk[: max_body - (size - len(chunk))])
-                    truncated = True
-                    break
-                chunks.append(chunk)
-            return Sent(
-                status=response.status_code,
-                headers=dict(response.headers),
-                body=b"".join(chunks),
-                truncated=truncated,
-                redirect_to=response.headers.get("Location", "") if response.is_redirect else "",
-                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-            )
+            return _read(response, started, deadline=deadline, max_body=max_body)
     except requests.Timeout:
         return Sent(error="timeout", elapsed_ms=(time.monotonic() - started) * 1000)
     except requests.RequestException as exc:
@@ -121,3 +100,30 @@ def send(
         )
     finally:
         session.close()
+
+
+def _read(response: requests.Response, started: float, *, deadline: float, max_body: int) -> Sent:
+    """The reply's body up to `max_body` bytes (the rest cut off: `truncated`), unless the
+    deadline passes while it streams."""
+    chunks, size, truncated = [], 0, False
+    for chunk in response.iter_content(64 * 1024):
+        if time.monotonic() - started > deadline:
+            return Sent(
+                status=response.status_code,
+                error="timeout: deadline passed",
+                elapsed_ms=(time.monotonic() - started) * 1000,
+            )
+        size += len(chunk)
+        if size > max_body:
+            chunks.append(chunk[: max_body - (size - len(chunk))])
+            truncated = True
+            break
+        chunks.append(chunk)
+    return Sent(
+        status=response.status_code,
+        headers=dict(response.headers),
+        body=b"".join(chunks),
+        truncated=truncated,
+        redirect_to=response.headers.get("Location", "") if response.is_redirect else "",
+        elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+    )

@@ -243,6 +243,64 @@ def _answered_rejection(row: AccessToken, rejected_token: str, now: datetime) ->
     )
 
 
+def _answer_without_fetch(
+    row: AccessToken,
+    now: datetime,
+    *,
+    rejected_token: str | None,
+    force: bool,
+    min_life: float,
+) -> AccessToken | None:
+    """The answer when no fetch is wanted (the token is not due, or the rejection was already
+    answered) or allowed now (fetching stopped, backing off; these raise when the caller's
+    token was rejected and nothing else is held); None when a fetch should be made."""
+    valid = is_valid(row, now)
+    if rejected_token is not None and valid:
+        if row.value() != rejected_token:
+            return row  # someone already replaced the rejected token
+        if _answered_rejection(row, rejected_token, now):
+            return row  # a fetch answered this rejection: the platform kept the token
+    if (
+        rejected_token is None
+        and not force
+        and valid
+        and row.refresh_at
+        and row.refresh_at > now
+        and not _short_lived(row, now, min_life)
+    ):
+        return row  # not due yet
+    rejected_is_current = rejected_token is not None and valid and row.value() == rejected_token
+    if _blocked(row, now):
+        return _serve_unless_rejected(
+            row,
+            now,
+            BLOCKED_CODES.get(row.blocked_reason, "blocked"),
+            "token fetching is stopped for this credential",
+            rejected_is_current,
+        )
+    # One attempt per backoff window, whoever asks (a scheduled refresh, a business server's
+    # passive refresh, the console, "refresh now"): an outage does not turn every caller
+    # into another upstream fetch.
+    if row.retry_at and row.retry_at > now:
+        return _serve_unless_rejected(
+            row,
+            now,
+            "backing_off",
+            "waiting before the next attempt after a failure",
+            rejected_is_current,
+        )
+    return None
+
+
+def _claim(row: AccessToken, owner: str, now: datetime) -> bool:
+    """Take the fetch lease, if no one holds a live one and the row is still this version."""
+    return bool(
+        AccessToken.objects.filter(pk=row.pk, version=row.version)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(lease_owner=owner, lease_until=now + _lease())
+    )
+
+
 def token_refresh(
     *,
     credential_id: int,
@@ -270,47 +328,12 @@ def token_refresh(
     owner = _owner()
     while True:
         row, now = _row(credential_id), timezone.now()
-        valid = is_valid(row, now)
-        if rejected_token is not None and valid:
-            if row.value() != rejected_token:
-                return row  # someone already replaced the rejected token
-            if _answered_rejection(row, rejected_token, now):
-                return row  # a fetch answered this rejection: the platform kept the token
-        if (
-            rejected_token is None
-            and not force
-            and valid
-            and row.refresh_at
-            and row.refresh_at > now
-            and not _short_lived(row, now, min_life)
-        ):
-            return row  # not due yet
-        rejected_is_current = rejected_token is not None and valid and row.value() == rejected_token
-        if _blocked(row, now):
-            return _serve_unless_rejected(
-                row,
-                now,
-                BLOCKED_CODES.get(row.blocked_reason, "blocked"),
-                "token fetching is stopped for this credential",
-                rejected_is_current,
-            )
-        # One attempt per backoff window, whoever asks (a scheduled refresh, a business
-        # server's passive refresh, the console, "refresh now"): an outage does not turn
-        # every caller into another upstream fetch.
-        if row.retry_at and row.retry_at > now:
-            return _serve_unless_rejected(
-                row,
-                now,
-                "backing_off",
-                "waiting before the next attempt after a failure",
-                rejected_is_current,
-            )
-        claimed = (
-            AccessToken.objects.filter(pk=row.pk, version=row.version)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-            .update(lease_owner=owner, lease_until=now + _lease())
+        answer = _answer_without_fetch(
+            row, now, rejected_token=rejected_token, force=force, min_life=min_life
         )
-        if claimed:
+        if answer is not None:
+            return answer
+        if _claim(row, owner, now):
             break
         if not wait:
             return row
@@ -452,13 +475,9 @@ def _store_grant(
     now = timezone.now()
     policy = provider.refresh_policy
     old_value = row.value() if is_valid(row, now) else ""
-    grace_until = None
-    if old_value and old_value != grant.access_token:
-        grace_until = (
-            row.expires_at
-            if policy.old_token_grace is None
-            else min(row.expires_at, now + timedelta(seconds=policy.old_token_grace))
-        )
+    grace_until = (
+        _grace_until(row, policy, now) if old_value not in ("", grant.access_token) else None
+    )
     expires_at = now + timedelta(seconds=grant.expires_in)
     rejection = _rejection_fields(credential, rejected_token, grant, expires_at, now)
     with transaction.atomic():
@@ -485,22 +504,63 @@ def _store_grant(
         if updated:
             transaction.on_commit(lambda: token_cache.forget_token(credential.slug))
             TOKEN_REFRESHES.labels(provider.key, "success", reason).inc()
+            details = {"reason": reason, "expires_in": grant.expires_in, "version": row.version + 1}
+            if rejected_token is not None:
+                details["answered_rejection"] = True
+            if rejection["reissued"]:
+                details["reissued"] = True
             record(
                 action="token.refresh",
                 actor=actor,
                 target_type="credential",
                 target_id=credential.slug,
                 secrets={"token": grant.access_token},
-                details={
-                    "provider": provider.key,
-                    "reason": reason,
-                    "expires_in": grant.expires_in,
-                    "version": row.version + 1,
-                    **({"answered_rejection": True} if rejected_token is not None else {}),
-                    **({"reissued": True} if rejection["reissued"] else {}),
-                },
+                details={"provider": provider.key, **details},
             )
     return AccessToken.objects.select_related("credential").get(pk=row.pk)
+
+
+def _grace_until(row: AccessToken, policy, now: datetime) -> datetime:
+    """How long the token being replaced stays valid for callers that still hold it: to its
+    own expiry, or as long as the platform honours an old token after a new one is issued."""
+    if policy.old_token_grace is None:
+        return row.expires_at
+    return min(row.expires_at, now + timedelta(seconds=policy.old_token_grace))
+
+
+def _last_error(decoded: Decoded | None, classification, reason: str) -> dict:
+    """What the token page and the API show of a failed fetch (never a secret: the adapter's
+    decoded reply, already free of the credential's values)."""
+    return {
+        "code": decoded.code if decoded else None,
+        "message": (decoded.message if decoded else "")[:300],
+        "classification": str(classification),
+        "trace_id": decoded.trace_id if decoded else "",
+        "explanation_zh": decoded.explanation_zh if decoded else "",
+        "explanation_en": decoded.explanation_en if decoded else "",
+        "problem": decoded.problem if decoded else "",
+        "reason": reason,
+    }
+
+
+def _next_attempt(exc: ProviderError, classification, failures: int, now: datetime) -> dict:
+    """When fetching may be tried again: stopped until someone fixes the credential (a
+    permanent refusal), the next day (a daily cap), or after a jittered exponential backoff
+    (or the platform's Retry-After)."""
+    decoded = exc.decoded
+    if (
+        classification in (Classification.CREDENTIAL_INVALID, Classification.CLIENT_ERROR)
+        or exc.permanent
+    ):
+        return {"blocked_reason": "credential", "retry_at": None}
+    if classification is Classification.QUOTA_EXHAUSTED:
+        return {"blocked_reason": "quota", "blocked_until": _next_midnight(now)}
+    wait = (
+        decoded.retry_after
+        if decoded and decoded.retry_after
+        else min(settings.TOKEN_BACKOFF_BASE * 2 ** (failures - 1), settings.TOKEN_BACKOFF_MAX)
+    )
+    return {"retry_at": now + timedelta(seconds=wait * random.uniform(0.5, 1.0))}  # noqa: S311
 
 
 def _failed(
@@ -510,37 +570,14 @@ def _failed(
     decoded = exc.decoded
     classification = decoded.classification if decoded else Classification.RETRYABLE
     TOKEN_REFRESHES.labels(row.credential.provider, "failure", reason).inc()
-    failures = row.failures + 1
     changes = {
         "lease_owner": "",
         "lease_until": None,
-        "failures": failures,
+        "failures": row.failures + 1,
         "last_error_at": now,
-        "last_error": {
-            "code": decoded.code if decoded else None,
-            "message": (decoded.message if decoded else "")[:300],
-            "classification": str(classification),
-            "trace_id": decoded.trace_id if decoded else "",
-            "explanation_zh": decoded.explanation_zh if decoded else "",
-            "explanation_en": decoded.explanation_en if decoded else "",
-            "problem": decoded.problem if decoded else "",
-            "reason": reason,
-        },
+        "last_error": _last_error(decoded, classification, reason),
+        **_next_attempt(exc, classification, row.failures + 1, now),
     }
-    if (
-        classification in (Classification.CREDENTIAL_INVALID, Classification.CLIENT_ERROR)
-        or exc.permanent
-    ):
-        changes.update(blocked_reason="credential", retry_at=None)
-    elif classification is Classification.QUOTA_EXHAUSTED:
-        changes.update(blocked_reason="quota", blocked_until=_next_midnight(now))
-    else:
-        wait = (
-            decoded.retry_after
-            if decoded and decoded.retry_after
-            else min(settings.TOKEN_BACKOFF_BASE * 2 ** (failures - 1), settings.TOKEN_BACKOFF_MAX)
-        )
-        changes["retry_at"] = now + timedelta(seconds=wait * random.uniform(0.5, 1.0))  # noqa: S311
     with transaction.atomic():
         AccessToken.objects.filter(pk=row.pk, lease_owner=owner).update(**changes)
         transaction.on_commit(lambda: token_cache.forget_token(row.credential.slug))
