@@ -210,30 +210,18 @@ def _dingtalk_models(path: Path) -> dict[str, dict[str, dict]]:
     return out
 
 
-def _dingtalk_operation(node: ast.FunctionDef, models: dict, module: str) -> dict | None:
-    params = next(
-        (
-            c
-            for c in ast.walk(node)
-            if isinstance(c, ast.Call) and ast.unparse(c.func).endswith("Params")
-        ),
-        None,
+def _dingtalk_path(pathname: ast.expr) -> str:
+    """The operation's path, its f-string parts as `{name}` placeholders."""
+    if not isinstance(pathname, ast.JoinedStr):
+        return ast.literal_eval(pathname)
+    return "".join(
+        v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+        for v in pathname.values
     )
-    if params is None:
-        return None
-    fields = {k.arg: k.value for k in params.keywords}
-    if "pathname" not in fields or "method" not in fields:
-        return None
-    action = ast.literal_eval(fields["action"]) if "action" in fields else node.name
-    pathname = fields["pathname"]
-    path = (
-        "".join(
-            v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
-            for v in pathname.values
-        )
-        if isinstance(pathname, ast.JoinedStr)
-        else ast.literal_eval(pathname)
-    )
+
+
+def _dingtalk_params(node: ast.FunctionDef, models: dict) -> tuple[list[dict], dict]:
+    """The query parameters and body skeleton an operation fills from its request model."""
     request_model = next(
         (
             ast.unparse(a.annotation).split(".")[-1]
@@ -256,6 +244,26 @@ def _dingtalk_operation(node: ast.FunctionDef, models: dict, module: str) -> dic
                 query.append(_param(target.slice.value, info["type"], info["required"]))
             else:
                 body[target.slice.value] = skeleton(info["type"])
+    return query, body
+
+
+def _dingtalk_operation(node: ast.FunctionDef, models: dict, module: str) -> dict | None:
+    params = next(
+        (
+            c
+            for c in ast.walk(node)
+            if isinstance(c, ast.Call) and ast.unparse(c.func).endswith("Params")
+        ),
+        None,
+    )
+    if params is None:
+        return None
+    fields = {k.arg: k.value for k in params.keywords}
+    if "pathname" not in fields or "method" not in fields:
+        return None
+    action = ast.literal_eval(fields["action"]) if "action" in fields else node.name
+    path = _dingtalk_path(fields["pathname"])
+    query, body = _dingtalk_params(node, models)
     doc = ast.get_docstring(node) or ""
     summary = re.search(r"@summary\s+(.+)", doc)
     service = module.rsplit("_", 2)[0]
@@ -384,52 +392,66 @@ def wechatpy(root: Path, platform: str) -> Iterator[dict]:
 
 
 def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterator[dict]:
-    args = function.args
-    required = {a.arg for a in args.args[1 : len(args.args) - len(args.defaults)]}
-    doc = ast.get_docstring(function) or ""
-    lines = [line.strip() for line in doc.splitlines() if line.strip()]
-    title = next((line for line in lines if not line.startswith((":", "http", "详情"))), "")
-    docs = next((line for line in lines if line.startswith("http")), "")
-    assigned: dict[str, list[tuple[str, bool]]] = {}  # local name -> keys (required?)
+    return _WechatpyMethod(function, base, module).calls(function.body, conditional=False)
 
-    def keys_of(node, conditional: bool) -> list[tuple[str, bool]]:
+
+class _WechatpyMethod:
+    """One wechatpy client method read as source: each `self._get` / `self._post` it makes,
+    with the query and body keys built up in local dicts (a key is required when it is set
+    unconditionally from a required argument)."""
+
+    def __init__(self, function: ast.FunctionDef, base: str, module: str) -> None:
+        self.function, self.base, self.module = function, base, module
+        args = function.args
+        self.required = {a.arg for a in args.args[1 : len(args.args) - len(args.defaults)]}
+        doc = ast.get_docstring(function) or ""
+        lines = [line.strip() for line in doc.splitlines() if line.strip()]
+        self.title = next((x for x in lines if not x.startswith((":", "http", "详情"))), "")
+        self.docs = next((line for line in lines if line.startswith("http")), "")
+        self.assigned: dict[str, list[tuple[str, bool]]] = {}  # local name -> keys (required?)
+
+    def keys_of(self, node, conditional: bool) -> list[tuple[str, bool]]:
         if isinstance(node, ast.Dict):
             return [
-                (k.value, not conditional and isinstance(v, ast.Name) and v.id in required)
+                (k.value, not conditional and isinstance(v, ast.Name) and v.id in self.required)
                 for k, v in zip(node.keys, node.values, strict=True)
                 if isinstance(k, ast.Constant) and isinstance(k.value, str)
             ]
         if isinstance(node, ast.Name):
-            return assigned.get(node.id, [])
+            return self.assigned.get(node.id, [])
         return []
 
-    def visit(statements, conditional: bool):
+    def _note(self, statement, conditional: bool) -> None:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            return
+        target = statement.targets[0]
+        if isinstance(target, ast.Name):
+            self.assigned[target.id] = self.keys_of(statement.value, conditional)
+        elif (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and isinstance(target.slice, ast.Constant)
+        ):
+            self.assigned.setdefault(target.value.id, []).append((target.slice.value, False))
+
+    def calls(self, statements, *, conditional: bool) -> Iterator[dict]:
         for statement in statements:
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-                target = statement.targets[0]
-                if isinstance(target, ast.Name):
-                    assigned[target.id] = keys_of(statement.value, conditional)
-                elif (
-                    isinstance(target, ast.Subscript)
-                    and isinstance(target.value, ast.Name)
-                    and isinstance(target.slice, ast.Constant)
-                ):
-                    assigned.setdefault(target.value.id, []).append((target.slice.value, False))
+            self._note(statement, conditional)
             for child in ("body", "orelse", "handlers", "finalbody"):
                 nested = getattr(statement, child, None)
                 if isinstance(nested, list) and not isinstance(statement, ast.FunctionDef):
-                    visit(
+                    yield from self.calls(
                         nested,
-                        conditional
+                        conditional=conditional
                         or child != "body"
                         or isinstance(statement, ast.If | ast.For | ast.While | ast.Try),
                     )
             for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
-                entry = call_entry(call)
+                entry = self.entry(call)
                 if entry:
                     yield entry
 
-    def call_entry(call: ast.Call) -> dict | None:
+    def entry(self, call: ast.Call) -> dict | None:
         name = ast.unparse(call.func)
         if (
             name not in ("self._get", "self._post")
@@ -441,28 +463,27 @@ def _wechatpy_calls(function: ast.FunctionDef, base: str, module: str) -> Iterat
         url = call.args[0].value
         kwargs = {k.arg: k.value for k in call.keywords}
         call_base = kwargs.get("api_base_url")
-        call_base = call_base.value if isinstance(call_base, ast.Constant) else base
+        call_base = call_base.value if isinstance(call_base, ast.Constant) else self.base
         full = url if url.startswith("http") else call_base.rstrip("/") + "/" + url.lstrip("/")
         method = "GET" if name == "self._get" else "POST"
-        query = [_param(k, "string", r) for k, r in keys_of(kwargs.get("params"), False)]
-        data = keys_of(kwargs.get("data"), False)
+        query = [_param(k, "string", r) for k, r in self.keys_of(kwargs.get("params"), False)]
+        data = self.keys_of(kwargs.get("data"), False)
+        function = self.function.name
         return {
-            "id": f"{module}.{function.name}.{method}.{urlsplit(full).path}",
+            "id": f"{self.module}.{function}.{method}.{urlsplit(full).path}",
             "method": method,
             "path": urlsplit(full).path,
-            "title_zh": title,
-            "title_en": words("".join(p.title() for p in function.name.split("_")))
-            + f" ({module})",
-            "resource": module,
+            "title_zh": self.title,
+            "title_en": words("".join(p.title() for p in function.split("_")))
+            + f" ({self.module})",
+            "resource": self.module,
             "path_params": [],
             "query": _unique(query),
             "body": {k: "" for k, _ in data} or None,
             "body_type": "json" if method == "POST" else "none",
             "token_types": ["access_token"],
-            "docs": docs,
+            "docs": self.docs,
         }
-
-    return visit(function.body, False)
 
 
 def _unique(params: list[dict]) -> list[dict]:
@@ -592,6 +613,40 @@ def _ts_skeleton(kind: str, depth: int = 0):
     return skeleton(_ts_kind(kind))
 
 
+def _lark_entry(api_name: str, docs: str, prose: list[str], payload: str) -> dict:
+    """One API as the Node.js SDK describes it: the comment above it (title, docs link, rate
+    limit) and its payload's type (query parameters, body, whether a file is uploaded)."""
+    members = {n: (o, t) for n, o, t in _ts_members(payload)}
+    query = [
+        _param(name, _ts_kind(kind), not optional)
+        for name, optional, kind in _ts_members(members.get("params", (True, "{}"))[1])
+    ]
+    data = members.get("data")
+    has_file = data is not None and any(
+        _ts_kind(kind) == "file" for _, _, kind in _ts_members(data[1])
+    )
+    explorer = dict(re.findall(r"(apiName|project|resource|version)=([\w.]+)", docs))
+    stated = " ".join(prose)
+    limits = [
+        f"{n}/{unit}"
+        for unit, pattern in (("s", r"每秒\s*(\d+)\s*次"), ("min", r"每分钟\s*(\d+)\s*次"))
+        for n in re.findall(pattern, stated)[:1]
+    ]
+    name = f"{explorer.get('apiName', api_name)}_{explorer.get('resource', '')}"
+    return {
+        "limit": ", ".join(limits),
+        "title_zh": prose[0][:200] if prose else "",
+        "docs": docs,
+        "id": ".".join(
+            [explorer.get("project", ""), explorer.get("version", ""), name.replace(".", "_")]
+        ),
+        "query": query,
+        "body": _ts_skeleton(data[1]) if data else None,
+        "body_type": "none" if data is None else ("multipart" if has_file else "json"),
+        "explorer": explorer,
+    }
+
+
 def lark_node(tarball: Path) -> dict[str, dict]:
     """`METHOD /path` → what the Node.js SDK (an npm tarball) says of each API: Chinese title
     and summary, docs link, and its query parameters and body from the type declarations."""
@@ -617,41 +672,7 @@ def lark_node(tarball: Path) -> dict[str, dict]:
         key = f"{url[2].upper()} {path}"
         if key in found and found[key]["title_zh"]:
             continue
-        members = {n: (o, t) for n, o, t in _ts_members(payloads.get(docs, "{}"))}
-        query = [
-            _param(name, _ts_kind(kind), not optional)
-            for name, optional, kind in _ts_members(members.get("params", (True, "{}"))[1])
-        ]
-        data = members.get("data")
-        body = _ts_skeleton(data[1]) if data else None
-        has_file = data is not None and any(
-            _ts_kind(kind) == "file" for _, _, kind in _ts_members(data[1])
-        )
-        explorer = dict(re.findall(r"(apiName|project|resource|version)=([\w.]+)", docs))
-        stated = " ".join(prose)
-        limits = [
-            f"{n}/{unit}"
-            for unit, pattern in (("s", r"每秒\s*(\d+)\s*次"), ("min", r"每分钟\s*(\d+)\s*次"))
-            for n in re.findall(pattern, stated)[:1]
-        ]
-        found[key] = {
-            "limit": ", ".join(limits),
-            "title_zh": prose[0][:200] if prose else "",
-            "docs": docs,
-            "id": ".".join(
-                [
-                    explorer.get("project", ""),
-                    explorer.get("version", ""),
-                    f"{explorer.get('apiName', match[2])}_{explorer.get('resource', '')}".replace(
-                        ".", "_"
-                    ),
-                ]
-            ),
-            "query": query,
-            "body": body,
-            "body_type": "none" if data is None else ("multipart" if has_file else "json"),
-            "explorer": explorer,
-        }
+        found[key] = _lark_entry(match[2], docs, prose, payloads.get(docs, "{}"))
     return found
 
 
