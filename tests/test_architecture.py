@@ -169,3 +169,17 @@ def test_no_platform_header_or_secret_name_outside_the_adapters():
         for m in pattern.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    """Past 60 lines a function is doing several things that a name could tell apart."""
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})"
+        for folder in ("apps", "project", "clients")
+        for path in (ROOT / folder).rglob("*.py")
+        if "migrations" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > 60
+    ]
+    assert long == []
