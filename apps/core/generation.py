@@ -75,7 +75,10 @@ class _Watcher:
             except Exception:
                 logger.warning("the access generation could not be read; polling goes on")
             finally:
-                connection.close()  # this thread's, opened for the first read only
+                # This thread's connection, perhaps opened for this read only; never one
+                # the caller is in a transaction on.
+                if not connection.in_atomic_block:
+                    connection.close()
             self._thread = threading.Thread(target=self._poll, name="zk-generation", daemon=True)
             self._thread.start()
 
@@ -85,11 +88,14 @@ class _Watcher:
                 self.set(read())
             except Exception:  # the database is away: nothing can be revoked meanwhile
                 logger.warning("the access generation could not be read; the last value stands")
-            finally:
-                # A connection per poll: a restarted database or a test database being
-                # dropped never finds this thread holding one.
+            # A connection per poll: a restarted database or a test database being dropped
+            # never finds this thread holding one. Closing may fail as reading did; the
+            # thread must outlive both, or the last value would stand for good.
+            try:
                 close_old_connections()
                 connection.close()
+            except Exception:
+                logger.debug("closing the generation poller's connection failed", exc_info=True)
 
 
 _WATCHER = _Watcher()
