@@ -128,13 +128,38 @@ def user_reauthenticate(*, user: User, password: str) -> bool:
     return False
 
 
-@transaction.atomic
-def user_unlock(*, user: User, by: User) -> None:
-    """Lift a sign-in lockout (django-axes) and the re-authentication throttle."""
+def _lift_throttles(user: User) -> None:
     from axes.handlers.proxy import AxesProxyHandler
 
     AxesProxyHandler.reset_attempts(username=user.get_username())
     cache.delete(_reauth_key(user))
+
+
+@transaction.atomic
+def user_unlock(*, user: User, by: User) -> None:
+    """Lift a sign-in lockout (django-axes) and the re-authentication throttle."""
+    _lift_throttles(user)
     user_changed.send(
         User, action="user.unlock", user=user, by=by, details={"username": user.username}
     )
+
+
+@transaction.atomic
+def user_password_reset(*, user: User, by: User | None) -> str:
+    """A new one-time password for `user`, returned once (only its hash is kept): they choose
+    their own at the next sign-in; their sessions end and any lockout is lifted. `by` None
+    is the command line (`manage.py password_reset`, for an admin who lost theirs)."""
+    one_time = generate_one_time_password()
+    user.set_password(one_time)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    _lift_throttles(user)
+    user_changed.send(
+        User,
+        action="user.password_reset",
+        user=user,
+        by=by,
+        system="cli",
+        details={"username": user.username},
+    )
+    return one_time

@@ -16,4 +16,5 @@ urlpatterns = [
     path("users/<int:pk>/role/", views.user_role, name="user_role"),
     path("users/<int:pk>/active/", views.user_active, name="user_active"),
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
+    path("users/<int:pk>/password/", views.user_password_reset, name="user_password_reset"),
 ]

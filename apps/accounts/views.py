@@ -113,3 +113,26 @@ def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         messages.success(request, _("%(name)s can sign in again.") % {"name": user.username})
     return _row(request, user)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new one-time password for a user who lost theirs, shown on this response only."""
+    user = get_object_or_404(User, pk=pk)
+    ask = confirm_first(
+        request,
+        title=_("New password"),
+        cancel=reverse("accounts:users"),
+        question=_(
+            "Give %(name)s a new one-time password? Their current password stops working "
+            "and they are signed out everywhere."
+        )
+        % {"name": user.username},
+    )
+    if ask:
+        return ask
+    one_time = services.user_password_reset(user=user, by=request.user)
+    context = {**_users_context(), "reset": user, "one_time_password": one_time}
+    template = "accounts/users.html#user-panel" if request.htmx else "accounts/users.html"
+    return render(request, template, context)

@@ -63,10 +63,10 @@ def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
 
 
 @receiver(user_changed)
-def _user_changed(sender, *, action, user, by, details=None, **kwargs) -> None:
+def _user_changed(sender, *, action, user, by, system="bootstrap", details=None, **kwargs) -> None:
     record(
         action=action,
-        actor=Actor.user(by) if by else Actor.system("bootstrap"),
+        actor=Actor.user(by) if by else Actor.system(system),
         target_type="user",
         target_id=user.pk,
         details=details,

@@ -84,6 +84,9 @@ ACTS = {
     "accounts:user_unlock": lambda c, w, u: c.post(
         reverse("accounts:user_unlock", args=[u.developer.pk])
     ),
+    "accounts:user_password_reset": lambda c, w, u: c.post(
+        reverse("accounts:user_password_reset", args=[u.developer.pk]), {"confirm": "yes"}
+    ),
     "vault:create": lambda c, w, u: c.post(
         reverse("vault:create", args=["feishu"]),
         {
