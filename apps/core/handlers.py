@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
+from django.urls import set_urlconf
 from django.utils.module_loading import import_string
 
 
@@ -29,8 +30,14 @@ class LeanHandler(WSGIHandler):
         self._middleware_chain = handler
 
     def get_response(self, request):
+        # The thread's URLconf is this handler's only while it answers: a server closing the
+        # response resets it too, but a caller that never closes it must not leave the next
+        # request on this thread reversing names against the wrong URLconf.
         request.urlconf = self.urlconf
-        return super().get_response(request)
+        try:
+            return super().get_response(request)
+        finally:
+            set_urlconf(None)
 
 
 # What the token API needs in front of it: HTTPS and header policy, a request id, the body cap.

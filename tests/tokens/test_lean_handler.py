@@ -18,13 +18,8 @@ from apps.tokens.services import client_key_revoke
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _call(app, path: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
-    seen = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        seen["status"], seen["headers"] = status, dict(response_headers)
-
-    environ = {
+def _environ(path: str, headers: dict[str, str]) -> dict:
+    return {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
         "QUERY_STRING": "",
@@ -40,7 +35,18 @@ def _call(app, path: str, headers: dict[str, str]) -> tuple[str, dict[str, str],
         "wsgi.run_once": False,
         **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
     }
-    body = b"".join(app(environ, start_response))
+
+
+def _call(app, path: str, headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+    seen = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"], seen["headers"] = status, dict(response_headers)
+
+    response = app(_environ(path, headers), start_response)
+    body = b"".join(response)
+    if hasattr(response, "close"):  # as a WSGI server does (PEP 3333)
+        response.close()
     return seen["status"], seen["headers"], body
 
 
@@ -154,3 +160,21 @@ def test_what_the_fast_path_cannot_answer_goes_to_django(token_credential, clien
     app, django = _token_api()
     assert _call(app, "/api/v1/tokens/fs-slow", auth)[0].startswith("301")
     assert django.calls == 1
+
+
+def test_the_handler_leaves_the_threads_urlconf_as_it_found_it(token_credential, client_key):
+    from django.urls import get_urlconf, reverse
+
+    from apps.core.handlers import token_api_handler
+
+    credential, _ = token_credential(slug="fs-urlconf")
+    _, key = client_key(credential)
+    seen = {}
+    response = token_api_handler()(
+        _environ("/api/v1/tokens/fs-urlconf", {"Authorization": f"Bearer {key}"}),
+        lambda status, headers, exc_info=None: seen.setdefault("status", status),
+    )
+    assert seen["status"].startswith("200") and b"access_token" in b"".join(response)
+    # Not closed, as a caller may leave it: the next reverse on this thread is the site's.
+    assert get_urlconf() is None
+    assert reverse("tokens:detail", args=[credential.slug]).startswith("/")
