@@ -127,18 +127,12 @@ class CeleryProcesses:
 
     def start(self, name: str, **env: str) -> subprocess.Popen:
         kind = "beat" if name.startswith("beat") else "worker"
-        command = [sys.executable, "-m", "celery", "-A", "project", kind, "-l", "info"]
+        procfile = (ROOT / "Procfile").read_text().splitlines()
+        line = next(line for line in procfile if line.startswith(f"{kind}:"))
+        line = line.partition(":")[2].replace("${CELERY_CONCURRENCY:-4}", "4")
+        command = [sys.executable, "-m", *shlex.split(line)]  # the Procfile's, as deployed
         if kind == "worker":
-            command += [
-                "-P",
-                "threads",
-                "-c",
-                "4",
-                "-n",
-                f"{name}-{os.getpid()}@%h",
-                "--without-mingle",
-                "--without-gossip",
-            ]
+            command += ["-n", f"{name}-{os.getpid()}@%h", "--without-mingle", "--without-gossip"]
         else:
             command += ["-s", str(self.tmp_path / f"{name}-schedule")]
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115
