@@ -90,8 +90,8 @@ def stopped_alert(subject: str = "x", **fields):
 
 
 class FakeUpstream(BaseHTTPRequestHandler):
-    """Answers the platform's token path with a token and every other path with the
-    capture the test set on the server."""
+    """Answers the platform's token path with a token (or, given a list, each reply in
+    turn) and every other path with the capture the test set on the server."""
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -99,7 +99,11 @@ class FakeUpstream(BaseHTTPRequestHandler):
             self.rfile.read(length)
         server = self.server
         if self.path.split("?")[0] == server.token_path:
-            status, headers, body = 200, {}, server.token_body
+            server.token_calls = getattr(server, "token_calls", 0) + 1
+            body = server.token_body  # a list: one reply per call, the last one repeated
+            if isinstance(body, list):
+                body = body.pop(0) if len(body) > 1 else body[0]
+            status, headers = 200, {}
         else:
             status, headers, body = server.reply
         self.send_response(status)
@@ -115,3 +119,14 @@ class FakeUpstream(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE code verifier and its S256 challenge (RFC 7636)."""
+    import base64
+    import hashlib
+    import secrets
+
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -23,6 +23,7 @@ class Classification(StrEnum):
     RETRYABLE = "retryable"  # transient platform trouble: back off and retry
     CLIENT_ERROR = "client_error"  # the request itself is wrong: fix it
     MALFORMED = "malformed"  # the response could not be read
+    GRANT_INVALID = "grant_invalid"  # a user's grant is gone (revoked, expired, used): re-authorise
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,40 @@ class TokenGrant:
     expires_in: int
     token_type: str = "access_token"
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UserOAuth:
+    """How a platform grants tokens that act as a user (the OAuth code flow): its authorise
+    page, its token endpoint, whether it takes PKCE, and the scope without which it issues no
+    refresh token. `identity_only`: the code yields who the user is, never a token (WeCom)."""
+
+    authorize_url: str  # the page on the platform's sign-in host
+    token_path: str
+    pkce: bool = False
+    offline_scope: str = ""
+    default_scopes: tuple[str, ...] = ()
+    identity_only: bool = False
+    docs_url: str = ""
+
+
+@dataclass
+class UserTokenGrant:
+    """What a code exchange or a refresh brought. `refresh_token` is "" when the reply had
+    none (keep the one held); `refresh_expires_in` None when the reply did not say."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str = ""
+    refresh_expires_in: int | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserIdentity:
+    user_id: str  # the id business servers name the user by (Feishu open_id, DingTalk unionId)
+    name: str = ""
+    union_id: str = ""
 
 
 @dataclass
@@ -392,6 +427,11 @@ CLASSIFICATION_TEXT = {
         "无法读取平台的响应。",
         "The platform's response could not be read.",
     ),
+    Classification.GRANT_INVALID: (
+        "用户的授权已失效（被撤销、过期或已被使用）：请该用户重新授权，重试无用。",
+        "The user's grant is gone (revoked, expired or already used): the user must "
+        "authorise again; retrying will not help.",
+    ),
 }
 
 
@@ -483,6 +523,54 @@ class Provider:
 
     def idempotency_header(self, method: str, path: str) -> str | None:
         return None
+
+    # -- user grants (OAuth code flow) -----------------------------------------------------
+    user_oauth: UserOAuth | None = None
+
+    def authorize_url(
+        self,
+        base_url: str,
+        creds: Mapping[str, str],
+        *,
+        redirect_uri: str,
+        state: str,
+        scopes: tuple[str, ...],
+        code_challenge: str = "",
+    ) -> str:
+        """The platform's page where a user grants this app access."""
+        raise NotImplementedError
+
+    def user_token_request(
+        self,
+        base_url: str,
+        creds: Mapping[str, str],
+        *,
+        code: str = "",
+        refresh_token: str = "",
+        redirect_uri: str = "",
+        code_verifier: str = "",
+    ) -> OutboundRequest:
+        """A code exchange (`code`) or a refresh (`refresh_token`)."""
+        raise NotImplementedError
+
+    def parse_user_token(
+        self, status: int, headers: Mapping[str, str] | None, body: bytes | None
+    ) -> UserTokenGrant:
+        """The grant, or a ProviderError whose classification says what became of the
+        grant: GRANT_INVALID (gone: re-authorise), RETRYABLE (try again later), other."""
+        raise NotImplementedError
+
+    def user_identity_request(self, base_url: str, token: str) -> OutboundRequest:
+        raise NotImplementedError
+
+    def parse_user_identity(
+        self, status: int, headers: Mapping[str, str] | None, body: bytes | None
+    ) -> UserIdentity:
+        raise NotImplementedError
+
+    def apply_user_auth(self, request: OutboundRequest, token: str) -> OutboundRequest:
+        """A request sent as the user (the console's "send as")."""
+        return self.apply_auth(request, {}, token)
 
     # -- alerts --------------------------------------------------------------------------
     @property
@@ -602,6 +690,7 @@ class Provider:
         permanent = decoded.classification in {
             Classification.CREDENTIAL_INVALID,
             Classification.CLIENT_ERROR,
+            Classification.GRANT_INVALID,
         }
         message = (
             f"{self.key} token fetch failed: {decoded.code or decoded.http_status} "

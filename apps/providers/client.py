@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .base import Classification, Decoded, OutboundRequest, Provider, ProviderError, TokenGrant
+from .base import (
+    Classification,
+    Decoded,
+    OutboundRequest,
+    Provider,
+    ProviderError,
+    TokenGrant,
+    UserIdentity,
+    UserTokenGrant,
+)
 from .sender import Sent, send
 
 TOKEN_DEADLINE = 15.0
@@ -77,3 +86,43 @@ def fetch_token(
         )
     sent = _sent_or_error(provider, request, internal=internal, deadline=deadline)
     return provider.parse_token(sent.status, sent.headers, sent.body)
+
+
+def fetch_user_token(
+    provider: Provider,
+    *,
+    base_url: str,
+    creds: Mapping[str, str],
+    code: str = "",
+    refresh_token: str = "",
+    redirect_uri: str = "",
+    code_verifier: str = "",
+    internal: Iterable[str] = (),
+    deadline: float = TOKEN_DEADLINE,
+) -> UserTokenGrant:
+    """One code exchange or refresh of a user's grant. Raises ProviderError; a network
+    failure is RETRYABLE (the platform may or may not have rotated the refresh token)."""
+    request = provider.user_token_request(
+        base_url,
+        creds,
+        code=code,
+        refresh_token=refresh_token,
+        redirect_uri=redirect_uri,
+        code_verifier=code_verifier,
+    )
+    sent = _sent_or_error(provider, request, internal=internal, deadline=deadline)
+    return provider.parse_user_token(sent.status, sent.headers, sent.body)
+
+
+def fetch_user_identity(
+    provider: Provider,
+    *,
+    base_url: str,
+    token: str,
+    internal: Iterable[str] = (),
+    deadline: float = TOKEN_DEADLINE,
+) -> UserIdentity:
+    """Who the user behind a fresh user token is."""
+    request = provider.user_identity_request(base_url, token)
+    sent = _sent_or_error(provider, request, internal=internal, deadline=deadline)
+    return provider.parse_user_identity(sent.status, sent.headers, sent.body)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from urllib.parse import quote, urlencode
 
 from .base import (
     PERMISSION_KEYS,
@@ -22,6 +23,9 @@ from .base import (
     RateLimit,
     RefreshPolicy,
     TokenGrant,
+    UserIdentity,
+    UserOAuth,
+    UserTokenGrant,
     catalog,
     dict_list,
     dig,
@@ -47,6 +51,12 @@ TOKEN = (
     "tenant_access_token_internal"
 )
 IM = "https://open.feishu.cn/document/server-docs/im-v1/message/create (错误码)"
+USER_TOKEN = (
+    "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/authentication-management/"
+    "access-token/refresh-user-access-token (错误码); the same codes in the official clients: "
+    "larksuite/cli internal/output/lark_errors.go, larksuite/openclaw-lark src/core/auth-errors.ts"
+)
+USER_TOKEN_PATH = "/open-apis/authen/v2/oauth/token"
 CONTACT = "https://open.feishu.cn/document/server-docs/contact-v3/department/patch (错误码)"
 
 CATALOG = catalog(
@@ -193,6 +203,44 @@ CATALOG = catalog(
                 "app_ticket 无效（商店应用）。",
                 "Invalid app_ticket (store apps).",
                 C.CLIENT_ERROR,
+            ),
+        },
+    ),
+    (
+        USER_TOKEN,
+        {
+            20010: (
+                "该用户没有应用的使用权限：请在开发者后台把用户加入应用的可用范围。",
+                "The user may not use the app: add them to its availability in the console.",
+                C.CLIENT_ERROR,
+            ),
+            20026: (
+                "refresh_token 无效（格式错误，或来自旧版 v1 接口）：请该用户重新授权。",
+                "The refresh_token is invalid (malformed, or from the old v1 API): the user "
+                "must authorise again.",
+                C.GRANT_INVALID,
+            ),
+            20037: (
+                "refresh_token 已过期：请该用户重新授权。",
+                "The refresh_token expired: the user must authorise again.",
+                C.GRANT_INVALID,
+            ),
+            20050: (
+                "刷新接口服务端内部错误，可以重试。",
+                "The token endpoint failed inside the platform; retrying can help.",
+                C.RETRYABLE,
+            ),
+            20064: (
+                "refresh_token 已被吊销（用户撤销了授权，或它已被轮换掉）：请该用户重新授权。",
+                "The refresh_token was revoked (the user withdrew consent, or it was rotated "
+                "away): the user must authorise again.",
+                C.GRANT_INVALID,
+            ),
+            20073: (
+                "refresh_token 已被使用过（只能使用一次）：请该用户重新授权。",
+                "The refresh_token was already used (it works once): the user must authorise "
+                "again.",
+                C.GRANT_INVALID,
             ),
         },
     ),
@@ -384,6 +432,16 @@ class Feishu(Provider):
     alert_signed = True
     alert_docs_url = "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot"
     alert_catalog = BOT_CATALOG
+    # User tokens (OAuth v2): a refresh token comes only with offline_access, works once,
+    # and is replaced by the one in the reply; the code works once within 5 minutes.
+    user_oauth = UserOAuth(
+        authorize_url="/open-apis/authen/v1/authorize",
+        token_path=USER_TOKEN_PATH,
+        pkce=True,
+        offline_scope="offline_access",
+        default_scopes=("offline_access",),
+        docs_url="https://open.feishu.cn/document/common-capabilities/sso/api/obtain-oauth-code",
+    )
     endpoints = (
         Endpoint(
             "POST",
@@ -433,6 +491,92 @@ class Feishu(Provider):
         out.headers["Authorization"] = f"Bearer {token}"
         return out
 
+    @staticmethod
+    def _accounts(base_url: str) -> str:
+        """The sign-in host beside an API host (open.feishu.cn → accounts.feishu.cn); an
+        emulated origin serves both."""
+        scheme, _, rest = base_url.partition("://")
+        host, _, tail = rest.partition("/")
+        if host.startswith("open."):
+            host = "accounts." + host[len("open.") :]
+        return f"{scheme}://{host}" + (f"/{tail}" if tail else "")
+
+    def authorize_url(self, base_url, creds, *, redirect_uri, state, scopes, code_challenge=""):
+        query = {
+            "client_id": creds.get("app_id", ""),
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(scopes),
+            "state": state,
+        }
+        if code_challenge:
+            query |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+        return (
+            join_url(self._accounts(base_url), self.user_oauth.authorize_url)
+            + "?"
+            + (urlencode(query, quote_via=quote))
+        )
+
+    def user_token_request(
+        self, base_url, creds, *, code="", refresh_token="", redirect_uri="", code_verifier=""
+    ) -> OutboundRequest:
+        body = {"client_id": creds.get("app_id", ""), "client_secret": creds.get("app_secret", "")}
+        if refresh_token:
+            body |= {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        else:
+            body |= {"grant_type": "authorization_code", "code": code}
+            body |= {"redirect_uri": redirect_uri} if redirect_uri else {}
+            body |= {"code_verifier": code_verifier} if code_verifier else {}
+        return OutboundRequest(
+            "POST",
+            join_url(base_url, USER_TOKEN_PATH),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            json=body,
+        )
+
+    def parse_user_token(self, status, headers, body) -> UserTokenGrant:
+        decoded = self.decode(status, headers, body)
+        decoded.data = None  # the reply carries the tokens: never pass them on
+        obj = read_json(body).obj
+        token, expires_in = dig(obj, "access_token"), to_int(dig(obj, "expires_in"))
+        if decoded.ok and isinstance(token, str) and token and expires_in:
+            refresh = dig(obj, "refresh_token")
+            scope = dig(obj, "scope")
+            return UserTokenGrant(
+                access_token=token,
+                expires_in=expires_in,
+                refresh_token=refresh if isinstance(refresh, str) else "",
+                refresh_expires_in=to_int(dig(obj, "refresh_token_expires_in")),
+                scopes=tuple(scope.split()) if isinstance(scope, str) else (),
+            )
+        if decoded.ok:
+            decoded.ok, decoded.classification = False, C.MALFORMED
+            decoded.problem = decoded.problem or "unexpected_shape"
+        raise self.token_failure(decoded)
+
+    def user_identity_request(self, base_url: str, token: str) -> OutboundRequest:
+        return OutboundRequest(
+            "GET",
+            join_url(base_url, "/open-apis/authen/v1/user_info"),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def parse_user_identity(self, status, headers, body) -> UserIdentity:
+        decoded = self.decode(status, headers, body)
+        data = decoded.data if isinstance(decoded.data, dict) else {}
+        open_id = data.get("open_id")
+        if not decoded.ok or not isinstance(open_id, str) or not open_id:
+            if decoded.ok:
+                decoded.ok, decoded.classification = False, C.MALFORMED
+                decoded.problem = decoded.problem or "unexpected_shape"
+            decoded.data = None
+            raise self.token_failure(decoded)
+        return UserIdentity(
+            user_id=text(open_id, 128),
+            name=text(data.get("name") or data.get("en_name") or "", 200),
+            union_id=text(data.get("union_id") or "", 128),
+        )
+
     def _decode(self, status, headers, body: Body, request) -> Decoded:
         obj = body.obj
         error = dig(obj, "error") if isinstance(obj, dict) else None
@@ -458,7 +602,8 @@ class Feishu(Provider):
             http_status=status,
             classification=C.OK if ok else self.classify(str(code), status),
             code=str(code),
-            message=text(obj.get("msg"), 1000),
+            # The OAuth v2 endpoint speaks RFC 6749 beside its code: error_description.
+            message=text(obj.get("msg") or obj.get("error_description"), 1000),
             trace_id=trace[0],
             trace_id_source=trace[1],
             data=data,

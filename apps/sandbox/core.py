@@ -313,6 +313,10 @@ def endpoint(provider: str, methods: tuple[str, ...] = ("GET", "POST")):
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             path = request.path.split(f"/sandbox/{provider}", 1)[-1] or "/"
             fault = _take_fault(provider, path)
+            if fault is not None and fault.kind == SandboxFault.Kind.LOST_REPLY:
+                if request.method in methods:
+                    view(request, *args, **kwargs)  # the platform acts; its reply is lost
+                return StreamingHttpResponse(_dropped_connection(), content_type="application/json")
             if fault is not None:
                 response = fault_response(fault)
                 if response is not None:

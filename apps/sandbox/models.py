@@ -36,9 +36,37 @@ class SandboxToken(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     valid_until = models.DateTimeField(help_text="expires_at, or earlier once superseded")
+    subject = models.CharField(max_length=64, blank=True, help_text="the user a user token acts as")
 
     class Meta:
         indexes = [models.Index(fields=["app", "kind", "-serial"], name="sandbox_token_latest")]
+
+
+class SandboxAuthCode(models.Model):
+    """An authorisation code the emulated authorise page issued: it works once, within its
+    lifetime, for the redirect address and PKCE challenge it was issued with."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="codes")
+    user_id = models.CharField(max_length=64)
+    scopes = models.TextField(blank=True)
+    code_hash = models.CharField(max_length=64, unique=True)
+    redirect_uri = models.TextField(blank=True)
+    code_challenge = models.CharField(max_length=128, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class SandboxRefreshToken(models.Model):
+    """A user's refresh token on an emulated platform: it works once (using it issues the
+    next one and marks it used) until it expires, unless the user's consent is revoked."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="refresh_tokens")
+    user_id = models.CharField(max_length=64)
+    scopes = models.TextField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
 
 
 class SandboxCounter(models.Model):
@@ -59,6 +87,7 @@ class SandboxFault(models.Model):
         DELAY = "delay"  # value: milliseconds before answering normally
         STATUS = "status"  # value: HTTP status of a bare gateway error
         RESET = "reset"  # the connection drops after the headers
+        LOST_REPLY = "lost_reply"  # the platform acts, then the connection drops: reply lost
         HTML = "html"  # an HTML error page instead of JSON
         TRUNCATED = "truncated"  # valid JSON cut in the middle
         HUGE = "huge"  # value: megabytes of JSON

@@ -106,6 +106,10 @@ class ClientKey(models.Model):
     credentials = models.ManyToManyField(
         Credential, related_name="client_keys", verbose_name=_("credentials it may fetch")
     )
+    # User tokens act as a person: a key reads them only when granted, for the users named
+    # (empty: every user connected to its credentials).
+    user_tokens = models.BooleanField(_("may read user tokens"), default=False)
+    user_ids = models.TextField(_("only these users"), blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -144,3 +148,82 @@ class HandoutCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} hand-outs at {self.minute:%H:%M}"
+
+
+class UserGrantQuerySet(models.QuerySet):
+    def due_for_refresh(self, now) -> UserGrantQuerySet:
+        """Healthy grants whose planned refresh time has come and that are not backing off.
+        Served by the (state, refresh_at) index: the scan reads what is due, not every grant."""
+        return (
+            self.filter(state=UserGrant.State.HEALTHY, refresh_at__lte=now)
+            .filter(credential__enabled=True, credential__deleted_at__isnull=True)
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        )
+
+
+class UserGrant(models.Model):
+    """A user's OAuth grant to a credential's app: the refresh token (sealed, never shown,
+    never handed out) and the current user access token (sealed, handed out), with what the
+    refresh needs: a lease (single-flight across hosts), the version it compares and sets,
+    and what became of the last attempt."""
+
+    class State(models.TextChoices):
+        HEALTHY = "healthy", _("healthy")
+        NEEDS_REAUTH = "needs_reauth", _("needs re-authorisation")
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="grants")
+    user_id = models.CharField(_("platform user id"), max_length=128)
+    union_id = models.CharField(max_length=128, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    scopes = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.HEALTHY)
+    refresh_blob = models.TextField(blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    access_blob = models.TextField(blank=True)
+    fingerprint = models.CharField(max_length=16, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    obtained_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.JSONField(default=dict, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connected_at = models.DateTimeField(auto_now_add=True)
+
+    objects = UserGrantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "user_id"], name="grant_user_unique")
+        ]
+        indexes = [models.Index(fields=["state", "refresh_at"], name="grant_due")]
+
+    def __str__(self) -> str:
+        return f"grant of {self.user_id} to {self.credential_id} v{self.version}"
+
+    def _aad(self, which: str) -> str:
+        return f"grant:{self.credential.uid}:{self.user_id}:{which}"
+
+    def access_token(self) -> str:
+        return crypto.decrypt(self.access_blob, aad=self._aad("access")) if self.access_blob else ""
+
+    def refresh_token(self) -> str:
+        return (
+            crypto.decrypt(self.refresh_blob, aad=self._aad("refresh")) if self.refresh_blob else ""
+        )
+
+    def seal_access(self, value: str) -> str:
+        return crypto.encrypt(value, aad=self._aad("access"))
+
+    def seal_refresh(self, value: str) -> str:
+        return crypto.encrypt(value, aad=self._aad("refresh")) if value else ""
+
+    @property
+    def refreshable(self) -> bool:
+        return bool(self.refresh_blob)

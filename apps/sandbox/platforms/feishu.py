@@ -10,7 +10,8 @@ from django.urls import path
 
 from .. import core
 from ..models import SandboxApp
-from . import bots
+from . import bots, feishu_oauth
+from .feishu_directory import USERS
 
 P = "feishu"
 FIX = "https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code"
@@ -28,19 +29,6 @@ MSG_TYPES = {
     "system",
 }
 ID_TYPES = {"open_id", "user_id", "union_id", "email", "chat_id"}
-USERS = [
-    {
-        "open_id": f"ou_{i:032x}",
-        "user_id": f"u{i:04d}",
-        "union_id": f"on_{i:032x}",
-        "name": f"测试用户{i}",
-        "en_name": f"Test User {i}",
-        "email": f"user{i}@example.com",
-        "department_ids": ["od-demo"],
-        "status": {"is_activated": True},
-    }
-    for i in range(1, 24)
-]
 
 
 def _shape(kind: str):
@@ -109,7 +97,7 @@ def _authorise(request, api: str):
         )
     if not token.startswith(("t-", "u-", "eyJ")):
         return None, error(99991671, "Invalid token: must start with t- or u-", 400)
-    state, found = core.check_token(P, token, ("tenant_access_token",))
+    state, found = core.check_token(P, token, ("tenant_access_token", "user_access_token"))
     if state != "valid":
         return None, error(
             99991663,
@@ -301,3 +289,4 @@ urlpatterns = [
     path("open-apis/contact/v3/users/<str:user_id>", user_detail),
     path("open-apis/bot/v2/hook/<str:key>", core.endpoint(P, ("POST",))(bots.feishu_hook)),
 ]
+urlpatterns += feishu_oauth.urlpatterns

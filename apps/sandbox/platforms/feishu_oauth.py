@@ -1,0 +1,188 @@
+"""Feishu's user tokens, emulated: the authorise page (a form that picks a demo user), the
+OAuth v2 token endpoint and user_info.
+
+The refresh rules are the platform's: a refresh token works once and the reply carries the
+next; with no `offline_access` there is none. The error codes are the ones Feishu's own
+clients know (larksuite/cli internal/output/lark_errors.go): 20026 invalid, 20037 expired,
+20064 revoked, 20073 already used; their bodies carry `code`, `error` and
+`error_description`, the fields those clients read. No public thread quotes the exact
+wording of these bodies, so the descriptions below are ours."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+
+from .. import core, oauth
+from .feishu_directory import USERS
+
+P = "feishu"
+OFFLINE = "offline_access"
+DEMO_USERS = USERS[:5]
+REFRESH_REFUSALS = {
+    "invalid": (20026, "The refresh token passed is invalid."),
+    "expired": (20037, "The refresh token passed has expired."),
+    "revoked": (20064, "The refresh token has been revoked."),
+    "used": (20073, "The refresh token has been used."),
+}
+
+
+def _oauth_error(code: int, error: str, description: str, status: int = 400):
+    return core.jsonr(
+        {"code": code, "error": error, "error_description": description},
+        status=status,
+        headers={"X-Tt-Logid": core.feishu_logid()},
+    )
+
+
+def _redirect_ok(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@core.endpoint(P, ("GET", "POST"))
+def authorize(request):
+    """GET: the consent page. POST: the chosen user consents (or denies) and the browser is
+    sent back to redirect_uri with `code` and `state` (or `error=access_denied`)."""
+    params = request.POST if request.method == "POST" else request.GET
+    app = core.find_app(P, params.get("client_id"))
+    redirect_uri = params.get("redirect_uri", "")
+    if app is None or not _redirect_ok(redirect_uri):
+        return HttpResponse("invalid client_id or redirect_uri", status=400)
+    state = params.get("state", "")
+    if request.method == "POST":
+        joiner = "&" if "?" in redirect_uri else "?"
+        if params.get("decision") != "allow":
+            return HttpResponseRedirect(
+                redirect_uri + joiner + urlencode({"error": "access_denied", "state": state})
+            )
+        user = next((u for u in DEMO_USERS if u["open_id"] == params.get("open_id")), None)
+        if user is None:
+            return HttpResponse("pick a user", status=400)
+        code = oauth.issue_code(
+            app,
+            user_id=user["open_id"],
+            scopes=params.get("scope", ""),
+            redirect_uri=redirect_uri,
+            code_challenge=params.get("code_challenge", ""),
+        )
+        return HttpResponseRedirect(
+            redirect_uri + joiner + urlencode({"code": code, "state": state})
+        )
+    return HttpResponse(_consent_page(params, app.app_id))
+
+
+def _consent_page(params, app_id: str) -> str:
+    keep = ("client_id", "redirect_uri", "state", "scope", "code_challenge")
+    hidden = format_html_join(
+        "", '<input type="hidden" name="{}" value="{}">', ((k, params.get(k, "")) for k in keep)
+    )
+    users = format_html_join(
+        "",
+        '<label><input type="radio" name="open_id" value="{}"{}> {} ({})</label><br>',
+        (
+            (u["open_id"], " checked" if i == 0 else "", u["name"], u["en_name"])
+            for i, u in enumerate(DEMO_USERS)
+        ),
+    )
+    return format_html(
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<title>飞书授权 (sandbox)</title></head><body>"
+        "<h1>授权应用 {} 访问你的数据 · Authorise {}</h1><p>scope: {}</p>"
+        "<form method='post'>{}{}"
+        "<button type='submit' name='decision' value='allow'>授权 Authorise</button> "
+        "<button type='submit' name='decision' value='deny'>拒绝 Deny</button>"
+        "</form></body></html>",
+        app_id,
+        app_id,
+        params.get("scope", ""),
+        hidden,
+        users,
+    )
+
+
+@core.endpoint(P, ("POST",))
+def token(request):
+    body = core.body_json(request)
+    if not isinstance(body, dict):
+        body = request.POST  # the official clients also send a form
+    app = core.find_app(P, body.get("client_id"))
+    if app is None or not core.secret_matches(app, body.get("client_secret")):
+        return _oauth_error(20002, "invalid_client", "The client_id or client_secret is wrong.")
+    grant_type = body.get("grant_type")
+    if grant_type == "authorization_code":
+        return _exchange(app, body)
+    if grant_type == "refresh_token":
+        return _refresh(app, body)
+    return _oauth_error(20001, "unsupported_grant_type", "grant_type is not supported.")
+
+
+def _issued(issued: oauth.Issued):
+    reply = {"code": 0, "access_token": issued.access_token, "expires_in": issued.expires_in}
+    if issued.refresh_token:
+        reply |= {
+            "refresh_token": issued.refresh_token,
+            "refresh_token_expires_in": issued.refresh_expires_in,
+        }
+    reply |= {"token_type": "Bearer", "scope": issued.scopes}
+    return core.jsonr(reply, headers={"X-Tt-Logid": core.feishu_logid()})
+
+
+def _exchange(app, body):
+    why, code = oauth.redeem_code(
+        app,
+        code=str(body.get("code") or ""),
+        redirect_uri=str(body.get("redirect_uri") or ""),
+        code_verifier=str(body.get("code_verifier") or ""),
+    )
+    if code is None:
+        return _oauth_error(20003, "invalid_grant", f"The authorization code is not valid ({why}).")
+    return _issued(
+        oauth.issue_user_tokens(
+            app, user_id=code.user_id, scopes=code.scopes, offline_scope=OFFLINE
+        )
+    )
+
+
+def _refresh(app, body):
+    why, spent = oauth.use_refresh(app, str(body.get("refresh_token") or ""))
+    if spent is None:
+        code, description = REFRESH_REFUSALS[why]
+        return _oauth_error(code, "invalid_grant", description)
+    return _issued(
+        oauth.issue_user_tokens(
+            app, user_id=spent.user_id, scopes=spent.scopes, offline_scope=OFFLINE
+        )
+    )
+
+
+@core.endpoint(P, ("GET",))
+def user_info(request):
+    bearer = core.bearer(request) or ""
+    user_id = oauth.user_of(bearer, P)
+    user = next((u for u in USERS if u["open_id"] == user_id), None)
+    if user is None:
+        return core.jsonr(
+            {"code": 99991668, "msg": "Invalid access token for authorization."},
+            status=400,
+            headers={"X-Tt-Logid": core.feishu_logid()},
+        )
+    fields = ("name", "en_name", "open_id", "union_id", "user_id", "email")
+    return core.jsonr(
+        {
+            "code": 0,
+            "msg": "success",
+            "data": {k: user[k] for k in fields} | {"tenant_key": "demo"},
+        },
+        headers={"X-Tt-Logid": core.feishu_logid()},
+    )
+
+
+urlpatterns = [
+    path("open-apis/authen/v1/authorize", authorize),
+    path("open-apis/authen/v2/oauth/token", token),
+    path("open-apis/authen/v1/user_info", user_info),
+]
