@@ -27,6 +27,10 @@ def _schedule(sender, **kwargs) -> None:
     # (The worker's heartbeat is sent by each worker itself: apps/core/tasks.py.)
     sender.conf.beat_schedule = {
         "tokens-scan-due": {"task": "tokens.scan_due", "schedule": settings.TOKEN_SCAN_INTERVAL},
+        "tokens-scan-grants": {
+            "task": "tokens.scan_grants",
+            "schedule": settings.TOKEN_SCAN_INTERVAL,
+        },
         "tokens-flush-handouts": {"task": "tokens.flush_handouts", "schedule": 60.0},
         "alerts-evaluate": {"task": "alerts.evaluate", "schedule": settings.ALERT_EVALUATE_SECONDS},
         "alerts-verify-audit": {

@@ -24,8 +24,8 @@ from apps.providers.base import loads
 from apps.vault.models import Credential
 
 from . import cache as token_cache
-from . import services
-from .models import AccessToken, ClientKey
+from . import grants, services
+from .models import AccessToken, ClientKey, UserGrant
 from .openapi import DOCUMENT
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ STATUS = {
     "unavailable": 503,
     "refresh_in_progress": 503,
     "method_not_allowed": 405,
+    "needs_reauthorisation": 409,
 }
 
 
@@ -361,6 +362,82 @@ def token_refresh_post(request: HttpRequest, slug: str) -> HttpResponse:
     # a user token, say) and asking again will not change it.
     body["reissued"] = bool(rejected and row.reissued and body["access_token"] == rejected)
     return _token_response(body)
+
+
+def _grant_for(request: HttpRequest, key: dict, entry: dict, user_id: str):
+    """The user's grant, or the refusal: a key reads user tokens only when it was granted
+    them (and, when it names users, only theirs)."""
+    users = key.get("users")
+    if users is None or (users and user_id not in users):
+        return None, _error(request, "forbidden", "this client key may not read this user's token")
+    grant = (
+        UserGrant.objects.select_related("credential")
+        .filter(credential_id=entry["credential_id"], user_id=user_id[:128])
+        .first()
+    )
+    if grant is None:
+        return None, _error(request, "not_found", "no such user is connected to this credential")
+    return grant, None
+
+
+def _user_body(slug: str, entry: dict, grant: UserGrant) -> dict:
+    body = _body(
+        slug, entry, grant.access_token(), grant.expires_at, grant.version, "user_access_token"
+    )
+    body["user_id"] = grant.user_id
+    return body
+
+
+def _user_token(request: HttpRequest, slug: str, user_id: str, *, refresh: bool) -> HttpResponse:
+    auth, denied = _authorise(request, slug)
+    if denied:
+        return denied
+    key, entry = auth
+    grant, refused = _grant_for(request, key, entry, user_id)
+    if refused:
+        _uncount(request)
+        return refused
+    rejected = None
+    if refresh and request.body:
+        try:
+            body = loads(request.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("rejected_token", ""), str):
+            _uncount(request)
+            return _error(request, "bad_request", '{"rejected_token": "<token>"} expected')
+        rejected = body.get("rejected_token") or None
+    try:
+        row = grants.grant_refresh(
+            grant_id=grant.pk,
+            rejected_token=rejected,
+            force=refresh and rejected is None,
+            reason="passive" if refresh else "handout",
+            actor=_actor(key),
+        )
+        if not grants.is_valid(row, timezone.now()):
+            raise grants.GrantUnavailable("upstream_failed", "no valid user token")
+    except grants.GrantUnavailable as exc:
+        _uncount(request)
+        return _error(request, exc.code, str(exc), retry_after=exc.retry_after)
+    _counted(request, key, entry)
+    return _token_response(_user_body(slug, entry, row))
+
+
+@csrf_exempt
+@api_methods("GET", "HEAD")
+@json_errors
+def user_token_get(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """A connected user's token (Feishu user_access_token), refreshed first when due."""
+    return _user_token(request, slug, user_id, refresh=False)
+
+
+@csrf_exempt
+@api_methods("POST")
+@json_errors
+def user_token_refresh_post(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """Compare-and-refresh of a user's token, as for app tokens."""
+    return _user_token(request, slug, user_id, refresh=True)
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -81,6 +81,9 @@ def client_key_entry(key_hash: str, entry=None) -> dict | None:
                 "revoked": key.revoked_at is not None,
                 "expires_at": key.expires_at.timestamp() if key.expires_at else None,
                 "scope": list(key.credentials.values_list("pk", flat=True)),
+                # User tokens: None when the key may not read them, else the users it may
+                # read ([] for every user connected to its credentials).
+                "users": key.user_id_list() if key.user_tokens else None,
             }
         )
         _remember(_key_key(key_hash), entry, KEY_TTL)

@@ -20,6 +20,17 @@ class ClientKeyForm(forms.Form):
         queryset=Credential.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
+    user_tokens = forms.BooleanField(
+        label=_("May read user tokens"),
+        required=False,
+        help_text=_("Tokens that act as a connected person. Off: app tokens only."),
+    )
+    user_ids = forms.CharField(
+        label=_("Only these users"),
+        required=False,
+        max_length=4000,
+        help_text=_("Platform user ids (open_id), separated by spaces. Empty: every user."),
+    )
     expires_at = forms.DateTimeField(
         label=_("Expires"),
         required=False,
@@ -35,6 +46,12 @@ class ClientKeyForm(forms.Form):
             .filter(pk__in=[c.pk for c in Credential.objects.alive() if issues_tokens(c)])
             .order_by("slug")
         )
+
+    def clean_user_ids(self) -> tuple[str, ...]:
+        ids = tuple(dict.fromkeys(self.cleaned_data.get("user_ids", "").split()))
+        if any(len(i) > 128 for i in ids):
+            raise forms.ValidationError(_("A user id has at most 128 characters."))
+        return ids
 
     def clean_expires_at(self):
         value = self.cleaned_data.get("expires_at")

@@ -16,9 +16,13 @@ was and backs off, so an outage never throws away a grant the platform still hon
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import random
+import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -66,6 +70,59 @@ def _load(pk: int) -> UserGrant:
 
 
 # --- connecting a user --------------------------------------------------------------------
+
+PENDING_MAX_AGE = 600  # seconds a started authorisation may take to come back
+EXPIRY_WARNING = timedelta(days=2)  # a grant whose refresh token ends sooner is "expiring"
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    """A started authorisation: where to send the user's browser, and what the callback
+    must find again (kept server-side, in the session that started it; used once)."""
+
+    url: str
+    state: str
+    pending: dict
+
+
+def authorisation_start(*, credential: Credential, redirect_uri: str) -> Authorisation:
+    """The platform's authorise URL for this credential, with a fresh `state` and, where the
+    platform takes it, a PKCE challenge whose verifier stays on the server."""
+    oauth = credential.platform.user_oauth
+    state = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(48) if oauth.pkce else ""
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if verifier
+        else ""
+    )
+    url = credential.platform.authorize_url(
+        credential.effective_base_url,
+        credential.public_values,
+        redirect_uri=redirect_uri,
+        state=state,
+        scopes=oauth.default_scopes,
+        code_challenge=challenge,
+    )
+    pending = {
+        "credential": credential.pk,
+        "verifier": verifier,
+        "redirect_uri": redirect_uri,
+        "at": time.time(),
+    }
+    return Authorisation(url=url, state=state, pending=pending)
+
+
+def grant_state(grant: UserGrant, now: datetime) -> str:
+    """What the page says of a grant: healthy, expiring (its refresh token ends soon, or
+    there is none and the access token is all there is), or needs re-authorisation."""
+    if grant.state == UserGrant.State.NEEDS_REAUTH:
+        return "needs_reauth"
+    if not grant.refreshable:
+        return "expiring" if is_valid(grant, now) else "needs_reauth"
+    if grant.refresh_expires_at is not None and grant.refresh_expires_at <= now + EXPIRY_WARNING:
+        return "expiring" if grant.refresh_expires_at > now else "needs_reauth"
+    return "healthy"
 
 
 @sensitive_variables("grant", "code", "code_verifier")

@@ -123,6 +123,9 @@ class ClientKey(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
 
+    def user_id_list(self) -> list[str]:
+        return self.user_ids.split()
+
     @staticmethod
     def hash(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()

@@ -79,6 +79,49 @@ DOCUMENT = {
                 },
             },
         },
+        "/tokens/{credential}/users/{user_id}": {
+            "get": {
+                "summary": "A connected user's token (refreshed first when due); only for a "
+                "client key granted user tokens",
+                "parameters": [
+                    {"$ref": "#/components/parameters/credential"},
+                    {"$ref": "#/components/parameters/user_id"},
+                ],
+                "responses": {
+                    "200": {"$ref": "#/components/responses/UserToken"},
+                    **{code: _ERROR for code in ("401", "403", "404", "409", "429", "502", "503")},
+                },
+            },
+        },
+        "/tokens/{credential}/users/{user_id}/refresh": {
+            "post": {
+                "summary": "Compare-and-refresh of a user's token: refresh only if the rejected "
+                "one is still current (or, naming none, now); one platform refresh however "
+                "many ask; 409 needs_reauthorisation when the user must authorise again",
+                "parameters": [
+                    {"$ref": "#/components/parameters/credential"},
+                    {"$ref": "#/components/parameters/user_id"},
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"rejected_token": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"$ref": "#/components/responses/UserToken"},
+                    **{
+                        code: _ERROR
+                        for code in ("400", "401", "403", "404", "409", "429", "502", "503")
+                    },
+                },
+            },
+        },
     },
     "components": {
         "securitySchemes": {
@@ -95,7 +138,14 @@ DOCUMENT = {
                 "required": True,
                 "schema": {"type": "string"},
                 "description": "The credential's slug",
-            }
+            },
+            "user_id": {
+                "name": "user_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The platform's id of the user (Feishu open_id)",
+            },
         },
         "headers": {
             "X-Request-ID": {
@@ -108,6 +158,24 @@ DOCUMENT = {
                 "description": "The token",
                 "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Token"}}},
+            },
+            "UserToken": {
+                "description": "The user's token",
+                "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/Token"},
+                                {
+                                    "type": "object",
+                                    "required": ["user_id"],
+                                    "properties": {"user_id": {"type": "string"}},
+                                },
+                            ]
+                        }
+                    }
+                },
             },
             "Error": {
                 "description": "An error; every 503 and 429 carries Retry-After (seconds)",

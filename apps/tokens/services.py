@@ -730,9 +730,17 @@ def issues_tokens(credential: Credential) -> bool:
 
 
 def client_key_create(
-    *, name: str, credentials, by: User | None = None, expires_at: datetime | None = None
+    *,
+    name: str,
+    credentials,
+    by: User | None = None,
+    expires_at: datetime | None = None,
+    user_tokens: bool = False,
+    user_ids: tuple[str, ...] = (),
 ) -> tuple[ClientKey, str]:
-    """Create a client key; the raw key is returned once and only its hash is kept."""
+    """Create a client key; the raw key is returned once and only its hash is kept.
+    `user_tokens`: it may also read the tokens of users connected to its credentials (only
+    those in `user_ids`, when given)."""
     tokenless = sorted(c.slug for c in credentials if not issues_tokens(c))
     if tokenless:
         raise ValueError(f"these credentials have no token to hand out: {', '.join(tokenless)}")
@@ -744,6 +752,8 @@ def client_key_create(
             key_hash=ClientKey.hash(raw),
             expires_at=expires_at,
             created_by=by,
+            user_tokens=user_tokens,
+            user_ids=" ".join(user_ids),
         )
         key.credentials.set(credentials)
         transaction.on_commit(lambda: token_cache.forget_client_key(key.key_hash))
@@ -757,6 +767,8 @@ def client_key_create(
                 "name": name,
                 "credentials": sorted(c.slug for c in credentials),
                 "expires_at": expires_at.isoformat() if expires_at else None,
+                "user_tokens": user_tokens,
+                "user_ids": list(user_ids),
             },
         )
     return key, raw

@@ -6,7 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import services
+from . import grants, services
+from .models import UserGrant
 from .selectors import credentials_due
 
 
@@ -34,3 +35,28 @@ def refresh(credential_id: int) -> None:
 @shared_task(name="tokens.flush_handouts", ignore_result=True)
 def flush_handouts() -> int:
     return services.handouts_audit(before=timezone.now())
+
+
+@shared_task(name="tokens.scan_grants", ignore_result=True)
+def scan_grants() -> int:
+    """Beat, every TOKEN_SCAN_INTERVAL: enqueue a refresh for each healthy user grant due
+    before the next scan, at its own planned time. The (state, refresh_at) index serves the
+    query: its cost follows what is due, not how many grants there are."""
+    now = timezone.now()
+    horizon = now + timedelta(seconds=settings.TOKEN_SCAN_INTERVAL)
+    due = list(UserGrant.objects.due_for_refresh(horizon).values_list("pk", "refresh_at"))
+    for grant_id, planned in due:
+        refresh_grant.apply_async((grant_id,), eta=max(planned or now, now))
+    return len(due)
+
+
+@shared_task(name="tokens.refresh_grant", ignore_result=True, acks_late=True)
+def refresh_grant(grant_id: int) -> None:
+    """Idempotent: a redelivered or duplicate task finds the grant no longer due (the lease
+    and the version make a second one wait, then find it fresh)."""
+    try:
+        grants.grant_refresh(grant_id=grant_id, reason="scheduled", wait=False)
+    except grants.GrantUnavailable:
+        pass  # recorded on the grant and in the audit log by the service
+    except UserGrant.DoesNotExist:
+        pass  # revoked since it was enqueued

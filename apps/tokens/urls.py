@@ -10,7 +10,11 @@ urlpatterns = [
     path("", views.token_list, name="list"),
     path("keys/", views.client_keys, name="keys"),
     path("keys/<int:pk>/revoke/", views.client_key_revoke_page, name="key_revoke"),
+    path("oauth/callback", views.grant_callback, name="oauth_callback"),
     path("<slug:slug>/", views.token_detail, name="detail"),
+    path("<slug:slug>/users/", views.grant_list, name="grants"),
+    path("<slug:slug>/users/connect/", views.grant_connect_start, name="grant_connect"),
+    path("<slug:slug>/users/<int:pk>/revoke/", views.grant_revoke_page, name="grant_revoke"),
     path("<slug:slug>/refresh/", views.token_refresh_now, name="refresh"),
     path("<slug:slug>/cap-reset/", views.token_cap_reset, name="cap_reset"),
 ]

@@ -1,22 +1,29 @@
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor
 from apps.core.confirm import confirm_first
+from apps.providers.base import ProviderError
 from apps.vault.models import Credential
 
-from . import services
+from . import grants, services
 from .forms import ClientKeyForm
-from .models import AccessToken, ClientKey
+from .models import AccessToken, ClientKey, UserGrant
 from .selectors import token_rows
 
 ADMIN, DEVELOPER = Role.ADMIN, Role.DEVELOPER
@@ -107,6 +114,8 @@ def client_keys(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 credentials=form.cleaned_data["credentials"],
                 expires_at=form.cleaned_data["expires_at"],
+                user_tokens=form.cleaned_data["user_tokens"],
+                user_ids=form.cleaned_data["user_ids"],
                 by=request.user,
             )
             context = {"form": ClientKeyForm(), "created": key, "raw_key": raw}
@@ -137,3 +146,131 @@ def client_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
         return ask
     services.client_key_revoke(key=key, by=request.user)
     return redirect("tokens:keys")
+
+
+# --- users' grants -------------------------------------------------------------------------
+
+PENDING = "zk_oauth_pending"
+
+
+def _grant_credential(request: HttpRequest, slug: str) -> Credential:
+    credential = _credential(request, slug)
+    if credential.platform.user_oauth is None:
+        raise Http404
+    return credential
+
+
+def _callback_url() -> str:
+    """The address to register with the platform as the app's redirect URL."""
+    return settings.SITE_URL.rstrip("/") + reverse("tokens:oauth_callback")
+
+
+@require_GET
+@role_required(ADMIN, DEVELOPER)
+def grant_list(request: HttpRequest, slug: str) -> HttpResponse:
+    credential = _grant_credential(request, slug)
+    now = timezone.now()
+    rows = UserGrant.objects.filter(credential=credential).order_by("name", "user_id")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for grant in page:
+        grant.display_state = grants.grant_state(grant, now)
+    return render(
+        request,
+        "tokens/grants.html",
+        {
+            "credential": credential,
+            "page": page,
+            "now": now,
+            "redirect_uri": _callback_url(),
+            "oauth": credential.platform.user_oauth,
+        },
+    )
+
+
+@require_POST
+@role_required(ADMIN)
+def grant_connect_start(request: HttpRequest, slug: str) -> HttpResponse:
+    credential = _grant_credential(request, slug)
+    started = grants.authorisation_start(credential=credential, redirect_uri=_callback_url())
+    pending = request.session.get(PENDING, {})
+    # Only the most recent few stay pending: an abandoned start must not pile up.
+    kept = dict(sorted(pending.items(), key=lambda kv: kv[1]["at"])[-4:])
+    request.session[PENDING] = kept | {started.state: started.pending}
+    if request.htmx:
+        return HttpResponseClientRedirect(started.url)
+    return redirect(started.url)
+
+
+@require_GET
+@role_required(ADMIN)
+def grant_callback(request: HttpRequest) -> HttpResponse:
+    """The platform sends the user's browser back here. The state must be one this session
+    started, not yet used and recent; it is used up whatever happens next."""
+    pending = request.session.get(PENDING, {})
+    started = pending.pop(request.GET.get("state", ""), None)
+    request.session[PENDING] = pending
+    if started is None or time.time() - started["at"] > grants.PENDING_MAX_AGE:
+        return render(request, "tokens/grant_callback.html", status=400)
+    credential = get_object_or_404(Credential, pk=started["credential"])
+    back = redirect("tokens:grants", slug=credential.slug)
+    if request.GET.get("error") or not request.GET.get("code"):
+        messages.warning(request, _("The user did not authorise the app; nothing was connected."))
+        return back
+    try:
+        grant = grants.grant_connect(
+            credential=credential,
+            code=request.GET["code"][:512],
+            redirect_uri=started["redirect_uri"],
+            code_verifier=started["verifier"],
+            actor=Actor.user(request.user),
+        )
+    except ProviderError as exc:
+        decoded = exc.decoded
+        explanation = (
+            (
+                decoded.explanation_en
+                if translation.get_language() == "en"
+                else decoded.explanation_zh
+            )
+            if decoded
+            else ""
+        )
+        messages.error(
+            request,
+            _("The platform refused the authorisation: %(why)s")
+            % {"why": explanation or str(exc)[:200]},
+        )
+        return back
+    messages.success(request, _("Connected %(name)s.") % {"name": grant.name or grant.user_id})
+    if not grant.refreshable:
+        messages.warning(
+            request,
+            _(
+                "The platform gave no refresh token (the app lacks the %(scope)s scope): this "
+                "user's token cannot be renewed and ends when it expires."
+            )
+            % {"scope": credential.platform.user_oauth.offline_scope},
+        )
+    return back
+
+
+@require_POST
+@role_required(ADMIN)
+def grant_revoke_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    credential = _grant_credential(request, slug)
+    grant = get_object_or_404(UserGrant, pk=pk, credential=credential)
+    back = reverse("tokens:grants", args=[credential.slug])
+    ask = confirm_first(
+        request,
+        title=_("Revoke a user's grant"),
+        cancel=back,
+        question=_(
+            "Forget the grant of %(name)s? Zhongkong deletes the user's tokens and stops "
+            "handing them out; to connect the user again they must authorise again."
+        )
+        % {"name": grant.name or grant.user_id},
+    )
+    if ask:
+        return ask
+    grants.grant_revoke(grant=grant, actor=Actor.user(request.user))
+    return redirect(back)

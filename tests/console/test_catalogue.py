@@ -276,6 +276,8 @@ def test_every_catalogued_api_the_sandbox_emulates_round_trips(
         route = re.sub(r"{\w+}", "{}", api.path)
         if api.method not in routes.get(route, ()) or "token" in api.path.lower():
             continue
+        if api.token_types == ("user",):
+            continue  # sent as the app, it is refused as the platform refuses it
         page = client.get("/console/", {"credential": "rt", "api": api.id})
         assert page.status_code == 200
         initial = page.context["form"].initial

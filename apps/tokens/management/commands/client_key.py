@@ -23,6 +23,17 @@ class Command(BaseCommand):
             required=True,
             help="slug of a credential the key may fetch (repeatable)",
         )
+        create.add_argument(
+            "--user-tokens",
+            action="store_true",
+            help="it may also read the tokens of users connected to those credentials",
+        )
+        create.add_argument(
+            "--user",
+            action="append",
+            default=[],
+            help="with --user-tokens: only this user's (platform user id; repeatable)",
+        )
         revoke = sub.add_parser("revoke")
         which = revoke.add_mutually_exclusive_group(required=True)
         which.add_argument("--id", type=int, help="the key's id (see `list`)")
@@ -33,13 +44,17 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, f"_{action}")(**options)
 
-    def _create(self, *, name: str, credential: list[str], **options) -> None:
+    def _create(
+        self, *, name: str, credential: list[str], user_tokens: bool, user: list[str], **options
+    ) -> None:
         credentials = list(Credential.objects.alive().filter(slug__in=credential))
         missing = set(credential) - {c.slug for c in credentials}
         if missing:
             raise CommandError(f"no such credential: {', '.join(sorted(missing))}")
         try:
-            key, raw = client_key_create(name=name, credentials=credentials)
+            key, raw = client_key_create(
+                name=name, credentials=credentials, user_tokens=user_tokens, user_ids=tuple(user)
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stderr.write(f"client key '{key.name}' created; it is shown once:")
