@@ -4,6 +4,7 @@ server's request would, and prints the token it got. Run by the race test as 20 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -11,6 +12,7 @@ import django
 
 
 def main(grant_id: int, start_at: float) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")  # as manage.py
     django.setup()
     from apps.tokens.grants import grant_refresh
 

@@ -4,18 +4,21 @@ token."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
+import requests
 from django.utils import timezone
 
 from apps.sandbox import oauth
 from apps.tokens.models import UserGrant
+from tests.helpers import free_port_range
 from tests.tokens.test_user_grants import connect
 
-from .conftest import ROOT, child_env
+from .conftest import ROOT, child_env, embedded, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -50,3 +53,78 @@ def test_twenty_processes_at_the_moment_of_expiry_make_one_platform_refresh(
     grant.refresh_from_db()
     assert grant.state == UserGrant.State.HEALTHY and grant.access_token() == tokens[0]
     assert oauth.use_refresh(app, grant.refresh_token())[0] == "ok"  # the one held works
+
+
+CONNECT = """
+import requests
+from urllib.parse import parse_qs, urlsplit
+from apps.audit.services import Actor
+from apps.tokens.grants import grant_connect
+from apps.tokens.models import UserGrant
+from apps.vault.models import Credential
+c = Credential.objects.get(slug="demo-feishu")
+r = requests.post(c.effective_base_url + "/open-apis/authen/v1/authorize", data={
+    "client_id": c.public_values["app_id"], "redirect_uri": "http://127.0.0.1:9/cb",
+    "state": "s", "scope": "offline_access", "open_id": "ou_" + "%032x" % 1,
+    "decision": "allow"}, allow_redirects=False, timeout=10)
+code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
+g = grant_connect(credential=c, code=code, redirect_uri="http://127.0.0.1:9/cb",
+                  code_verifier="", actor=Actor.system("test"))
+UserGrant.objects.filter(pk=g.pk).update(expires_at=g.obtained_at)
+print(g.pk, g.access_token())
+"""
+
+CHECK = """
+from apps.sandbox import oauth
+from apps.sandbox.models import SandboxApp
+from apps.tokens.models import UserGrant
+g = UserGrant.objects.get()
+print(oauth.refreshes(SandboxApp.objects.get(provider="feishu")), g.state, g.access_token())
+"""
+
+
+def test_the_same_on_the_embedded_default(tmp_path):
+    origins = free_port_range(8)
+    env, manage = embedded(tmp_path, SANDBOX_ORIGIN_PORT=str(origins))
+    manage("bootstrap")
+    sandbox = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox_origins"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: _listening(origins), timeout=30)
+        grant_id, old = manage("shell", "-c", CONNECT).split()[-2:]
+        start_at = time.time() + 12
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.refresh_grant", grant_id, str(start_at)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(20)
+        ]
+        tokens = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            tokens.append(out.strip())
+        refreshes, state, held = manage("shell", "-c", CHECK).split()[-3:]
+        assert refreshes == "1" and state == "healthy"
+        assert set(tokens) == {held} and old != held
+    finally:
+        sandbox.send_signal(signal.SIGTERM)
+        sandbox.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    try:
+        requests.post(f"http://127.0.0.1:{port}/open-apis/authen/v2/oauth/token", timeout=2)
+        return True
+    except requests.RequestException:
+        return False
