@@ -21,6 +21,8 @@ PUBLIC = {
     # The token API authenticates business servers by client key (tests/tokens/test_api).
     "api-token",
     "api-token-refresh",
+    "api-user-token",
+    "api-user-token-refresh",
 }
 
 

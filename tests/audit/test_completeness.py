@@ -19,8 +19,23 @@ pytestmark = pytest.mark.django_db
 
 # Routes that take a POST but store nothing: the language cookie, and the console's curl
 # import/export and auth preview, which only transform the text they are given.
-NOT_AUDITED = {"set_language", "console:import", "console:export", "console:preview"}
-DUMMY = {"pk": 999999, "slug": "zz-none", "seq": 1, "provider": "feishu", "fmt": "csv"}
+# "Connect a user" only sends the browser to the platform: the connect it leads to (the
+# callback, a GET) is the act, and is audited (tests/tokens/test_user_grants.py).
+NOT_AUDITED = {
+    "set_language",
+    "console:import",
+    "console:export",
+    "console:preview",
+    "tokens:grant_connect",
+}
+DUMMY = {
+    "pk": 999999,
+    "slug": "zz-none",
+    "seq": 1,
+    "provider": "feishu",
+    "fmt": "csv",
+    "user_id": "ou_none",
+}
 
 
 def _routes(resolver: URLResolver, namespace: str = ""):
@@ -132,6 +147,16 @@ ACTS = {
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {w['raw']}",
     ),
+    "tokens:grant_revoke": lambda c, w, u: c.post(
+        reverse("tokens:grant_revoke", args=["fs", _a_grant(w).pk]), {"confirm": "yes"}
+    ),
+    # The platform is unreachable here: the failed refresh is what is recorded.
+    "api-user-token-refresh": lambda c, w, u: CsrfClient().post(
+        reverse("api-user-token-refresh", args=["fs", _a_grant(w).user_id]),
+        "",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {_user_token_key(w)}",
+    ),
     "audit:verify": lambda c, w, u: c.post(reverse("audit:verify")),
     "console:replay": lambda c, w, u: c.post(reverse("console:replay", args=[_a_call(c).pk])),
     "console:send": lambda c, w, u: c.post(
@@ -181,7 +206,36 @@ AUDITED_READS = {
         c.get(reverse("audit:export", args=["csv"])).streaming_content
     ),
     "api-token": lambda c, w, u: _handout(w),
+    "api-user-token": lambda c, w, u: _user_handout(w),
 }
+
+
+def _a_grant(world):
+    from apps.tokens.models import UserGrant
+
+    grant, _ = UserGrant.objects.get_or_create(credential=world["credential"], user_id="ou_a")
+    UserGrant.objects.filter(pk=grant.pk).update(
+        access_blob=grant.seal_access("u-token"),
+        refresh_blob=grant.seal_refresh("ur-token"),
+        version=1,
+        expires_at=timezone.now() + timedelta(hours=1),
+        refresh_at=timezone.now() + timedelta(minutes=50),
+    )
+    return grant
+
+
+def _user_token_key(world) -> str:
+    return client_key_create(name="people", credentials=[world["credential"]], user_tokens=True)[1]
+
+
+def _user_handout(world):
+    grant = _a_grant(world)
+    response = CsrfClient().get(
+        reverse("api-user-token", args=["fs", grant.user_id]),
+        HTTP_AUTHORIZATION=f"Bearer {_user_token_key(world)}",
+    )
+    assert response.status_code == 200, response.content
+    handouts_audit(before=timezone.now() + timedelta(minutes=3))
 
 
 def _a_call(client):
