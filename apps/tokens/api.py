@@ -365,19 +365,19 @@ def token_refresh_post(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _grant_for(request: HttpRequest, key: dict, entry: dict, user_id: str):
-    """The user's grant, or the refusal: a key reads user tokens only when it was granted
+    """The user's grant's id, or the refusal: a key reads user tokens only when it was granted
     them (and, when it names users, only theirs)."""
     users = key.get("users")
     if users is None or (users and user_id not in users):
         return None, _error(request, "forbidden", "this client key may not read this user's token")
-    grant = (
-        UserGrant.objects.select_related("credential")
-        .filter(credential_id=entry["credential_id"], user_id=user_id[:128])
+    grant_id = (
+        UserGrant.objects.filter(credential_id=entry["credential_id"], user_id=user_id[:128])
+        .values_list("pk", flat=True)
         .first()
     )
-    if grant is None:
+    if grant_id is None:
         return None, _error(request, "not_found", "no such user is connected to this credential")
-    return grant, None
+    return grant_id, None
 
 
 def _user_body(slug: str, entry: dict, grant: UserGrant) -> dict:
@@ -393,7 +393,7 @@ def _user_token(request: HttpRequest, slug: str, user_id: str, *, refresh: bool)
     if denied:
         return denied
     key, entry = auth
-    grant, refused = _grant_for(request, key, entry, user_id)
+    grant_id, refused = _grant_for(request, key, entry, user_id)
     if refused:
         _uncount(request)
         return refused
@@ -409,7 +409,7 @@ def _user_token(request: HttpRequest, slug: str, user_id: str, *, refresh: bool)
         rejected = body.get("rejected_token") or None
     try:
         row = grants.grant_refresh(
-            grant_id=grant.pk,
+            grant_id=grant_id,
             rejected_token=rejected,
             force=refresh and rejected is None,
             reason="passive" if refresh else "handout",

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+# The body of a compare-and-refresh: the token the caller saw rejected, if any.
+_REJECTED = {
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"rejected_token": {"type": "string"}}}
+        }
+    },
+}
 
 DOCUMENT = {
     "openapi": "3.1.0",
@@ -36,17 +45,7 @@ DOCUMENT = {
                 "is still current (or, naming none, now); concurrent callers share "
                 "one upstream fetch",
                 "parameters": [{"$ref": "#/components/parameters/credential"}],
-                "requestBody": {
-                    "required": False,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"rejected_token": {"type": "string"}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _REJECTED,
                 "responses": {
                     "200": {
                         "description": "The current token; `reissued` is true when the "
@@ -102,17 +101,7 @@ DOCUMENT = {
                     {"$ref": "#/components/parameters/credential"},
                     {"$ref": "#/components/parameters/user_id"},
                 ],
-                "requestBody": {
-                    "required": False,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"rejected_token": {"type": "string"}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _REJECTED,
                 "responses": {
                     "200": {"$ref": "#/components/responses/UserToken"},
                     **{

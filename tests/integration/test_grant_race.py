@@ -30,24 +30,7 @@ def test_twenty_processes_at_the_moment_of_expiry_make_one_platform_refresh(
     grant = connect(credential)
     old = grant.access_token()
     UserGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now())
-    start_at = time.time() + 12  # every process has loaded Django by then
-    command = [sys.executable, "-m", "tests.integration.refresh_grant", str(grant.pk)]
-    procs = [
-        subprocess.Popen(
-            [*command, str(start_at)],
-            cwd=ROOT,
-            env=child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(20)
-    ]
-    tokens = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        tokens.append(out.strip())
+    tokens = _herd(grant.pk, child_env())
     assert oauth.refreshes(app) == 1
     assert len(set(tokens)) == 1 and old not in tokens
     grant.refresh_from_db()
@@ -97,29 +80,36 @@ def test_the_same_on_the_embedded_default(tmp_path):
     try:
         assert wait_for(lambda: _listening(origins), timeout=30)
         grant_id, old = manage("shell", "-c", CONNECT).split()[-2:]
-        start_at = time.time() + 12
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.refresh_grant", grant_id, str(start_at)],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(20)
-        ]
-        tokens = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err
-            tokens.append(out.strip())
+        tokens = _herd(int(grant_id), env)
         refreshes, state, held = manage("shell", "-c", CHECK).split()[-3:]
         assert refreshes == "1" and state == "healthy"
         assert set(tokens) == {held} and old != held
     finally:
         sandbox.send_signal(signal.SIGTERM)
         sandbox.wait(timeout=10)
+
+
+def _herd(grant_id: int, env: dict[str, str]) -> list[str]:
+    """20 processes ask for the user's token at the same moment; the tokens they got."""
+    start_at = time.time() + 12  # every process has loaded Django by then
+    command = [sys.executable, "-m", "tests.integration.refresh_grant", str(grant_id)]
+    procs = [
+        subprocess.Popen(
+            [*command, str(start_at)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(20)
+    ]
+    tokens = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        tokens.append(out.strip())
+    return tokens
 
 
 def _listening(port: int) -> bool:

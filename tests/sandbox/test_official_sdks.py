@@ -181,3 +181,49 @@ def test_lark_sdk_uploads_an_image_to_the_emulator(sandbox_app, sandbox_origin):
     assert reply.code == 0 and reply.data.image_key.startswith("img_v2_")
     refused = upload("nonsense")
     assert (refused.code, refused.msg) == (234001, "Invalid request param.")
+
+
+def test_lark_sdk_calls_a_user_api_with_a_user_token_from_the_token_api(
+    sandbox_app, sandbox_origin, live_server
+):
+    """lark-oapi, only its domain changed, reads the user behind a user token that a
+    business server got from Zhongkong's token API (its RequestOption user token)."""
+    import requests
+    from lark_oapi.api.authen.v1 import GetUserInfoRequest
+
+    from apps.tokens.services import client_key_create
+    from apps.vault.services import credential_create
+    from tests.tokens.test_user_grants import connect
+
+    app, secret, _ = sandbox_app("feishu", "cli_sdk_user01")
+    origin = sandbox_origin("feishu")
+    credential = credential_create(
+        by=None,
+        provider="feishu",
+        name="people",
+        slug="people",
+        environment="test",
+        base_url=origin,
+        public={"app_id": app.app_id},
+        secrets={"app_secret": secret},
+    )
+    grant = connect(credential)
+    _, key = client_key_create(name="sdk", credentials=[credential], user_tokens=True)
+    handed = requests.get(
+        f"{live_server.url}/api/v1/tokens/people/users/{grant.user_id}",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    ).json()["access_token"]
+    client = (
+        lark.Client.builder()
+        .app_id(app.app_id)
+        .app_secret(secret)
+        .domain(origin)
+        .enable_set_token(True)  # the SDK's own switch for tokens passed per request
+        .log_level(lark.LogLevel.ERROR)
+        .build()
+    )
+    option = lark.RequestOption.builder().user_access_token(handed).build()
+    reply = client.authen.v1.user_info.get(GetUserInfoRequest.builder().build(), option)
+    assert reply.success(), (reply.code, reply.msg)
+    assert reply.data.open_id == grant.user_id and reply.data.name == grant.name

@@ -123,3 +123,70 @@ def test_the_page_lists_in_pages_with_constant_queries(
     assert first.count('data-testid="grant-row"') == 50 and "1 / 3" in first
     last = admin.get(f"/tokens/{credential.slug}/users/?page=3").content.decode()
     assert last.count('data-testid="grant-row"') == 20
+
+
+def test_an_admin_creates_a_key_that_may_read_some_users_tokens(
+    live_server, token_credential, client_as
+):
+    from apps.tokens.models import ClientKey
+
+    credential, _ = token_credential()
+    admin = client_as("admin")
+    form = {"name": "people-svc", "credentials": [credential.pk], "user_tokens": "on"}
+    admin.post("/tokens/keys/", {**form, "user_ids": "ou_a ou_b ou_a"})
+    key = ClientKey.objects.get(name="people-svc")
+    assert key.user_tokens and key.user_id_list() == ["ou_a", "ou_b"]
+    page = admin.get("/tokens/keys/").content.decode()
+    assert "ou_a ou_b" in page
+    refused = admin.post("/tokens/keys/", {**form, "name": "x", "user_ids": "o" * 129})
+    assert refused.status_code == 422 and not ClientKey.objects.filter(name="x").exists()
+
+
+def test_the_command_line_creates_a_key_for_user_tokens(live_server, token_credential):
+    import io
+
+    from django.core.management import call_command
+
+    from apps.tokens.models import ClientKey
+
+    credential, _ = token_credential()
+    out = io.StringIO()
+    call_command(
+        "client_key",
+        "create",
+        "--name",
+        "cli-people",
+        "--credential",
+        credential.slug,
+        "--user-tokens",
+        "--user",
+        "ou_c",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    key = ClientKey.objects.get(name="cli-people")
+    assert key.user_tokens and key.user_id_list() == ["ou_c"]
+    assert out.getvalue().strip().startswith("zkck_")
+
+
+def test_a_grant_whose_refresh_token_ends_soon_shows_as_expiring(
+    live_server, token_credential, client_as
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    credential, _ = token_credential()
+    now = timezone.now()
+    grant = UserGrant.objects.create(credential=credential, user_id="ou_soon", name="soon")
+    UserGrant.objects.filter(pk=grant.pk).update(
+        access_blob=grant.seal_access("u-x"),
+        refresh_blob=grant.seal_refresh("ur-x"),
+        expires_at=now + timedelta(hours=1),
+        refresh_expires_at=now + timedelta(days=1),
+    )
+    html = client_as("admin").get(f"/tokens/{credential.slug}/users/").content.decode()
+    assert "即将失效" in html or "expiring" in html
+    UserGrant.objects.filter(pk=grant.pk).update(refresh_expires_at=now + timedelta(days=30))
+    html = client_as("admin").get(f"/tokens/{credential.slug}/users/").content.decode()
+    assert "即将失效" not in html and "expiring" not in html
