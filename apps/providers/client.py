@@ -119,10 +119,12 @@ def fetch_user_identity(
     *,
     base_url: str,
     token: str,
+    code: str = "",
     internal: Iterable[str] = (),
     deadline: float = TOKEN_DEADLINE,
 ) -> UserIdentity:
-    """Who the user behind a fresh user token is."""
-    request = provider.user_identity_request(base_url, token)
+    """Who the user behind a fresh user token is (on a platform whose code gives only an
+    identity: who the user behind `code` is, asked with the app's `token`)."""
+    request = provider.user_identity_request(base_url, token, code=code)
     sent = _sent_or_error(provider, request, internal=internal, deadline=deadline)
     return provider.parse_user_identity(sent.status, sent.headers, sent.body)

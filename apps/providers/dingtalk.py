@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from urllib.parse import quote, urlencode
 
 from .base import (
     PERMISSION_KEYS,
@@ -20,6 +21,9 @@ from .base import (
     RateLimit,
     RefreshPolicy,
     TokenGrant,
+    UserIdentity,
+    UserOAuth,
+    UserTokenGrant,
     catalog,
     dict_list,
     dig,
@@ -37,6 +41,8 @@ from .wechat import ErrcodeDecoderMixin
 
 C = Classification
 NEW_API, OLD_API = "https://api.dingtalk.com", "https://oapi.dingtalk.com"
+LOGIN_HOST = "https://login.dingtalk.com"
+USER_TOKEN_PATH = "/v1.0/oauth2/userAccessToken"
 
 CATALOG = catalog(
     (
@@ -156,6 +162,13 @@ CATALOG = catalog(
                 C.CLIENT_ERROR,
             ),
             "Throttling": ("调用频率超限。", "Rate limited.", C.RATE_LIMITED),
+            # The user-token endpoint's refusal of a code it does not know (quoted by
+            # DingTalk's workspace CLI tests); a used or expired code answers the same.
+            "invalidParameter.authCode.notFound": (
+                "授权码不存在、已使用或已过期：请用户重新授权。",
+                "The authorisation code is unknown, used or expired: the user must authorise again.",
+                C.GRANT_INVALID,
+            ),
             "system.error": (
                 "钉钉内部错误，稍后重试。",
                 "DingTalk internal error; retry later.",
@@ -261,6 +274,16 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     alert_signed = True
     alert_docs_url = "https://open.dingtalk.com/document/orgapp/custom-robot-access"
     alert_catalog = ROBOT_CATALOG
+    # The user's own token (login.dingtalk.com's code flow). DingTalk documents no PKCE and
+    # no offline scope: every exchange carries a refresh token (alibabacloud-dingtalk's
+    # GetUserTokenResponseBody: accessToken, refreshToken, expireIn, corpId), with no expiry
+    # for it in the reply, so none is assumed.
+    user_oauth = UserOAuth(
+        authorize_url="/oauth2/auth",
+        token_path=USER_TOKEN_PATH,
+        default_scopes=("openid", "corpid"),
+        docs_url="https://open.dingtalk.com/document/orgapp/obtain-user-token",
+    )
     endpoints = (
         Endpoint(
             "GET",
@@ -321,6 +344,81 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
             return with_query_token(request, "access_token", token)
         out = request.copy()
         out.headers["x-acs-dingtalk-access-token"] = token or ""
+        return out
+
+    @staticmethod
+    def _user_api(base_url: str) -> str:
+        """User tokens live on the new API's host, whichever API the credential uses."""
+        return NEW_API if base_url.rstrip("/") == OLD_API else base_url
+
+    def authorize_url(self, base_url, creds, *, redirect_uri, state, scopes, code_challenge=""):
+        api = self._user_api(base_url)
+        login = LOGIN_HOST if api.rstrip("/") == NEW_API else api  # an emulated origin: itself
+        query = {
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "client_id": creds.get("app_key", ""),
+            "scope": " ".join(scopes),
+            "state": state,
+            "prompt": "consent",
+        }
+        return join_url(login, self.user_oauth.authorize_url) + "?" + urlencode(query, quote_via=quote)
+
+    def user_token_request(
+        self, base_url, creds, *, code="", refresh_token="", redirect_uri="", code_verifier=""
+    ) -> OutboundRequest:
+        body = {"clientId": creds.get("app_key", ""), "clientSecret": creds.get("app_secret", "")}
+        if refresh_token:
+            body |= {"refreshToken": refresh_token, "grantType": "refresh_token"}
+        else:
+            body |= {"code": code, "grantType": "authorization_code"}
+        return OutboundRequest(
+            "POST",
+            join_url(self._user_api(base_url), USER_TOKEN_PATH),
+            headers={"Content-Type": "application/json"},
+            json=body,
+        )
+
+    def parse_user_token(self, status, headers, body) -> UserTokenGrant:
+        decoded = self.decode(status, headers, body)
+        decoded.data = None  # the reply carries the tokens: never pass them on
+        obj = read_json(body).obj
+        token = dig(obj, "accessToken") if isinstance(obj, dict) else None
+        expires_in = to_int(dig(obj, "expireIn")) if isinstance(obj, dict) else None
+        if decoded.ok and isinstance(token, str) and token and expires_in:
+            refresh = dig(obj, "refreshToken")
+            return UserTokenGrant(
+                access_token=token,
+                expires_in=expires_in,
+                refresh_token=refresh if isinstance(refresh, str) else "",
+            )
+        if decoded.ok:
+            decoded.ok, decoded.classification = False, C.MALFORMED
+            decoded.problem = decoded.problem or "unexpected_shape"
+        raise self.token_failure(decoded)
+
+    def user_identity_request(self, base_url: str, token: str, *, code="") -> OutboundRequest:
+        return OutboundRequest(
+            "GET",
+            join_url(self._user_api(base_url), "/v1.0/contact/users/me"),
+            headers={"x-acs-dingtalk-access-token": token},
+        )
+
+    def parse_user_identity(self, status, headers, body) -> UserIdentity:
+        decoded = self.decode(status, headers, body)
+        data = decoded.data if isinstance(decoded.data, dict) else {}
+        union_id = data.get("unionId")
+        if not decoded.ok or not isinstance(union_id, str) or not union_id:
+            if decoded.ok:
+                decoded.ok, decoded.classification = False, C.MALFORMED
+                decoded.problem = decoded.problem or "unexpected_shape"
+            decoded.data = None
+            raise self.token_failure(decoded)
+        return UserIdentity(user_id=text(union_id, 128), name=text(data.get("nick") or "", 200))
+
+    def apply_user_auth(self, request: OutboundRequest, token: str) -> OutboundRequest:
+        out = request.copy()
+        out.headers["x-acs-dingtalk-access-token"] = token
         return out
 
     def _decode(self, status, headers, body: Body, request) -> Decoded:

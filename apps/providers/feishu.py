@@ -554,7 +554,7 @@ class Feishu(Provider):
             decoded.problem = decoded.problem or "unexpected_shape"
         raise self.token_failure(decoded)
 
-    def user_identity_request(self, base_url: str, token: str) -> OutboundRequest:
+    def user_identity_request(self, base_url: str, token: str, *, code="") -> OutboundRequest:
         return OutboundRequest(
             "GET",
             join_url(base_url, "/open-apis/authen/v1/user_info"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from .base import (
     Classification,
     Endpoint,
@@ -11,15 +13,19 @@ from .base import (
     Provider,
     RateLimit,
     RefreshPolicy,
+    UserIdentity,
+    UserOAuth,
     catalog,
     join_url,
     keyed_webhook,
     notice_lines,
+    text,
     with_query_token,
 )
 from .wechat import ErrcodeDecoderMixin
 
 C = Classification
+IDENTITY_PATH = "/cgi-bin/auth/getuserinfo"
 
 CATALOG = catalog(
     (
@@ -189,6 +195,22 @@ class WeCom(ErrcodeDecoderMixin, Provider):
             help_zh="每个应用各自的 Secret；保存后不再显示。",
             help_en="Each app has its own secret; never shown after saving.",
         ),
+        Field(
+            "agentid",
+            "应用 AgentId",
+            "AgentId",
+            required=False,
+            help_zh="仅“验证成员身份”（企业微信登录）需要：应用管理 → 应用 → AgentId。",
+            help_en="Needed only to verify a member's identity (WeCom sign-in): App → AgentId.",
+        ),
+    )
+    # WeCom gives no token that acts as a member: its sign-in code only says who the member
+    # is (/cgi-bin/auth/getuserinfo, asked with the app's own token).
+    user_oauth = UserOAuth(
+        authorize_url="/wwlogin/sso/login",
+        token_path=IDENTITY_PATH,
+        identity_only=True,
+        docs_url="https://developer.work.weixin.qq.com/document/path/98152",
     )
     token_type = "access_token"
     # "有效期内重复获取返回相同结果，过期后获取会返回新的access_token" (获取access_token,
@@ -230,6 +252,40 @@ class WeCom(ErrcodeDecoderMixin, Provider):
 
     def apply_auth(self, request, creds, token) -> OutboundRequest:
         return with_query_token(request, "access_token", token)
+
+    def authorize_url(self, base_url, creds, *, redirect_uri, state, scopes, code_challenge=""):
+        # The web sign-in page lives on login.work.weixin.qq.com beside the API host; an
+        # emulated origin serves both.
+        host = base_url.rstrip("/")
+        login = "https://login.work.weixin.qq.com" if host == self.default_base_url else host
+        query = {
+            "login_type": "CorpApp",
+            "appid": creds.get("corpid", ""),
+            "agentid": creds.get("agentid", ""),
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
+        return join_url(login, self.user_oauth.authorize_url) + "?" + urlencode(query)
+
+    def user_identity_request(self, base_url: str, token: str, *, code="") -> OutboundRequest:
+        return OutboundRequest(
+            "GET",
+            join_url(base_url, IDENTITY_PATH),
+            params=[("access_token", token), ("code", code)],
+        )
+
+    def parse_user_identity(self, status, headers, body) -> UserIdentity:
+        decoded = self.decode(status, headers, body)
+        data = decoded.data if isinstance(decoded.data, dict) else {}
+        # A member has a userid; someone outside the corp only an openid.
+        user_id = data.get("userid") or data.get("openid")
+        decoded.data = None  # a member's user_ticket is not ours to pass on
+        if not decoded.ok or not isinstance(user_id, str) or not user_id:
+            if decoded.ok:
+                decoded.ok, decoded.classification = False, C.MALFORMED
+                decoded.problem = decoded.problem or "unexpected_shape"
+            raise self.token_failure(decoded)
+        return UserIdentity(user_id=text(user_id, 128))
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
         address, params = keyed_webhook(self, url, "key")

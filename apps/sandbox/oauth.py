@@ -58,10 +58,11 @@ def _pkce_ok(challenge: str, verifier: str) -> bool:
 
 
 def redeem_code(
-    app: SandboxApp, *, code: str, redirect_uri: str, code_verifier: str
+    app: SandboxApp, *, code: str, redirect_uri: str | None, code_verifier: str
 ) -> tuple[str, SandboxAuthCode | None]:
     """("ok", code) or (why not: "invalid", "used", "expired", "redirect", "pkce"). The
-    code is spent by the first caller, whatever the later ones send."""
+    code is spent by the first caller, whatever the later ones send. `redirect_uri` None: the
+    platform's token request does not repeat it (DingTalk)."""
     now = timezone.now()
     found = SandboxAuthCode.objects.filter(app=app, code_hash=hash_token(code)).first()
     if found is None:
@@ -70,15 +71,18 @@ def redeem_code(
         return "used", None
     if found.expires_at <= now:
         return "expired", None
-    if found.redirect_uri and redirect_uri != found.redirect_uri:
+    if redirect_uri is not None and found.redirect_uri and redirect_uri != found.redirect_uri:
         return "redirect", None
     if not _pkce_ok(found.code_challenge, code_verifier):
         return "pkce", None
     return "ok", found
 
 
-def issue_user_tokens(app: SandboxApp, *, user_id: str, scopes: str, offline_scope: str) -> Issued:
-    """A new user access token, and with the offline scope a new refresh token."""
+def issue_user_tokens(
+    app: SandboxApp, *, user_id: str, scopes: str, offline_scope: str | None
+) -> Issued:
+    """A new user access token, and with the offline scope (or on a platform that has none:
+    `offline_scope` None) a new refresh token."""
     now = timezone.now()
     access = "u-" + secrets.token_urlsafe(32)
     SandboxToken.objects.create(
@@ -92,7 +96,7 @@ def issue_user_tokens(app: SandboxApp, *, user_id: str, scopes: str, offline_sco
         valid_until=now + timedelta(seconds=app.token_lifetime),
     )
     refresh, refresh_in = "", None
-    if offline_scope in scopes.split():
+    if offline_scope is None or offline_scope in scopes.split():
         refresh, refresh_in = "ur-" + secrets.token_urlsafe(32), REFRESH_LIFETIME
         SandboxRefreshToken.objects.create(
             app=app,

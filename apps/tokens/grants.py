@@ -33,12 +33,12 @@ from django.views.decorators.debug import sensitive_variables
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
-from apps.providers.base import Classification, ProviderError, UserTokenGrant
+from apps.providers.base import Classification, ProviderError, UserIdentity, UserTokenGrant
 from apps.providers.client import fetch_user_identity, fetch_user_token
 from apps.vault.models import Credential
 
-from .models import UserGrant
-from .services import SAFETY, _last_error, _lease, _owner
+from .models import GrantInvite, UserGrant
+from .services import SAFETY, _last_error, _lease, _owner, token_for_use
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +181,29 @@ def grant_connect(
     return _load(row.pk)
 
 
+@sensitive_variables("code")
+def identify(*, credential: Credential, code: str, actor: Actor) -> UserIdentity:
+    """Who the member behind a sign-in code is, on a platform whose code gives no user token
+    (WeCom: /cgi-bin/auth/getuserinfo, asked with the app's own token from the token
+    centre). Nothing is kept but the audit event. Raises ProviderError or TokenUnavailable."""
+    who = fetch_user_identity(
+        credential.platform,
+        base_url=credential.effective_base_url,
+        token=token_for_use(credential=credential, actor=actor),
+        code=code,
+        internal=settings.CONSOLE_INTERNAL_TARGETS,
+        deadline=settings.TOKEN_FETCH_TIMEOUT,
+    )
+    record(
+        action="user_identity.verify",
+        actor=actor,
+        target_type="credential",
+        target_id=credential.slug,
+        details={"provider": credential.provider, "user_id": who.user_id},
+    )
+    return who
+
+
 def _token_fields(row: UserGrant, grant: UserTokenGrant, now: datetime, keep_refresh: str) -> dict:
     """The columns a code exchange or a refresh sets, in one UPDATE: the new access token
     and, with it, the new refresh token (or the one held, when the reply had none)."""
@@ -206,6 +229,12 @@ def _token_fields(row: UserGrant, grant: UserTokenGrant, now: datetime, keep_ref
         fields["refresh_expires_at"] = (
             now + timedelta(seconds=grant.refresh_expires_in) if grant.refresh_expires_in else None
         )
+    refresh_ends = fields.get("refresh_expires_at", row.refresh_expires_at)
+    if fields["refresh_at"] is not None and refresh_ends is not None:
+        # A refresh token that ends before the access token's planned refresh is spent
+        # first (a refresh rotates both), a little before its own end.
+        spend_by = refresh_ends - timedelta(seconds=REFRESH_BEFORE)
+        fields["refresh_at"] = max(now, min(fields["refresh_at"], spend_by))
     return fields
 
 
@@ -386,6 +415,67 @@ def _failed(
         changes["last_error"]["code"] or changes["last_error"]["problem"],
     )
     return _serve(_load(row.pk), now)
+
+
+# --- one-time authorisation links ----------------------------------------------------------
+
+INVITE_LIFETIME = timedelta(days=7)
+
+
+def _invite_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_create(*, credential: Credential, label: str, actor: Actor, by) -> str:
+    """A new one-time authorisation link's secret part (shown once; only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invite = GrantInvite.objects.create(
+            credential=credential,
+            token_hash=_invite_hash(token),
+            label=label[:100],
+            created_by=by,
+            expires_at=timezone.now() + INVITE_LIFETIME,
+        )
+        record(
+            action="user_grant.invite",
+            actor=actor,
+            target_type="credential",
+            target_id=credential.slug,
+            details={"provider": credential.provider, "invite": invite.pk, "label": label[:100]},
+        )
+    return token
+
+
+def invite_open(token: str) -> GrantInvite | None:
+    """The invite behind a link, while it is unused and unexpired."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    return (
+        GrantInvite.objects.select_related("credential", "created_by")
+        .filter(token_hash=_invite_hash(token), used_at__isnull=True)
+        .filter(expires_at__gt=timezone.now(), credential__deleted_at__isnull=True)
+        .first()
+    )
+
+
+def invite_claim(pk: int) -> bool:
+    """Take the invite for one authorisation coming back (one conditional UPDATE: of two
+    callbacks, one wins). `invite_release` gives it back when the platform refused."""
+    now = timezone.now()
+    return bool(
+        GrantInvite.objects.filter(pk=pk, used_at__isnull=True, expires_at__gt=now).update(
+            used_at=now
+        )
+    )
+
+
+def invite_release(pk: int) -> None:
+    GrantInvite.objects.filter(pk=pk, connected_user_id="").update(used_at=None)
+
+
+def invite_done(pk: int, user_id: str) -> None:
+    GrantInvite.objects.filter(pk=pk).update(connected_user_id=user_id)
 
 
 # --- revoking -----------------------------------------------------------------------------

@@ -230,3 +230,23 @@ class UserGrant(models.Model):
     @property
     def refreshable(self) -> bool:
         return bool(self.refresh_blob)
+
+
+class GrantInvite(models.Model):
+    """A one-time link an admin sends to a person without a Zhongkong account: opening it
+    starts the platform's authorisation for one credential; it connects one user, once,
+    before it expires. Only the link's hash is kept."""
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="invites")
+    token_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(_("for whom"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    connected_user_id = models.CharField(max_length=128, blank=True)
+
+    def __str__(self) -> str:
+        return f"invite {self.pk} to {self.credential_id}"

@@ -23,7 +23,7 @@ from apps.vault.models import Credential
 
 from . import grants, services
 from .forms import ClientKeyForm
-from .models import AccessToken, ClientKey, UserGrant
+from .models import AccessToken, ClientKey, GrantInvite, UserGrant
 from .selectors import token_rows
 
 ADMIN, DEVELOPER = Role.ADMIN, Role.DEVELOPER
@@ -174,6 +174,9 @@ def grant_list(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for grant in page:
         grant.display_state = grants.grant_state(grant, now)
+    invites = GrantInvite.objects.filter(
+        credential=credential, used_at__isnull=True, expires_at__gt=now
+    ).select_related("created_by")
     return render(
         request,
         "tokens/grants.html",
@@ -183,8 +186,16 @@ def grant_list(request: HttpRequest, slug: str) -> HttpResponse:
             "now": now,
             "redirect_uri": _callback_url(),
             "oauth": credential.platform.user_oauth,
+            "invites": invites.order_by("-created_at")[:20],
         },
     )
+
+
+def _remember(request: HttpRequest, started: grants.Authorisation, **extra) -> None:
+    pending = request.session.get(PENDING, {})
+    # Only the most recent few stay pending: an abandoned start must not pile up.
+    kept = dict(sorted(pending.items(), key=lambda kv: kv[1]["at"])[-4:])
+    request.session[PENDING] = kept | {started.state: started.pending | extra}
 
 
 @require_POST
@@ -192,66 +203,156 @@ def grant_list(request: HttpRequest, slug: str) -> HttpResponse:
 def grant_connect_start(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _grant_credential(request, slug)
     started = grants.authorisation_start(credential=credential, redirect_uri=_callback_url())
-    pending = request.session.get(PENDING, {})
-    # Only the most recent few stay pending: an abandoned start must not pile up.
-    kept = dict(sorted(pending.items(), key=lambda kv: kv[1]["at"])[-4:])
-    request.session[PENDING] = kept | {started.state: started.pending}
+    _remember(request, started)
     if request.htmx:
         return HttpResponseClientRedirect(started.url)
     return redirect(started.url)
 
 
-@require_GET
+@require_POST
 @role_required(ADMIN)
+def grant_invite_create(request: HttpRequest, slug: str) -> HttpResponse:
+    credential = _grant_credential(request, slug)
+    if credential.platform.user_oauth.identity_only:
+        raise Http404
+    label = request.POST.get("label", "").strip()[:100]
+    token = grants.invite_create(
+        credential=credential, label=label, actor=Actor.user(request.user), by=request.user
+    )
+    link = settings.SITE_URL.rstrip("/") + reverse("tokens:invite", args=[token])
+    return render(
+        request,
+        "tokens/grant_invite_created.html",
+        {"credential": credential, "link": link, "label": label, "days": grants.INVITE_LIFETIME.days},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def grant_invite(request: HttpRequest, token: str) -> HttpResponse:
+    """A one-time authorisation link, opened by someone who may have no account here: the
+    page says who asks for what; its button starts the platform's authorisation."""
+    invite = grants.invite_open(token)
+    if invite is None:
+        return render(request, "tokens/grant_invite.html", {"invite": None}, status=404)
+    if request.method == "POST":
+        started = grants.authorisation_start(
+            credential=invite.credential, redirect_uri=_callback_url()
+        )
+        _remember(request, started, invite=invite.pk)
+        return redirect(started.url)
+    return render(request, "tokens/grant_invite.html", {"invite": invite})
+
+
+@require_GET
 def grant_callback(request: HttpRequest) -> HttpResponse:
     """The platform sends the user's browser back here. The state must be one this session
-    started, not yet used and recent; it is used up whatever happens next."""
+    started, not yet used and recent; it is used up whatever happens next. An authorisation
+    started from a one-time link needs no account; any other needs an admin."""
+    started = request.session.get(PENDING, {}).get(request.GET.get("state", ""))
+    if started is not None and started.get("invite"):
+        return _invite_callback(request)
+    return _admin_callback(request)
+
+
+def _take_pending(request: HttpRequest) -> dict | None:
     pending = request.session.get(PENDING, {})
     started = pending.pop(request.GET.get("state", ""), None)
     request.session[PENDING] = pending
     if started is None or time.time() - started["at"] > grants.PENDING_MAX_AGE:
+        return None
+    return started
+
+
+def _explained(exc: ProviderError) -> str:
+    decoded = exc.decoded
+    if decoded is None:
+        return str(exc)[:200]
+    explanation = (
+        decoded.explanation_en if translation.get_language() == "en" else decoded.explanation_zh
+    )
+    return explanation or decoded.message or str(exc)[:200]
+
+
+@role_required(ADMIN)
+def _admin_callback(request: HttpRequest) -> HttpResponse:
+    started = _take_pending(request)
+    if started is None:
         return render(request, "tokens/grant_callback.html", status=400)
     credential = get_object_or_404(Credential, pk=started["credential"])
     back = redirect("tokens:grants", slug=credential.slug)
     if request.GET.get("error") or not request.GET.get("code"):
         messages.warning(request, _("The user did not authorise the app; nothing was connected."))
         return back
+    actor = Actor.user(request.user)
     try:
+        if credential.platform.user_oauth.identity_only:
+            who = grants.identify(credential=credential, code=request.GET["code"][:512], actor=actor)
+            messages.success(
+                request,
+                _("The platform says this is %(user)s. It gives no user token: nothing was kept.")
+                % {"user": who.user_id},
+            )
+            return back
         grant = grants.grant_connect(
             credential=credential,
             code=request.GET["code"][:512],
             redirect_uri=started["redirect_uri"],
             code_verifier=started["verifier"],
-            actor=Actor.user(request.user),
+            actor=actor,
         )
     except ProviderError as exc:
-        decoded = exc.decoded
-        explanation = (
-            (
-                decoded.explanation_en
-                if translation.get_language() == "en"
-                else decoded.explanation_zh
-            )
-            if decoded
-            else ""
-        )
         messages.error(
-            request,
-            _("The platform refused the authorisation: %(why)s")
-            % {"why": explanation or str(exc)[:200]},
+            request, _("The platform refused the authorisation: %(why)s") % {"why": _explained(exc)}
         )
+        return back
+    except services.TokenUnavailable:
+        messages.error(request, _("The app's own token could not be fetched; try again later."))
         return back
     messages.success(request, _("Connected %(name)s.") % {"name": grant.name or grant.user_id})
     if not grant.refreshable:
-        messages.warning(
-            request,
-            _(
-                "The platform gave no refresh token (the app lacks the %(scope)s scope): this "
-                "user's token cannot be renewed and ends when it expires."
-            )
-            % {"scope": credential.platform.user_oauth.offline_scope},
-        )
+        messages.warning(request, _no_refresh_warning(credential))
     return back
+
+
+def _no_refresh_warning(credential: Credential) -> str:
+    return _(
+        "The platform gave no refresh token (the app lacks the %(scope)s scope): this "
+        "user's token cannot be renewed and ends when it expires."
+    ) % {"scope": credential.platform.user_oauth.offline_scope}
+
+
+def _invite_callback(request: HttpRequest) -> HttpResponse:
+    started = _take_pending(request)
+    if started is None:
+        return render(request, "tokens/grant_callback.html", status=400)
+    invite = GrantInvite.objects.select_related("credential", "created_by").filter(
+        pk=started["invite"]
+    ).first()
+    if invite is None or not grants.invite_claim(invite.pk):
+        return render(request, "tokens/grant_invite.html", {"invite": None}, status=404)
+    context = {"invite": invite, "done": True}
+    if request.GET.get("error") or not request.GET.get("code"):
+        grants.invite_release(invite.pk)
+        context["problem"] = _("You did not authorise the app; nothing was connected.")
+        return render(request, "tokens/grant_invite.html", context, status=400)
+    by = invite.created_by.username if invite.created_by else "?"
+    try:
+        grant = grants.grant_connect(
+            credential=invite.credential,
+            code=request.GET["code"][:512],
+            redirect_uri=started["redirect_uri"],
+            code_verifier=started["verifier"],
+            actor=Actor.anonymous(f"invite {invite.pk} from {by}"),
+        )
+    except ProviderError as exc:
+        grants.invite_release(invite.pk)
+        context["problem"] = _("The platform refused the authorisation: %(why)s") % {
+            "why": _explained(exc)
+        }
+        return render(request, "tokens/grant_invite.html", context, status=400)
+    grants.invite_done(invite.pk, grant.user_id)
+    context["grant"] = grant
+    return render(request, "tokens/grant_invite.html", context)
 
 
 @require_POST

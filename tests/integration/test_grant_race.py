@@ -48,7 +48,7 @@ from apps.vault.models import Credential
 c = Credential.objects.get(slug="demo-feishu")
 r = requests.post(c.effective_base_url + "/open-apis/authen/v1/authorize", data={
     "client_id": c.public_values["app_id"], "redirect_uri": "http://127.0.0.1:9/cb",
-    "state": "s", "scope": "offline_access", "open_id": "ou_" + "%032x" % 1,
+    "state": "s", "scope": "offline_access", "user": "ou_" + "%032x" % 1,
     "decision": "allow"}, allow_redirects=False, timeout=10)
 code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
 g = grant_connect(credential=c, code=code, redirect_uri="http://127.0.0.1:9/cb",

@@ -43,13 +43,13 @@ def test_dingtalk_sdk_gets_a_token_reads_a_user_and_sees_a_rejected_token(
 
     contact = contact_client.Client(_dingtalk_config(origin))
     headers = contact_models.GetUserHeaders(x_acs_dingtalk_access_token=token)
-    user = contact.get_user_with_options("me", headers, _runtime())
-    assert user.status_code == 200 and user.body.union_id == "me"
+    user = contact.get_user_with_options("dtunion0001", headers, _runtime())
+    assert user.status_code == 200 and user.body.union_id == "dtunion0001"
     assert "x-request-id" not in {k.lower() for k in user.headers}  # the platform's headers only
 
     with pytest.raises(TeaException) as rejected:
         contact.get_user_with_options(
-            "me",
+            "dtunion0001",
             contact_models.GetUserHeaders(x_acs_dingtalk_access_token="not-a-token"),
             _runtime(),
         )

@@ -29,7 +29,7 @@ def _consent(authorise_url: str, open_id: str = "ou_" + f"{2:032x}") -> str:
     assert page.status_code == 200 and "测试用户1" in page.text
     reply = requests.post(
         f"{parts.scheme}://{parts.netloc}{parts.path}",
-        data={**query, "open_id": open_id, "decision": "allow"},
+        data={**query, "user": open_id, "decision": "allow"},
         allow_redirects=False,
         timeout=10,
     )

@@ -39,7 +39,7 @@ def authorise(credential, *, open_id="ou_" + f"{1:032x}", scope=SCOPES, challeng
             "state": "s1",
             "scope": scope,
             "code_challenge": challenge,
-            "open_id": open_id,
+            "user": open_id,
             "decision": "allow",
         },
         allow_redirects=False,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .. import core
-from . import bots
+from .. import core, oauth
+from . import bots, dingtalk_oauth
 
 P = "dingtalk"
 
@@ -57,7 +57,7 @@ def old_gettoken(request):
 @core.endpoint(P, ("GET",))
 def contact_user(request, union_id: str):
     token = request.headers.get("x-acs-dingtalk-access-token", "")
-    state, _ = core.check_token(P, token, ("access_token",))
+    state, _ = core.check_token(P, token, ("access_token", oauth.USER_TOKEN_KIND))
     if state != "valid":
         # HTTP 400 as live captures show (satorijs/satori#240, alibabacloud-sdk-php/dingtalk#1)
         return new_error("InvalidAuthentication", "不合法的access_token", 400)
@@ -93,7 +93,10 @@ def old_user_get(request):
 urlpatterns = [
     path("robot/send", core.endpoint(P, ("POST",))(bots.dingtalk_robot)),
     path("v1.0/oauth2/accessToken", access_token),
+    path("v1.0/contact/users/me", dingtalk_oauth.users_me),
     path("v1.0/contact/users/<str:union_id>", contact_user),
     path("gettoken", old_gettoken),
     path("topapi/v2/user/get", old_user_get),
+    path("oauth2/auth", dingtalk_oauth.authorize),
+    path("v1.0/oauth2/userAccessToken", dingtalk_oauth.user_access_token),
 ]

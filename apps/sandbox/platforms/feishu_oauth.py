@@ -10,13 +10,10 @@ wording of these bodies, so the descriptions below are ours."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
-
-from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path
-from django.utils.html import format_html, format_html_join
 
 from .. import core, oauth
+from . import consent
 from .feishu_directory import USERS
 
 P = "feishu"
@@ -38,70 +35,10 @@ def _oauth_error(code: int, error: str, description: str, status: int = 400):
     )
 
 
-def _redirect_ok(uri: str) -> bool:
-    parts = urlsplit(uri)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
 @core.endpoint(P, ("GET", "POST"))
 def authorize(request):
-    """GET: the consent page. POST: the chosen user consents (or denies) and the browser is
-    sent back to redirect_uri with `code` and `state` (or `error=access_denied`)."""
-    params = request.POST if request.method == "POST" else request.GET
-    app = core.find_app(P, params.get("client_id"))
-    redirect_uri = params.get("redirect_uri", "")
-    if app is None or not _redirect_ok(redirect_uri):
-        return HttpResponse("invalid client_id or redirect_uri", status=400)
-    state = params.get("state", "")
-    if request.method == "POST":
-        joiner = "&" if "?" in redirect_uri else "?"
-        if params.get("decision") != "allow":
-            return HttpResponseRedirect(
-                redirect_uri + joiner + urlencode({"error": "access_denied", "state": state})
-            )
-        user = next((u for u in DEMO_USERS if u["open_id"] == params.get("open_id")), None)
-        if user is None:
-            return HttpResponse("pick a user", status=400)
-        code = oauth.issue_code(
-            app,
-            user_id=user["open_id"],
-            scopes=params.get("scope", ""),
-            redirect_uri=redirect_uri,
-            code_challenge=params.get("code_challenge", ""),
-        )
-        return HttpResponseRedirect(
-            redirect_uri + joiner + urlencode({"code": code, "state": state})
-        )
-    return HttpResponse(_consent_page(params, app.app_id))
-
-
-def _consent_page(params, app_id: str) -> str:
-    keep = ("client_id", "redirect_uri", "state", "scope", "code_challenge")
-    hidden = format_html_join(
-        "", '<input type="hidden" name="{}" value="{}">', ((k, params.get(k, "")) for k in keep)
-    )
-    users = format_html_join(
-        "",
-        '<label><input type="radio" name="open_id" value="{}"{}> {} ({})</label><br>',
-        (
-            (u["open_id"], " checked" if i == 0 else "", u["name"], u["en_name"])
-            for i, u in enumerate(DEMO_USERS)
-        ),
-    )
-    return format_html(
-        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        "<title>飞书授权 (sandbox)</title></head><body>"
-        "<h1>授权应用 {} 访问你的数据 · Authorise {}</h1><p>scope: {}</p>"
-        "<form method='post'>{}{}"
-        "<button type='submit' name='decision' value='allow'>授权 Authorise</button> "
-        "<button type='submit' name='decision' value='deny'>拒绝 Deny</button>"
-        "</form></body></html>",
-        app_id,
-        app_id,
-        params.get("scope", ""),
-        hidden,
-        users,
-    )
+    users = [(u["open_id"], f"{u['name']} ({u['en_name']})") for u in DEMO_USERS]
+    return consent.authorize(request, P, users, title="飞书授权")
 
 
 @core.endpoint(P, ("POST",))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .. import core
-from . import bots
+from .. import core, oauth
+from . import bots, consent
 
 P = "wecom"
 
@@ -63,7 +63,41 @@ def user_get(request):
     )
 
 
+DEMO_MEMBERS = [(f"member{i:02d}", f"企业微信成员{i}") for i in range(1, 6)]
+
+
+@core.endpoint(P, ("GET", "POST"))
+def sso_login(request):
+    """The web sign-in page (login.work.weixin.qq.com/wwlogin/sso/login): a member is picked
+    and sent back with a code that says who they are."""
+    keep = ("login_type", "appid", "agentid", "redirect_uri", "state")
+    return consent.authorize(
+        request, P, DEMO_MEMBERS, title="企业微信登录", client_param="appid", keep=keep
+    )
+
+
+@core.endpoint(P, ("GET",))
+def auth_getuserinfo(request):
+    """The member behind a sign-in code, asked with the app's token. A code works once,
+    within 5 minutes (40029 "invalid code" otherwise, as WeCom's error-code page lists it)."""
+    state, found = core.check_token(P, request.GET.get("access_token"), ("access_token",))
+    if state == "missing":
+        return err(request, 41001, "access_token missing")
+    if state != "valid":
+        return err(request, 42001 if state == "expired" else 40014, "invalid access_token")
+    why, code = oauth.redeem_code(
+        found.app, code=request.GET.get("code", ""), redirect_uri=None, code_verifier=""
+    )
+    if code is None:
+        return err(request, 40029, "invalid code")
+    return core.jsonr(
+        {"errcode": 0, "errmsg": "ok", "userid": code.user_id, "user_ticket": "t" * 32}
+    )
+
+
 urlpatterns = [
+    path("wwlogin/sso/login", sso_login),
+    path("cgi-bin/auth/getuserinfo", auth_getuserinfo),
     path("cgi-bin/webhook/send", core.endpoint(P, ("POST",))(bots.wecom_webhook)),
     path("cgi-bin/gettoken", gettoken),
     path("cgi-bin/user/get", user_get),
