@@ -374,6 +374,7 @@ HEALTH_MAX_HEARTBEAT_AGE = env.int("HEALTH_MAX_HEARTBEAT_AGE", default=90)
 ALERT_EVALUATE_SECONDS = env.float("ALERT_EVALUATE_SECONDS", default=60.0)
 ALERT_FAILURES = env.int("ALERT_FAILURES", default=3)
 ALERT_EXPIRY_MINUTES = env.int("ALERT_EXPIRY_MINUTES", default=10)
+ALERT_GRANT_DAYS = env.int("ALERT_GRANT_DAYS", default=3)  # warn this long before a grant ends
 ALERT_CAP_PERCENT = env.int("ALERT_CAP_PERCENT", default=80)
 ALERT_DELIVERY_ATTEMPTS = env.int("ALERT_DELIVERY_ATTEMPTS", default=5)
 ALERT_RETRY_SECONDS = env.float("ALERT_RETRY_SECONDS", default=30.0)  # doubling, at most 10 min

@@ -18,11 +18,20 @@ class Rule(models.TextChoices):
     CAP = "cap", _("Daily fetch cap at 80%")
     AUDIT = "audit", _("Audit chain verification failed")
     SILENT = "silent", _("Worker or beat silent")
+    GRANT_REAUTH = "grant_reauth", _("Users must authorise again")
+    GRANT_ENDING = "grant_ending", _("Users' grants end soon or cannot be refreshed")
 
 
 # Rules judged on every evaluation from the tokens' state; AUDIT and SILENT have watchers
 # of their own (the nightly verification, the worker and beat watching each other).
-TOKEN_RULES = (Rule.REFRESH_FAILING, Rule.STOPPED, Rule.EXPIRING, Rule.CAP)
+TOKEN_RULES = (
+    Rule.REFRESH_FAILING,
+    Rule.STOPPED,
+    Rule.EXPIRING,
+    Rule.CAP,
+    Rule.GRANT_REAUTH,
+    Rule.GRANT_ENDING,
+)
 
 EMAIL = "email"
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from apps.providers.base import BadWebhook, Classification, Notice
 from apps.providers.registry import alert_protocols
 from apps.providers.sender import send
 from apps.tokens.health import State, token_health
-from apps.tokens.models import AccessToken
+from apps.tokens.models import AccessToken, UserGrant
 from apps.vault.models import Credential
 
 from .models import EMAIL, TOKEN_RULES, Alert, Channel, Delivery, Rule
@@ -78,6 +78,8 @@ TITLES = {
     Rule.CAP: ("每日获取次数接近上限", "Daily fetch cap nearly reached"),
     Rule.AUDIT: ("审计链校验失败", "Audit chain verification failed"),
     Rule.SILENT: ("后台进程无心跳", "Background process silent"),
+    Rule.GRANT_REAUTH: ("用户需重新授权", "Users must authorise again"),
+    Rule.GRANT_ENDING: ("用户授权即将失效", "Users' grants ending"),
 }
 
 
@@ -211,6 +213,72 @@ def _expiring(
     return _condition(Rule.EXPIRING, credential.slug, "critical", zh, en, link)
 
 
+def _names(grants: QuerySet, limit: int = 5) -> str:
+    names = [g.name or g.user_id for g in grants.only("name", "user_id").order_by("name")[:limit]]
+    return "、".join(names)
+
+
+def grant_conditions(now: datetime) -> list[Condition]:
+    """Per credential, two conditions over its users' grants (one alert each however many
+    users, so that a company of 10,000 connected people gets a readable message): users who
+    must authorise again (a final refusal, or nothing left to refresh with), and users whose
+    grant ends within ALERT_GRANT_DAYS or whose refresh keeps failing. Counted in the
+    database, not by reading every grant."""
+    alive = UserGrant.objects.filter(credential__enabled=True, credential__deleted_at__isnull=True)
+    gone = alive.filter(
+        Q(state=UserGrant.State.NEEDS_REAUTH)
+        | Q(refresh_blob="", expires_at__lte=now)
+        | Q(refresh_expires_at__lte=now)
+    )
+    soon = (
+        alive.filter(state=UserGrant.State.HEALTHY)
+        .exclude(refresh_blob="")
+        .filter(
+            Q(refresh_expires_at__gt=now, refresh_expires_at__lte=now + _grant_days())
+            | Q(failures__gte=settings.ALERT_FAILURES)
+        )
+    )
+    found: list[Condition] = []
+    for rule, grants in ((Rule.GRANT_REAUTH, gone), (Rule.GRANT_ENDING, soon)):
+        counts = dict(grants.values_list("credential_id").annotate(n=Count("pk")))
+        for credential in Credential.objects.filter(pk__in=counts).order_by("slug"):
+            mine = grants.filter(credential=credential)
+            found.append(_grant_condition(rule, credential, counts[credential.pk], _names(mine)))
+    return found
+
+
+def _grant_days() -> timedelta:
+    return timedelta(days=settings.ALERT_GRANT_DAYS)
+
+
+def _grant_condition(rule: str, credential: Credential, n: int, names: str) -> Condition:
+    more = "…" if n > 5 else ""
+    if rule == Rule.GRANT_REAUTH:
+        zh = (
+            f"凭证“{credential.name}”有 {n} 位用户的授权已失效（被撤销、过期或无法刷新），"
+            f"需用户重新授权：{names}{more}"
+        )
+        en = (
+            f"{n} user(s) of '{credential.name}' must authorise again (revoked, expired or "
+            f"not renewable): {names}{more}"
+        )
+        severity = "critical"
+    else:
+        days = settings.ALERT_GRANT_DAYS
+        zh = (
+            f"凭证“{credential.name}”有 {n} 位用户的授权将在 {days} 天内失效或刷新持续失败，"
+            f"请安排重新授权：{names}{more}"
+        )
+        en = (
+            f"{n} user(s) of '{credential.name}' have grants that end within {days} days or "
+            f"whose refresh keeps failing: {names}{more}"
+        )
+        severity = "warning"
+    return _condition(
+        rule, credential.slug, severity, zh, en, _link("tokens:grants", credential.slug)
+    )
+
+
 def _near_cap(credential: Credential, token: AccessToken, today) -> Condition | None:
     """Today's fetches reached ALERT_CAP_PERCENT of the platform's daily cap."""
     cap = credential.platform.refresh_policy.daily_cap
@@ -307,7 +375,7 @@ def alerts_evaluate(*, now: datetime | None = None) -> list[int]:
     """Judge the token rules; returns the deliveries to send."""
     now = now or timezone.now()
     open_alerts = Alert.objects.filter(resolved_at__isnull=True, rule__in=TOKEN_RULES)
-    return _sync(token_conditions(now), open_alerts, now)
+    return _sync(token_conditions(now) + grant_conditions(now), open_alerts, now)
 
 
 def audit_verify_alert(*, now: datetime | None = None) -> list[int]:

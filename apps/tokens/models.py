@@ -205,7 +205,10 @@ class UserGrant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["credential", "user_id"], name="grant_user_unique")
         ]
-        indexes = [models.Index(fields=["state", "refresh_at"], name="grant_due")]
+        indexes = [
+            models.Index(fields=["state", "refresh_at"], name="grant_due"),
+            models.Index(fields=["refresh_expires_at"], name="grant_ending"),
+        ]
 
     def __str__(self) -> str:
         return f"grant of {self.user_id} to {self.credential_id} v{self.version}"

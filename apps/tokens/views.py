@@ -223,7 +223,12 @@ def grant_invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "tokens/grant_invite_created.html",
-        {"credential": credential, "link": link, "label": label, "days": grants.INVITE_LIFETIME.days},
+        {
+            "credential": credential,
+            "link": link,
+            "label": label,
+            "days": grants.INVITE_LIFETIME.days,
+        },
     )
 
 
@@ -286,7 +291,9 @@ def _admin_callback(request: HttpRequest) -> HttpResponse:
     actor = Actor.user(request.user)
     try:
         if credential.platform.user_oauth.identity_only:
-            who = grants.identify(credential=credential, code=request.GET["code"][:512], actor=actor)
+            who = grants.identify(
+                credential=credential, code=request.GET["code"][:512], actor=actor
+            )
             messages.success(
                 request,
                 _("The platform says this is %(user)s. It gives no user token: nothing was kept.")
@@ -325,9 +332,11 @@ def _invite_callback(request: HttpRequest) -> HttpResponse:
     started = _take_pending(request)
     if started is None:
         return render(request, "tokens/grant_callback.html", status=400)
-    invite = GrantInvite.objects.select_related("credential", "created_by").filter(
-        pk=started["invite"]
-    ).first()
+    invite = (
+        GrantInvite.objects.select_related("credential", "created_by")
+        .filter(pk=started["invite"])
+        .first()
+    )
     if invite is None or not grants.invite_claim(invite.pk):
         return render(request, "tokens/grant_invite.html", {"invite": None}, status=404)
     context = {"invite": invite, "done": True}
