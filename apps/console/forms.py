@@ -58,6 +58,20 @@ class ConsoleForm(forms.Form):
         label=_("Credential"), queryset=Credential.objects.none(), to_field_name="slug"
     )
     method = forms.ChoiceField(label=_("Method"), choices=METHODS, initial="GET")
+    as_user = forms.CharField(
+        label=_("Send as"),
+        required=False,
+        max_length=128,
+        help_text=_("Empty: as the app. A connected user's id to call as that person."),
+        widget=forms.TextInput(
+            attrs={
+                "list": "console-users",
+                "placeholder": _("the app"),
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
     path = forms.CharField(
         label=_("Path"),
         max_length=2000,
@@ -173,6 +187,15 @@ class ConsoleForm(forms.Form):
             self.add_error("upload_field", _("Name the form field that carries the file."))
         if "path" in data:
             data["path"] = self._filled_path(data["path"])
+        as_user = (data.get("as_user") or "").strip()
+        data["as_user"] = as_user
+        credential = data.get("credential")
+        if as_user and credential is not None and not self._connected(credential, as_user):
+            self.add_error(
+                "as_user",
+                _("No user %(user)s is connected to this credential (see its connected users).")
+                % {"user": as_user},
+            )
         pinned = data.get("idem_uuid")
         if pinned and "headers" in data and data.get("credential") and "path" in data:
             header = data["credential"].platform.idempotency_header(
@@ -189,6 +212,13 @@ class ConsoleForm(forms.Form):
             else:
                 data["headers"] = [*data["headers"], (header, str(pinned))]
         return data
+
+    @staticmethod
+    def _connected(credential, user_id: str) -> bool:
+        oauth = credential.platform.user_oauth
+        if oauth is None or oauth.identity_only:
+            return False
+        return credential.grants.filter(user_id=user_id).exists()
 
     def path_params(self) -> list[tuple[str, str]]:
         """The {name} parameters of the path as entered, with the values given for them."""
@@ -246,6 +276,7 @@ class ConsoleForm(forms.Form):
                 body=data["body"],
                 body_type=data["body_type"],
                 upload=self.the_upload(),
+                as_user=data.get("as_user", ""),
             )
         return self._parts
 
@@ -348,4 +379,5 @@ def builder_initial(credential: str, spec: dict) -> dict:
         "body_type": body_type,
         "body": text,
         "upload_field": files[0]["field"] if files else "file",
+        "as_user": spec.get("as_user", ""),
     }

@@ -34,6 +34,7 @@ class RequestParts:
     body: object = None
     body_type: str = "json"
     upload: Upload | None = None
+    as_user: str = ""  # a connected user's platform id: sent with their token, not the app's
 
     @classmethod
     def from_spec(cls, spec: dict) -> RequestParts:
@@ -45,6 +46,7 @@ class RequestParts:
             headers=tuple(tuple(h) for h in spec.get("headers") or []),
             body=spec.get("body"),
             body_type=spec.get("body_type", "json"),
+            as_user=str(spec.get("as_user") or ""),
         )
 
     def spec(self) -> dict:
@@ -59,6 +61,8 @@ class RequestParts:
         }
         if self.body_type != "json":
             spec["body_type"] = self.body_type
+        if self.as_user:
+            spec["as_user"] = self.as_user
         if self.upload is not None:
             upload = self.upload
             spec["files"] = [

@@ -47,3 +47,13 @@ def _decrypt_all() -> list[str]:
         values.update(v for v in (token.value(), token.previous_value()) if v)
     forms = {form for v in values if len(v) >= MIN_LENGTH for form in encoded_forms(v)}
     return sorted((f for f in forms if len(f) >= MIN_LENGTH), key=len, reverse=True)
+
+
+def with_values(known: list[str], *extra: str | None) -> list[str]:
+    """`known` and every encoded form of `extra` values (a user's token used in one send:
+    there may be thousands of users, so their tokens are not all decrypted up front)."""
+    forms = {form for v in extra if v and len(v) >= MIN_LENGTH for form in encoded_forms(v)}
+    if not forms:
+        return known
+    merged = set(known) | {f for f in forms if len(f) >= MIN_LENGTH}
+    return sorted(merged, key=len, reverse=True)

@@ -19,14 +19,15 @@ from apps.core.metrics import CONSOLE_SENDS, RATE_LIMITED
 from apps.core.ratelimit import take
 from apps.providers.base import Decoded, OutboundRequest
 from apps.providers.sender import Sent, send
-from apps.tokens.models import AccessToken
+from apps.tokens.grants import GrantUnavailable, grant_refresh
+from apps.tokens.models import AccessToken, UserGrant
 from apps.tokens.services import TokenUnavailable, token_for_use, token_refresh
 from apps.vault.models import Credential
 
 from . import catalogue
 from .models import ConsoleCall, SavedRequest
 from .parts import RequestParts, body_text
-from .redaction import live_values, redact
+from .redaction import live_values, redact, with_values
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -48,14 +49,30 @@ def _token(credential: Credential, actor: Actor) -> str | None:
     return token_for_use(credential=credential, actor=actor)
 
 
+def _grant(credential: Credential, user_id: str) -> UserGrant:
+    return UserGrant.objects.select_related("credential").get(
+        credential=credential, user_id=user_id
+    )
+
+
+@sensitive_variables("token")
+def _user_token(credential: Credential, user_id: str, actor: Actor) -> str:
+    """The connected user's current token (refreshed first when it is due)."""
+    grant = _grant(credential, user_id)
+    return grant_refresh(grant_id=grant.pk, reason="console", actor=actor).access_token()
+
+
 def redacted_spec(spec: dict, values: list[str] | None = None) -> dict:
     values = live_values() if values is None else values
     return json.loads(redact(json.dumps(spec, ensure_ascii=False), values))
 
 
-def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[OutboundRequest, set]:
+def auth_preview(
+    credential: Credential, raw: OutboundRequest, as_user: str = ""
+) -> tuple[OutboundRequest, set]:
     """The request as it will be sent, with every secret and the token shown as a named
-    placeholder; nothing is fetched. Returns it and the names Zhongkong adds."""
+    placeholder (a connected user's token when sent as them); nothing is fetched. Returns
+    it and the names Zhongkong adds."""
     platform = credential.platform
     creds = {f.name: f"<{f.name}>" for f in platform.fields if f.secret}
     creds.update(credential.public_values)
@@ -73,6 +90,12 @@ def auth_preview(credential: Credential, raw: OutboundRequest) -> tuple[Outbound
             else f"<{name}>"
         )
     authed = platform.apply_auth(raw, creds, token)
+    if as_user:
+        grant = UserGrant.objects.filter(credential=credential, user_id=as_user).first()
+        label = f"{grant.fingerprint} v{grant.version}" if grant and grant.fingerprint else ""
+        authed = platform.apply_user_auth(
+            raw, f"<user token of {as_user}{' ' + label if label else ''}>"
+        )
     idem = platform.idempotency_header(raw.method, raw.path)
     if idem and not raw.header(idem):
         authed.headers[idem] = "<new UUID for each send>"
@@ -101,29 +124,43 @@ class _Exchange:
     authed: OutboundRequest
     sent: Sent
     decoded: Decoded | None
+    as_user: bool = False
 
 
 @sensitive_variables("values", "token")
-def _exchange(credential: Credential, raw: OutboundRequest, values, token) -> _Exchange:
+def _exchange(
+    credential: Credential, raw: OutboundRequest, values, token, *, as_user: bool = False
+) -> _Exchange:
     platform = credential.platform
-    authed = platform.apply_auth(raw, values, token)
+    authed = (
+        platform.apply_user_auth(raw, token) if as_user else platform.apply_auth(raw, values, token)
+    )
     hosts = {urlsplit(credential.effective_base_url).hostname or ""}
     sent = send(authed, allowed_hosts=hosts, internal=settings.CONSOLE_INTERNAL_TARGETS)
     decoded = (
         platform.decode(sent.status, sent.headers, sent.body, authed) if not sent.error else None
     )
-    return _Exchange(authed, sent, decoded)
+    return _Exchange(authed, sent, decoded, as_user)
 
 
 @sensitive_variables("token", "fresh")
-def _fresh_token(credential: Credential, token: str, actor: Actor) -> str | None:
-    """One passive refresh through the token centre after the platform rejected `token`:
-    the new token, or None when there is none or it is the same."""
+def _fresh_token(credential: Credential, token: str, actor: Actor, as_user: str = "") -> str | None:
+    """One passive refresh through the token centre after the platform rejected `token`
+    (the app's, or the connected user's): the new token, or None when there is none or it
+    is the same."""
     try:
-        fresh = token_refresh(
-            credential_id=credential.pk, rejected_token=token, reason="console", actor=actor
-        ).value()
-    except TokenUnavailable:
+        if as_user:
+            fresh = grant_refresh(
+                grant_id=_grant(credential, as_user).pk,
+                rejected_token=token,
+                reason="console",
+                actor=actor,
+            ).access_token()
+        else:
+            fresh = token_refresh(
+                credential_id=credential.pk, rejected_token=token, reason="console", actor=actor
+            ).value()
+    except (TokenUnavailable, GrantUnavailable, UserGrant.DoesNotExist):
         return None
     return fresh if fresh and fresh != token else None
 
@@ -134,23 +171,30 @@ def console_send(*, user: User, credential: Credential, parts: RequestParts) -> 
     the token centre and the request sent once more. The call is stored and audited
     redacted; nothing is sent when the platform's rate limit would be exceeded."""
     actor = Actor.user(user)
+    as_user = parts.as_user
     try:
-        token = _token(credential, actor)
+        token = _user_token(credential, as_user, actor) if as_user else _token(credential, actor)
     except TokenUnavailable as exc:
         return Outcome(None, exc.decoded, error=f"no token: {exc}")
+    except GrantUnavailable as exc:
+        return Outcome(None, None, error=f"no user token for {as_user}: {exc}")
+    except UserGrant.DoesNotExist:
+        return Outcome(None, None, error=f"no user {as_user} is connected to this credential")
     wait = _rate_limit_wait(credential, token, parts)
     if wait:
         RATE_LIMITED.labels("console").inc()
         return Outcome(None, None, wait=wait)
     values = credential.adapter_values()
     raw = parts.outbound(credential.effective_base_url)
-    exchange = _exchange(credential, raw, values, token)
+    exchange = _exchange(credential, raw, values, token, as_user=bool(as_user))
     fresh = None
     if exchange.decoded is not None and exchange.decoded.token_rejected and token:
-        fresh = _fresh_token(credential, token, actor)
+        fresh = _fresh_token(credential, token, actor, as_user)
         if fresh:
-            exchange = _exchange(credential, raw, values, fresh)
+            exchange = _exchange(credential, raw, values, fresh, as_user=bool(as_user))
     known = live_values()
+    if as_user:
+        known = with_values(known, token, fresh)
     # What the platform said is shown and stored only after every live secret and token in
     # it, in any encoding, is replaced (an upstream may echo the Authorization header).
     if exchange.decoded is not None:
@@ -195,6 +239,7 @@ def _record_send(
             "trace_id": decoded.trace_id if decoded else "",
             "call": call.pk,
             "error": sent.error,
+            **({"as_user": call.request_spec.get("as_user", "")} if exchange.as_user else {}),
         },
         # The fingerprint of each token sent, so that a secret look-up of a leaked token finds
         # the sends that used it.

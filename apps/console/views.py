@@ -17,6 +17,7 @@ from apps.accounts.roles import role_required
 from apps.core.confirm import confirm_first
 from apps.providers.base import loads
 from apps.providers.registry import PROVIDERS
+from apps.tokens.models import UserGrant
 from apps.vault.models import Credential
 
 from . import catalogue, curl, postman
@@ -68,9 +69,22 @@ def _page_context(request: HttpRequest, form: ConsoleForm, **extra) -> dict:
         "saved": saved.order_by("-updated_at")[:10],
         "folders": sorted({f for f in saved.values_list("folder", flat=True) if f}),
         "idempotency": _idempotency_headers(request),
+        "connected_users": _connected_users(request),
         **extra,
     }
     return {**context, "result_template": _result_template(context)}
+
+
+def _connected_users(request: HttpRequest) -> list[UserGrant]:
+    """The connected users the builder offers to send as (the field shows only when there
+    are some; any other connected user's id may be typed)."""
+    visible = Credential.objects.visible_to(request.user)
+    return list(
+        UserGrant.objects.filter(credential__in=visible)
+        .select_related("credential")
+        .only("user_id", "name", "credential__slug")
+        .order_by("credential__slug", "name")[:200]
+    )
 
 
 def _visible_credential(request: HttpRequest, slug: str) -> Credential | None:
@@ -322,7 +336,9 @@ def console_preview(request: HttpRequest) -> HttpResponse:
     form = ConsoleForm(request.POST, request.FILES, user=request.user)
     context = {"form": form}
     if form.is_valid():
-        authed, added = auth_preview(form.cleaned_data["credential"], form.built())
+        authed, added = auth_preview(
+            form.cleaned_data["credential"], form.built(), form.cleaned_data["as_user"]
+        )
         shown = body_text(authed, form.spec())
         context.update(
             preview=authed,
