@@ -159,6 +159,44 @@ def handout_from_memory(authorization: str, slug: str) -> bytes | None:
     return _encode(_entry_body(slug, entry, token, now))
 
 
+def user_handout_from_memory(authorization: str, slug: str, user_id: str) -> bytes | None:
+    """A connected user's token, answered from process memory as an app token is: the key
+    may read this user's token, the grant's token is valid past the margin and not yet due
+    for its refresh; counted in the ledger. None for anything else (the view answers)."""
+    key_hash = _key_hash(authorization)
+    if key_hash is None:
+        return None
+    key, entry, grant = token_cache.user_in_memory(key_hash, slug, user_id)
+    if not _key_valid(key) or entry is None or grant is None or _out_of_reach(entry, key):
+        return None
+    if grant["credential_id"] != entry["credential_id"]:
+        return None
+    users = key.get("users")
+    if users is None or (users and user_id not in users):
+        return None
+    now = time.time()
+    minute = int(now // 60)
+    ledger = token_cache.ledger()
+    if ledger.requests(key["id"], minute) >= settings.TOKEN_API_RATE_LIMIT:
+        return None
+    token = token_cache.usable_user_token(grant, SAFETY)
+    if token is None:
+        return None
+    ledger.count(key["id"], entry["credential_id"], minute)
+    return _encode(
+        {
+            "credential": slug,
+            "provider": entry["provider"],
+            "token_type": "user_access_token",
+            "access_token": token,
+            "expires_at": grant["expires_iso"],
+            "expires_in": max(0, int(grant["expires_at"] - now)),
+            "version": grant["version"],
+            "user_id": grant["user_id"],
+        }
+    )
+
+
 def _entry_body(slug: str, entry: dict, token: str, now: float) -> dict:
     return {
         "credential": slug,
@@ -364,20 +402,16 @@ def token_refresh_post(request: HttpRequest, slug: str) -> HttpResponse:
     return _token_response(body)
 
 
-def _grant_for(request: HttpRequest, key: dict, entry: dict, user_id: str):
+def _grant_for(request: HttpRequest, slug: str, key: dict, entry: dict, user_id: str):
     """The user's grant's id, or the refusal: a key reads user tokens only when it was granted
     them (and, when it names users, only theirs)."""
     users = key.get("users")
     if users is None or (users and user_id not in users):
         return None, _error(request, "forbidden", "this client key may not read this user's token")
-    grant_id = (
-        UserGrant.objects.filter(credential_id=entry["credential_id"], user_id=user_id[:128])
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if grant_id is None:
+    grant = token_cache.lookup_grant(slug, user_id[:128])
+    if grant is None or grant["credential_id"] != entry["credential_id"]:
         return None, _error(request, "not_found", "no such user is connected to this credential")
-    return grant_id, None
+    return grant["grant_id"], None
 
 
 def _user_body(slug: str, entry: dict, grant: UserGrant) -> dict:
@@ -393,7 +427,7 @@ def _user_token(request: HttpRequest, slug: str, user_id: str, *, refresh: bool)
     if denied:
         return denied
     key, entry = auth
-    grant_id, refused = _grant_for(request, key, entry, user_id)
+    grant_id, refused = _grant_for(request, slug, key, entry, user_id)
     if refused:
         _uncount(request)
         return refused
@@ -429,6 +463,9 @@ def _user_token(request: HttpRequest, slug: str, user_id: str, *, refresh: bool)
 @json_errors
 def user_token_get(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     """A connected user's token (Feishu user_access_token), refreshed first when due."""
+    answered = user_handout_from_memory(request.headers.get("Authorization", ""), slug, user_id)
+    if answered is not None:
+        return _token_response(answered)
     return _user_token(request, slug, user_id, refresh=False)
 
 

@@ -6,6 +6,7 @@ only as the same ciphertext the database holds. Writers forget entries when thin
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from apps.vault.models import Credential
 from apps.vault.signals import credential_changed
 
 from .ledger import Ledger
-from .models import AccessToken, ClientKey
+from .models import AccessToken, ClientKey, UserGrant
 from .nearcache import NearCache
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,78 @@ def token_entry(slug: str, entry=None) -> dict | None:
             }
         _remember(_token_key(slug), entry, TOKEN_TTL)
     return None if entry == MISSING else entry
+
+
+def _grant_key(slug: str, user_id: str) -> str:
+    # A platform's user id is any text: the key names it by digest.
+    return f"zk:ug:{slug}:{hashlib.sha256(user_id.encode()).hexdigest()[:32]}"
+
+
+def grant_entry(slug: str, user_id: str, entry=None) -> dict | None:
+    """What the hand-out of a user's token needs (its token as the database's ciphertext,
+    when to stop serving it without the database: its planned refresh)."""
+    entry = _current(entry)
+    if entry is None:
+        gen = generation.read()
+        grant = (
+            UserGrant.objects.filter(
+                credential__slug=slug, credential__deleted_at__isnull=True, user_id=user_id
+            )
+            .select_related("credential")
+            .first()
+        )
+        usable = (
+            grant is not None
+            and grant.state == UserGrant.State.HEALTHY
+            and grant.access_blob
+            and grant.expires_at is not None
+        )
+        entry = (
+            MISSING
+            if grant is None
+            else {
+                "gen": gen,
+                "grant_id": grant.pk,
+                "credential_id": grant.credential_id,
+                "user_id": grant.user_id,
+                "blob": grant.access_blob if usable else "",
+                "aad": grant.aad("access"),
+                "expires_at": grant.expires_at.timestamp() if usable else 0.0,
+                "expires_iso": grant.expires_at.isoformat() if usable else "",
+                "serve_until": (grant.refresh_at or grant.expires_at).timestamp() if usable else 0,
+                "version": grant.version,
+            }
+        )
+        _remember(_grant_key(slug, user_id), entry, TOKEN_TTL)
+    return None if entry == MISSING else entry
+
+
+def usable_user_token(entry: dict, margin: float) -> str | None:
+    """The grant entry's token while it is valid past `margin` and not yet due for its
+    refresh (from then on the database path refreshes it)."""
+    now = time.time()
+    if not entry["blob"] or entry["expires_at"] <= now + margin or entry["serve_until"] <= now:
+        return None
+    try:
+        return _decrypt(entry["blob"], entry["aad"])
+    except crypto.DecryptionError:
+        return None
+
+
+def user_in_memory(key_hash: str, slug: str, user_id: str) -> tuple:
+    """The key's, the credential's and the grant's entries as the near cache holds them."""
+    if not on_redis() or _cache_away():
+        return None, None, None
+    found = _read([_key_key(key_hash), _token_key(slug), _grant_key(slug, user_id)])
+    return tuple(value if isinstance(value, dict) else None for value in map(_current, found))
+
+
+def lookup_grant(slug: str, user_id: str) -> dict | None:
+    return grant_entry(slug, user_id, _read([_grant_key(slug, user_id)])[0])
+
+
+def forget_grant(slug: str, user_id: str) -> None:
+    _forget(_grant_key(slug, user_id))
 
 
 def lifetime(token: AccessToken) -> float:

@@ -37,6 +37,7 @@ from apps.providers.base import Classification, ProviderError, UserIdentity, Use
 from apps.providers.client import fetch_user_identity, fetch_user_token
 from apps.vault.models import Credential
 
+from . import cache as token_cache
 from .models import GrantInvite, UserGrant
 from .services import SAFETY, _last_error, _lease, _owner, token_for_use
 
@@ -178,6 +179,7 @@ def grant_connect(
                 "refreshable": bool(grant.refresh_token),
             },
         )
+    token_cache.forget_grant(credential.slug, who.user_id)
     return _load(row.pk)
 
 
@@ -365,6 +367,7 @@ def _refresh(row: UserGrant, owner: str, *, reason: str, actor: Actor | None) ->
                 "refresh_token_rotated": bool(grant.refresh_token),
             },
         )
+    token_cache.forget_grant(credential.slug, row.user_id)
     return _load(row.pk)
 
 
@@ -408,6 +411,7 @@ def _failed(
                 **{k: changes["last_error"][k] for k in ("code", "classification", "trace_id")},
             },
         )
+    token_cache.forget_grant(row.credential.slug, row.user_id)
     logger.warning(
         "user grant refresh failed for %s/%s: %s",
         row.credential.slug,
@@ -493,3 +497,4 @@ def grant_revoke(*, grant: UserGrant, actor: Actor) -> None:
             details={"provider": grant.credential.provider, "user_id": grant.user_id},
         )
         grant.delete()
+    token_cache.forget_grant(grant.credential.slug, grant.user_id)

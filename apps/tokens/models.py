@@ -213,22 +213,22 @@ class UserGrant(models.Model):
     def __str__(self) -> str:
         return f"grant of {self.user_id} to {self.credential_id} v{self.version}"
 
-    def _aad(self, which: str) -> str:
+    def aad(self, which: str) -> str:
         return f"grant:{self.credential.uid}:{self.user_id}:{which}"
 
     def access_token(self) -> str:
-        return crypto.decrypt(self.access_blob, aad=self._aad("access")) if self.access_blob else ""
+        return crypto.decrypt(self.access_blob, aad=self.aad("access")) if self.access_blob else ""
 
     def refresh_token(self) -> str:
         return (
-            crypto.decrypt(self.refresh_blob, aad=self._aad("refresh")) if self.refresh_blob else ""
+            crypto.decrypt(self.refresh_blob, aad=self.aad("refresh")) if self.refresh_blob else ""
         )
 
     def seal_access(self, value: str) -> str:
-        return crypto.encrypt(value, aad=self._aad("access"))
+        return crypto.encrypt(value, aad=self.aad("access"))
 
     def seal_refresh(self, value: str) -> str:
-        return crypto.encrypt(value, aad=self._aad("refresh")) if value else ""
+        return crypto.encrypt(value, aad=self.aad("refresh")) if value else ""
 
     @property
     def refreshable(self) -> bool:

@@ -24,12 +24,13 @@ from django.middleware.security import SecurityMiddleware
 
 from apps.core.middleware import request_id
 
-from .api import handout_from_memory
+from .api import handout_from_memory, user_handout_from_memory
 
 logger = logging.getLogger(__name__)
 
-# The path of `api.token_get` (its <slug:slug> converter), nothing after it.
-TOKEN_GET = re.compile(r"/api/v1/tokens/([-a-zA-Z0-9_]+)\Z")
+# The path of `api.token_get` (its <slug:slug> converter), nothing after it; and of
+# `api.user_token_get` (<slug:slug>/users/<str:user_id>).
+TOKEN_GET = re.compile(r"/api/v1/tokens/([-a-zA-Z0-9_]+)(?:/users/([^/]+))?\Z")
 
 
 def _secure(environ: dict) -> bool:
@@ -61,6 +62,15 @@ def _security_headers(secure: bool) -> tuple[tuple[str, str], ...]:
     return tuple((name, value) for name, value in response.headers.items() if name not in before)
 
 
+def _user_id(raw: str) -> str:
+    """The user id as Django's URL resolver would see it (PATH_INFO is latin-1-decoded
+    bytes; percent escapes are already undone by the server)."""
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return "\0"  # no such user: the view answers
+
+
 class TokenAPI:
     def __init__(self, handler: Callable):
         self.handler = handler  # the lean Django handler, for everything else
@@ -72,7 +82,13 @@ class TokenAPI:
             secure = _secure(environ)
             if secure or not settings.SECURE_SSL_REDIRECT:
                 try:
-                    answered = handout_from_memory(environ.get("HTTP_AUTHORIZATION", ""), match[1])
+                    authorization = environ.get("HTTP_AUTHORIZATION", "")
+                    if match[2] is None:
+                        answered = handout_from_memory(authorization, match[1])
+                    else:
+                        answered = user_handout_from_memory(
+                            authorization, match[1], _user_id(match[2])
+                        )
                 except Exception:  # the view tries again, and answers JSON whatever happens
                     logger.exception("token API: the in-memory path failed")
         if answered is None:

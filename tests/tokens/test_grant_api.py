@@ -3,6 +3,7 @@ with compare-and-refresh; concurrent callers share one platform refresh."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -108,3 +109,45 @@ def test_the_scan_enqueues_only_due_grants_and_the_task_is_idempotent(
     refresh_grant(due.pk)  # a duplicate delivery finds it fresh
     assert oauth.refreshes(app) == 1
     assert scan_grants() == 0
+
+
+def test_a_users_token_is_handed_out_from_memory_and_every_change_is_seen(
+    live_server, token_credential, client_key
+):
+    """The same fast path as app tokens: no database once the entries are in process
+    memory; a refresh, a key's revocation and a grant's revocation are seen at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.audit.services import Actor
+    from apps.tokens.api import user_handout_from_memory
+    from apps.tokens.grants import grant_refresh, grant_revoke
+    from apps.tokens.services import client_key_revoke
+
+    credential, _ = token_credential()
+    grant = connect(credential)
+    record, key = client_key(credential, user_tokens=True)
+    _, other = client_key(credential, name="other-users", user_tokens=True, user_ids=["ou_x"])
+    path = f"{credential.slug}/users/{grant.user_id}"
+    assert _get(live_server, path, key).status_code == 200  # the entries reach Redis
+    auth = f"Bearer {key}"
+    user_handout_from_memory(auth, credential.slug, grant.user_id)  # ... and process memory
+    with CaptureQueriesContext(connection) as queries:
+        served = user_handout_from_memory(auth, credential.slug, grant.user_id)
+    assert served is not None and len(queries) == 0
+    assert json.loads(served)["access_token"] == grant.access_token()
+    assert user_handout_from_memory(f"Bearer {other}", credential.slug, grant.user_id) is None
+
+    fresh = grant_refresh(grant_id=grant.pk, force=True)
+    assert _get(live_server, path, key).json()["access_token"] == fresh.access_token()
+    assert json.loads(user_handout_from_memory(auth, credential.slug, grant.user_id))[
+        "access_token"
+    ] == fresh.access_token()
+
+    client_key_revoke(key=record, by=None)
+    assert user_handout_from_memory(auth, credential.slug, grant.user_id) is None
+    _, again = client_key(credential, name="again", user_tokens=True)
+    assert _get(live_server, path, again).status_code == 200
+    grant_revoke(grant=UserGrant.objects.get(pk=grant.pk), actor=Actor.system("test"))
+    assert user_handout_from_memory(f"Bearer {again}", credential.slug, grant.user_id) is None
+    assert _get(live_server, path, again).status_code == 404

@@ -178,3 +178,31 @@ def test_the_handler_leaves_the_threads_urlconf_as_it_found_it(token_credential,
     # Not closed, as a caller may leave it: the next reverse on this thread is the site's.
     assert get_urlconf() is None
     assert reverse("tokens:detail", args=[credential.slug]).startswith("/")
+
+
+def test_a_users_token_is_answered_before_django_as_django_would(
+    live_server, token_credential, client_key
+):
+    from tests.tokens.test_user_grants import connect
+
+    if 60 - time.time() % 60 < 5:
+        time.sleep(5)
+    credential, _ = token_credential(slug="fs-user-fast")
+    grant = connect(credential)
+    record, key = client_key(credential, user_tokens=True)
+    app, django = _token_api()
+    path = f"/api/v1/tokens/fs-user-fast/users/{grant.user_id}"
+    auth = {"Authorization": f"Bearer {key}"}
+    status, through_django, body = _call(app, path, auth)  # the entries reach Redis
+    assert status.startswith("200") and django.calls == 1
+    status, fast, fast_body = _call(app, path, auth)
+    assert status.startswith("200") and django.calls == 1  # answered before Django
+    assert _without_id(fast) == _without_id(through_django)
+    assert json.loads(fast_body) | {"expires_in": 0} == json.loads(body) | {"expires_in": 0}
+    assert json.loads(fast_body)["access_token"] == grant.access_token()
+    # Not this path: another user, a sub-path, a refresh (POST) all go to Django.
+    assert _call(app, "/api/v1/tokens/fs-user-fast/users/ou_nobody", auth)[0].startswith("404")
+    assert _call(app, path + "/refresh", auth)[0].startswith("405")
+    assert django.calls == 3
+    minute = int(time.time() // 60)
+    assert token_cache.ledger().requests(record.pk, minute) == 2  # each hand-out counted once
