@@ -94,3 +94,39 @@ def test_a_list_page_reads_the_same_queries_for_more_rows(
     _rows(users, 12, 2)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_the_connected_users_page_reads_the_same_queries_for_more_users(
+    client_as, users, django_assert_max_num_queries
+):
+    from apps.tokens.grants import invite_create
+    from apps.tokens.models import UserGrant
+
+    credential = credential_create(
+        by=users.admin,
+        provider="feishu",
+        name="people",
+        slug="people",
+        environment="test",
+        base_url="",
+        public={"app_id": "cli_people"},
+        secrets={"app_secret": "s-people-1"},
+    )
+
+    def grant(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            row = UserGrant(credential=credential, user_id=f"ou_{i}", name=f"user {i}")
+            row.access_blob, row.refresh_blob = row.seal_access("a"), row.seal_refresh("r")
+            row.save()
+            invite_create(
+                credential=credential, label=f"i{i}", actor=Actor.system("t"), by=users.admin
+            )
+
+    client = client_as("admin")
+    grant(2, 0)
+    assert client.get("/tokens/people/users/").status_code == 200
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/tokens/people/users/").status_code == 200
+    grant(12, 2)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/tokens/people/users/").status_code == 200

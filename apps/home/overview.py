@@ -87,13 +87,39 @@ class _Axis:
         return grid
 
 
+TIMELINE_LANES = 24  # more credentials than this: the ones needing attention first
+ATTENTION = {
+    State.STOPPED: 0,
+    State.FAILING: 1,
+    State.EXPIRED: 2,
+    State.WARNING: 3,
+    State.NEVER: 4,
+}
+
+
+def _first_lanes(rows: list[dict]) -> list[dict]:
+    """All rows in their order when they fit; else the TIMELINE_LANES that most need a
+    look: failing states first, then the tokens that expire soonest."""
+    if len(rows) <= TIMELINE_LANES:
+        return rows
+
+    def urgency(row):
+        token = row["token"]
+        expires = token.expires_at.timestamp() if token and token.expires_at else 0.0
+        return (ATTENTION.get(row["status"].state, 9), expires, row["credential"].slug)
+
+    return sorted(rows, key=urgency)[:TIMELINE_LANES]
+
+
 def token_timeline(rows: list[dict], now: datetime) -> dict:
     """Each token's life from two hours ago to 24 hours ahead: the current token (obtained
     → expiry, its planned refresh marked) and the tokens the schedule will fetch after it
-    (each obtained at the planned refresh and refreshed `refresh_before` ahead of expiry)."""
+    (each obtained at the planned refresh and refreshed `refresh_before` ahead of expiry).
+    At most TIMELINE_LANES lanes; `more` says how many the tokens page lists besides."""
     x = _Axis(now)
     lanes = []
-    for row in rows:
+    shown = _first_lanes(rows)
+    for row in shown:
         credential, token, health = row["credential"], row["token"], row["status"]
         lane = Lane(credential.name, credential.slug, str(health.state), len(lanes) * LANE)
         lanes.append(lane)
@@ -107,6 +133,7 @@ def token_timeline(rows: list[dict], now: datetime) -> dict:
             _plan(lane, token, credential.platform.refresh_policy, x)
     return {
         "lanes": lanes,
+        "more": len(rows) - len(shown),
         "grid": x.grid(),
         "now_x": x(now),
         "height": max(1, len(lanes)) * LANE,
@@ -176,32 +203,34 @@ def _by_hour(rows, value="n") -> dict:
     return out
 
 
-def activity(credentials: list, now: datetime) -> dict:
+def activity(credentials: list | None, now: datetime) -> dict:
     """Refresh outcomes, hand-outs and console sends of the last 24 hours, per hour, and
-    per platform with the error share."""
+    per platform with the error share; of these credentials (None: of all, for an admin,
+    without naming a thousand of them in the query)."""
     hours = _hours(now)
     since = hours[0]
-    credential_ids = [c.pk for c in credentials]
+    refreshes = AuditEvent.objects.filter(
+        action="token.refresh", created_at__gte=since, target_type="credential"
+    )
+    sends = ConsoleCall.objects.filter(created_at__gte=since)
+    handouts = HandoutCount.objects.filter(minute__gte=since)
+    if credentials is not None:
+        credential_ids = [c.pk for c in credentials]
+        refreshes = refreshes.filter(target_id__in=[c.slug for c in credentials])
+        sends = sends.filter(credential_id__in=credential_ids)
+        handouts = handouts.filter(credential_id__in=credential_ids)
     refreshes = list(
-        AuditEvent.objects.filter(
-            action="token.refresh",
-            created_at__gte=since,
-            target_type="credential",
-            target_id__in=[c.slug for c in credentials],
-        )
-        .annotate(hour=TruncHour("created_at"))
+        refreshes.annotate(hour=TruncHour("created_at"))
         .values("hour", "outcome")
         .annotate(n=Count("seq"))
     )
     sends = list(
-        ConsoleCall.objects.filter(created_at__gte=since, credential_id__in=credential_ids)
-        .annotate(hour=TruncHour("created_at"))
+        sends.annotate(hour=TruncHour("created_at"))
         .values("hour", "ok", "credential__provider")
         .annotate(n=Count("id"))
     )
     handouts = list(
-        HandoutCount.objects.filter(minute__gte=since, credential_id__in=credential_ids)
-        .annotate(hour=TruncHour("minute"))
+        handouts.annotate(hour=TruncHour("minute"))
         .values("hour", "credential__provider")
         .annotate(n=Sum("count"))
     )
@@ -245,8 +274,12 @@ def _per_platform(hours: list[datetime], sends: list[dict], handouts: list[dict]
     return dict(sorted(platforms.items()))
 
 
+CAPS_SHOWN = 12
+
+
 def caps(rows: list[dict], now: datetime) -> list[dict]:
-    """Today's fetches of each credential whose platform documents a daily cap."""
+    """Today's fetches of the credentials whose platform documents a daily cap (the
+    CAPS_SHOWN nearest their cap, when there are more)."""
     today = timezone.localdate(now)
     out = []
     for row in rows:
@@ -257,4 +290,6 @@ def caps(rows: list[dict], now: datetime) -> list[dict]:
         out.append(
             {"credential": row["credential"], "used": used, "cap": cap, "share": 100 * used // cap}
         )
+    if len(out) > CAPS_SHOWN:
+        out = sorted(out, key=lambda c: (-c["share"], c["credential"].slug))[:CAPS_SHOWN]
     return out

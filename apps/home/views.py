@@ -32,7 +32,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     if request.user.role != Role.AUDITOR:
         now = timezone.now()
         rows = token_rows(request.user)
-        credentials = list(Credential.objects.visible_to(request.user).only("pk", "slug"))
+        credentials = (
+            None  # an admin sees every credential: no list to filter by
+            if request.user.role == Role.ADMIN
+            else list(Credential.objects.visible_to(request.user).only("pk", "slug"))
+        )
         context.update(
             token_health=token_health_summary(rows),
             timeline=charts.token_timeline(rows, now),

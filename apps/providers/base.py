@@ -560,7 +560,9 @@ class Provider:
         grant: GRANT_INVALID (gone: re-authorise), RETRYABLE (try again later), other."""
         raise NotImplementedError
 
-    def user_identity_request(self, base_url: str, token: str, *, code: str = "") -> OutboundRequest:
+    def user_identity_request(
+        self, base_url: str, token: str, *, code: str = ""
+    ) -> OutboundRequest:
         raise NotImplementedError
 
     def parse_user_identity(

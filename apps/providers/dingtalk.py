@@ -362,7 +362,9 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
             "state": state,
             "prompt": "consent",
         }
-        return join_url(login, self.user_oauth.authorize_url) + "?" + urlencode(query, quote_via=quote)
+        return (
+            join_url(login, self.user_oauth.authorize_url) + "?" + urlencode(query, quote_via=quote)
+        )
 
     def user_token_request(
         self, base_url, creds, *, code="", refresh_token="", redirect_uri="", code_verifier=""

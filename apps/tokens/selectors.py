@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from django.db.models import F
 from django.utils import timezone
 
+from apps.providers.registry import PROVIDERS
 from apps.vault.models import Credential
 
 from .health import State, token_health
@@ -32,16 +33,51 @@ def credentials_due(until: datetime) -> list[tuple[int, datetime | None]]:
     return due
 
 
-def token_rows(user: User) -> list[dict]:
-    """Token status of every token-using credential the user may see (two queries)."""
-    credentials = [
+CARD = ("pk", "slug", "name", "provider", "public_values", "enabled", "environment")
+
+
+def token_credentials(user: User) -> list[Credential]:
+    """Every token-using credential the user may see, by slug (one query, the columns the
+    token pages show)."""
+    return [
         c
-        for c in Credential.objects.visible_to(user).order_by("slug")
+        for c in Credential.objects.visible_to(user).only(*CARD).order_by("slug")
         if c.platform.uses_token_for(c.public_values)
     ]
+
+
+def token_credential_ids(user: User) -> list[int]:
+    """The ids of `token_credentials(user)`, without building a model object for each (a
+    page of them is loaded with `credentials_by_id`)."""
+    rows = (
+        Credential.objects.visible_to(user)
+        .order_by("slug")
+        .values_list("pk", "provider", "public_values")
+    )
+    return [
+        pk
+        for pk, provider, values in rows
+        if provider in PROVIDERS and PROVIDERS[provider].uses_token_for(values or {})
+    ]
+
+
+def credentials_by_id(ids: list[int]) -> list[Credential]:
+    found = Credential.objects.only(*CARD).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def token_rows(user: User) -> list[dict]:
+    """Token status of every token-using credential the user may see (two queries)."""
+    return rows_for(token_credentials(user))
+
+
+def rows_for(credentials: list[Credential]) -> list[dict]:
+    """Token status of these credentials (one query)."""
     tokens = {
         t.credential_id: t
-        for t in AccessToken.objects.filter(credential__in=[c.pk for c in credentials])
+        for t in AccessToken.objects.filter(credential__in=[c.pk for c in credentials]).defer(
+            "value_blob", "previous_blob"
+        )
     }
     now = timezone.now()
     rows = []

@@ -24,7 +24,7 @@ from apps.vault.models import Credential
 from . import grants, services
 from .forms import ClientKeyForm
 from .models import AccessToken, ClientKey, GrantInvite, UserGrant
-from .selectors import token_rows
+from .selectors import credentials_by_id, rows_for, token_credential_ids
 
 ADMIN, DEVELOPER = Role.ADMIN, Role.DEVELOPER
 
@@ -32,9 +32,10 @@ ADMIN, DEVELOPER = Role.ADMIN, Role.DEVELOPER
 @require_GET
 @role_required(ADMIN, DEVELOPER)
 def token_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "tokens/list.html", {"rows": token_rows(request.user), "now": timezone.now()}
-    )
+    page = Paginator(token_credential_ids(request.user), 50).get_page(request.GET.get("page"))
+    rows = rows_for(credentials_by_id(list(page.object_list)))
+    context = {"rows": rows, "page": page, "now": timezone.now()}
+    return render(request, "tokens/list.html", context)
 
 
 def _credential(request: HttpRequest, slug: str) -> Credential:
@@ -76,8 +77,8 @@ def token_refresh_now(request: HttpRequest, slug: str) -> HttpResponse:
     except services.TokenUnavailable:
         pass  # the failure is on the row, shown by the page
     if request.htmx:
-        rows = [r for r in token_rows(request.user) if r["credential"].pk == credential.pk]
-        return render(request, "tokens/list.html#token-row", {"r": rows[0], "now": timezone.now()})
+        row = rows_for([credential])[0]
+        return render(request, "tokens/list.html#token-row", {"r": row, "now": timezone.now()})
     return redirect("tokens:detail", slug=credential.slug)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -42,6 +43,9 @@ def _provider_or_404(key: str):
         raise Http404 from None
 
 
+PAGE_SIZE = 50
+
+
 @require_GET
 @role_required(ADMIN, DEVELOPER)
 def credential_list(request: HttpRequest) -> HttpResponse:
@@ -56,8 +60,10 @@ def credential_list(request: HttpRequest) -> HttpResponse:
         credentials = credentials.filter(provider=platform)
     if environment in Environment.values:
         credentials = credentials.filter(environment=environment)
+    page = Paginator(credentials, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "credentials": credentials,
+        "credentials": page.object_list,
+        "page": page,
         "platforms": PROVIDERS.values(),
         "now": timezone.now(),
         "environments": Environment.choices,

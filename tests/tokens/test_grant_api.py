@@ -140,9 +140,10 @@ def test_a_users_token_is_handed_out_from_memory_and_every_change_is_seen(
 
     fresh = grant_refresh(grant_id=grant.pk, force=True)
     assert _get(live_server, path, key).json()["access_token"] == fresh.access_token()
-    assert json.loads(user_handout_from_memory(auth, credential.slug, grant.user_id))[
-        "access_token"
-    ] == fresh.access_token()
+    assert (
+        json.loads(user_handout_from_memory(auth, credential.slug, grant.user_id))["access_token"]
+        == fresh.access_token()
+    )
 
     client_key_revoke(key=record, by=None)
     assert user_handout_from_memory(auth, credential.slug, grant.user_id) is None

@@ -92,7 +92,7 @@ def test_an_expired_or_unknown_link_is_refused(live_server, token_credential, cl
         for method in ("get", "post"):
             response = getattr(CsrfClient(), method)(url)
             assert response.status_code == 404
-            assert "This link is not valid".encode() in response.content or (
+            assert b"This link is not valid" in response.content or (
                 "链接无效".encode() in response.content
             )
 
@@ -101,7 +101,9 @@ def test_only_admins_create_links_and_an_admins_callback_still_needs_an_admin(
     live_server, token_credential, client_as
 ):
     credential, _ = token_credential()
-    assert client_as("developer").post(f"/tokens/{credential.slug}/users/invite/").status_code == 403
+    assert (
+        client_as("developer").post(f"/tokens/{credential.slug}/users/invite/").status_code == 403
+    )
     anonymous = CsrfClient().get("/tokens/oauth/callback?state=nothing&code=x")
     assert anonymous.status_code == 302 and "/accounts/login" in anonymous["Location"]
     assert not GrantInvite.objects.exists()

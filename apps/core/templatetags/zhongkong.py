@@ -44,3 +44,11 @@ def actor(event) -> str:
         centre = _("token centre")
         return f"{centre} · {refresh_reason(label[len('token-') :])}"
     return str(SYSTEM_ACTORS.get(label, label or _("system")))
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number: int) -> str:
+    """This page's address with `page` set to `number` (its other filters kept)."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return "?" + query.urlencode()
