@@ -118,3 +118,56 @@ def _listening(port: int) -> bool:
         return True
     except requests.RequestException:
         return False
+
+
+def test_twenty_callers_through_two_web_servers_make_one_platform_refresh(
+    live_server, token_credential, client_key, tmp_path
+):
+    """Two web servers (the Procfile's granian, two workers each) on one PostgreSQL and
+    Redis: 20 callers split between them ask for the user's token at the moment it
+    expires, then 20 report the new token rejected; each time one platform refresh."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from tests.helpers import free_port
+
+    from .conftest import procfile_web
+
+    credential, app = token_credential(slug="fs-two-webs")
+    grant = connect(credential)
+    _, key = client_key(credential, user_tokens=True)
+    UserGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now())
+    headers = {"Authorization": f"Bearer {key}"}
+    env = {"WEB_CONCURRENCY": "2", "TOKEN_LEDGER_DIR": str(tmp_path / "ledger")}
+    first, second = free_port(), free_port()
+    with procfile_web(first, **env), procfile_web(second, **env):
+        urls = [
+            f"http://127.0.0.1:{port}/api/v1/tokens/fs-two-webs/users/{grant.user_id}"
+            for port in (first, second)
+        ]
+        barrier = Barrier(20)
+
+        def ask(i: int, rejected: str | None = None) -> str:
+            barrier.wait(timeout=30)
+            url = urls[i % 2]
+            if rejected is None:
+                reply = requests.get(url, headers=headers, timeout=60)
+            else:
+                reply = requests.post(
+                    url + "/refresh", headers=headers, json={"rejected_token": rejected}, timeout=60
+                )
+            assert reply.status_code == 200, reply.text
+            return reply.json()["access_token"]
+
+        with ThreadPoolExecutor(20) as pool:
+            at_expiry = list(pool.map(ask, range(20)))
+        assert oauth.refreshes(app) == 1
+        assert len(set(at_expiry)) == 1 and grant.access_token() not in at_expiry
+
+        with ThreadPoolExecutor(20) as pool:
+            after_rejection = list(pool.map(ask, range(20), [at_expiry[0]] * 20))
+        assert oauth.refreshes(app) == 2
+        assert len(set(after_rejection)) == 1 and at_expiry[0] not in after_rejection
+    grant.refresh_from_db()
+    assert grant.state == UserGrant.State.HEALTHY
+    assert grant.access_token() == after_rejection[0]
