@@ -39,6 +39,21 @@ def test_admin_connects_a_user_through_the_platforms_page_and_revokes_them(
     page.reload()
     assert page.console_errors == []
 
+    # The console sends as that person: the platform answers who they are.
+    page.goto(f"/console/?credential={credential.slug}")
+    page.fill("#id_path", "/open-apis/authen/v1/user_info")
+    page.fill("#id_as_user", grant.user_id)
+    page.press("#id_as_user", "Tab")  # a change: the preview follows
+    page.get_by_test_id("preview-request").filter(has_text="user token of").wait_for()
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    result = page.locator("#result").inner_text()
+    assert "测试用户2" in result and grant.user_id in page.get_by_test_id("sent-as").inner_text()
+    assert grant.access_token() not in page.content()
+    screenshot(page, "console-send-as")
+    assert page.console_errors == []
+
+    page.goto(f"/tokens/{credential.slug}/users/")
     page.get_by_test_id("revoke-grant").click()
     page.get_by_test_id("confirm-yes").click()
     page.wait_for_url(f"**/tokens/{credential.slug}/users/")
