@@ -164,7 +164,7 @@ def user_handout_from_memory(authorization: str, slug: str, user_id: str) -> byt
     may read this user's token, the grant's token is valid past the margin and not yet due
     for its refresh; counted in the ledger. None for anything else (the view answers)."""
     key_hash = _key_hash(authorization)
-    if key_hash is None:
+    if key_hash is None or not _plausible(user_id):
         return None
     key, entry, grant = token_cache.user_in_memory(key_hash, slug, user_id)
     if not _key_valid(key) or entry is None or grant is None or _out_of_reach(entry, key):
@@ -408,10 +408,15 @@ def _grant_for(request: HttpRequest, slug: str, key: dict, entry: dict, user_id:
     users = key.get("users")
     if users is None or (users and user_id not in users):
         return None, _error(request, "forbidden", "this client key may not read this user's token")
-    grant = token_cache.lookup_grant(slug, user_id[:128])
+    grant = token_cache.lookup_grant(slug, user_id) if _plausible(user_id) else None
     if grant is None or grant["credential_id"] != entry["credential_id"]:
         return None, _error(request, "not_found", "no such user is connected to this credential")
     return grant["grant_id"], None
+
+
+def _plausible(user_id: str) -> bool:
+    """A platform user id fits its column and holds no NUL (which no database stores)."""
+    return len(user_id) <= 128 and "\x00" not in user_id
 
 
 def _user_body(slug: str, entry: dict, grant: UserGrant) -> dict:

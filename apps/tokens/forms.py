@@ -58,3 +58,7 @@ class ClientKeyForm(forms.Form):
         if value is not None and value <= timezone.now():
             raise forms.ValidationError(_("Choose a time in the future."))
         return value
+
+
+class InviteForm(forms.Form):
+    label = forms.CharField(label=_("For whom (optional)"), max_length=100, required=False)

@@ -22,7 +22,7 @@ from apps.providers.base import ProviderError
 from apps.vault.models import Credential
 
 from . import grants, services
-from .forms import ClientKeyForm
+from .forms import ClientKeyForm, InviteForm
 from .models import AccessToken, ClientKey, GrantInvite, UserGrant
 from .selectors import credentials_by_id, rows_for, token_credential_ids
 
@@ -216,7 +216,11 @@ def grant_invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _grant_credential(request, slug)
     if credential.platform.user_oauth.identity_only:
         raise Http404
-    label = request.POST.get("label", "").strip()[:100]
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("label", [])))
+        return redirect("tokens:grants", slug=credential.slug)
+    label = form.cleaned_data["label"]
     token = grants.invite_create(
         credential=credential, label=label, actor=Actor.user(request.user), by=request.user
     )

@@ -199,3 +199,15 @@ def test_any_upstream_reply_renders_on_the_console(
     assert response.status_code == 200, response.content[:500]
     html = response.content.decode()
     assert 'href="javascript:' not in html and 'data-testid="result-' in html
+
+
+@HYPOTHESIS
+@given(as_user=text, send=st.booleans())
+def test_any_send_as_value_is_answered(developer, as_user, send):
+    from apps.console.models import ConsoleCall
+
+    url = "/console/send/" if send else "/console/preview/"
+    response = developer.post(url, _form(as_user=as_user), HTTP_HX_REQUEST="true")
+    _ok_or_clear(response)
+    if as_user.strip() and "\x00" not in as_user:  # no user is connected: nothing is sent
+        assert not ConsoleCall.objects.filter(request_spec__as_user=as_user.strip()).exists()

@@ -120,3 +120,44 @@ def test_whatever_fails_inside_the_api_answers_json_503(api, monkeypatch):
         assert response.status_code == 503
         _assert_json_answer(response)
         assert response["Retry-After"] and response.json()["error"]["code"] == "unavailable"
+
+
+@pytest.fixture
+def user_api(token_credential, client_key):
+    from django.test import Client
+
+    from tests.tokens.test_user_grants import connect
+
+    credential, _ = token_credential()
+    grant = connect(credential)
+    _, key = client_key(credential, user_tokens=True)
+    return Client(), key, credential.slug, grant.user_id
+
+
+@HYPOTHESIS
+@given(user_id=st.text(min_size=1, max_size=300).filter(lambda u: "/" not in u))
+def test_any_user_id_refresh_gets_a_json_answer(live_server, user_api, user_id):
+    from urllib.parse import quote
+
+    client, key, slug, _ = user_api
+    path = f"/api/v1/tokens/{slug}/users/{quote(user_id, safe='')}/refresh"
+    response = client.post(
+        path, b"", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    _assert_json_answer(response)
+
+
+@HYPOTHESIS
+@given(raw=st.binary(min_size=1, max_size=200).filter(lambda b: b"/" not in b))
+def test_the_fast_path_takes_any_user_id_bytes(live_server, user_api, raw):
+    """What a WSGI server puts in PATH_INFO (latin-1-decoded bytes) never breaks the user
+    token's path in production's stack: the fast path answers or hands the request to the
+    token API's own handler, which answers JSON."""
+    from project.wsgi import application as app
+    from tests.tokens.test_lean_handler import _call
+
+    _, key, slug, _ = user_api
+    path = f"/api/v1/tokens/{slug}/users/" + raw.decode("latin-1")
+    status, headers, body = _call(app, path, {"Authorization": f"Bearer {key}"})
+    assert int(status[:3]) < 500, body[:300]
+    assert headers["Content-Type"].startswith("application/json")
