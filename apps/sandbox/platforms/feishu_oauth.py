@@ -5,8 +5,9 @@ The refresh rules are the platform's: a refresh token works once and the reply c
 next; with no `offline_access` there is none. The error codes are the ones Feishu's own
 clients know (larksuite/cli internal/output/lark_errors.go): 20026 invalid, 20037 expired,
 20064 revoked, 20073 already used; their bodies carry `code`, `error` and
-`error_description`, the fields those clients read. No public thread quotes the exact
-wording of these bodies, so the descriptions below are ours."""
+`error_description`, the fields those clients read. 20064's wording is the one a developer's
+diagnosis printed (tests/captures/feishu.json); no public source quotes the others' exact
+wording, so those descriptions are ours."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ DEMO_USERS = USERS[:5]
 REFRESH_REFUSALS = {
     "invalid": (20026, "The refresh token passed is invalid."),
     "expired": (20037, "The refresh token passed has expired."),
-    "revoked": (20064, "The refresh token has been revoked."),
+    # As a developer's diagnosis printed it (hoastyle/feishu-doc-tools REFRESH_TOKEN_FIX.md).
+    "revoked": (
+        20064,
+        "The refresh token has been revoked. Please note that a refresh token can only be used once.",
+    ),
     "used": (20073, "The refresh token has been used."),
 }
 
