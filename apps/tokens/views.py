@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -224,7 +225,8 @@ def grant_invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     token = grants.invite_create(
         credential=credential, label=label, actor=Actor.user(request.user), by=request.user
     )
-    link = settings.SITE_URL.rstrip("/") + reverse("tokens:invite", args=[token])
+    # The secret travels in the query, whose values every log line redacts.
+    link = settings.SITE_URL.rstrip("/") + reverse("tokens:invite") + "?" + urlencode({"t": token})
     return render(
         request,
         "tokens/grant_invite_created.html",
@@ -238,10 +240,10 @@ def grant_invite_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def grant_invite(request: HttpRequest, token: str) -> HttpResponse:
+def grant_invite(request: HttpRequest) -> HttpResponse:
     """A one-time authorisation link, opened by someone who may have no account here: the
     page says who asks for what; its button starts the platform's authorisation."""
-    invite = grants.invite_open(token)
+    invite = grants.invite_open(request.GET.get("t", ""))
     if invite is None:
         return render(request, "tokens/grant_invite.html", {"invite": None}, status=404)
     if request.method == "POST":
@@ -261,6 +263,10 @@ def grant_callback(request: HttpRequest) -> HttpResponse:
     started = request.session.get(PENDING, {}).get(request.GET.get("state", ""))
     if started is not None and started.get("invite"):
         return _invite_callback(request)
+    if not request.user.is_authenticated:
+        # Not this browser's authorisation: say so here, rather than carry its code and
+        # state on to the sign-in page's address and form.
+        return render(request, "tokens/grant_callback.html", status=400)
     return _admin_callback(request)
 
 

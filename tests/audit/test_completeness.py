@@ -36,7 +36,6 @@ DUMMY = {
     "provider": "feishu",
     "fmt": "csv",
     "user_id": "ou_none",
-    "token": "x" * 43,
 }
 
 

@@ -52,3 +52,18 @@ def page_url(context, number: int) -> str:
     query = context["request"].GET.copy()
     query["page"] = number
     return "?" + query.urlencode()
+
+
+# Query parameters that carry a secret for one use (an authorisation code and its state, a
+# one-time link's secret): never repeated into a page.
+SECRET_QUERY = frozenset({"code", "state", "t", "ticket", "token", "access_token"})
+
+
+@register.simple_tag(takes_context=True)
+def here(context) -> str:
+    """This page's path and query for a form's `next`, without one-use secrets."""
+    request = context["request"]
+    query = request.GET.copy()
+    for name in SECRET_QUERY & set(query):
+        del query[name]
+    return request.path + (f"?{query.urlencode()}" if query else "")
