@@ -6,10 +6,11 @@ from django.db import migrations, models
 def subscribe(apps, schema_editor):
     """A channel that alerts on failing token refreshes alerts on users' grants too."""
     Channel = apps.get_model("alerts", "Channel")
-    for channel in Channel.objects.all():
+    channels = Channel.objects.using(schema_editor.connection.alias)  # the migrating role's
+    for channel in channels.all():
         if "refresh_failing" in channel.rules:
             channel.rules = sorted({*channel.rules, "grant_reauth", "grant_ending"})
-            channel.save(update_fields=["rules"])
+            channel.save(update_fields=["rules"], using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
