@@ -1,0 +1,1 @@
+from tests.sandbox.conftest import sandbox_app, sandbox_origin  # noqa: F401
