@@ -33,6 +33,7 @@ ELSEWHERE = {
         '"sandbox_origins"',
     ),
     "make run": ("tests/integration/test_embedded_run.py", '"runall"'),
+    "pip install ./clients/python": ("tests/clients/test_python_client.py", '"pip",'),
     "make test": (".ci/run", "make test"),
     "make lint": ("Makefile", "test: $(VENV)/.dev lint"),
 }
