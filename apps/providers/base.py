@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
+from .jsapi import JsapiSpec, TicketGrant
+
 # Bodies larger than this are not parsed (the console keeps and shows a prefix).
 MAX_DECODE_BYTES = 2 * 1024 * 1024
 
@@ -523,6 +525,45 @@ class Provider:
 
     def idempotency_header(self, method: str, path: str) -> str | None:
         return None
+
+    # -- JS-SDK tickets ------------------------------------------------------------------
+    jsapi: JsapiSpec | None = None
+
+    def ticket_request(
+        self, base_url: str, creds: Mapping[str, str], token: str, kind: str
+    ) -> OutboundRequest:
+        """The call that issues a ticket of `kind`, authorised with the app's token."""
+        spec = self.jsapi.kind(kind) if self.jsapi else None
+        if spec is None:
+            raise ValueError(f"no {kind!r} ticket on {self.key}")
+        request = OutboundRequest(
+            spec.method, join_url(base_url, spec.path), params=list(spec.params)
+        )
+        if spec.method == "POST":
+            request.headers["Content-Type"] = "application/json; charset=utf-8"
+            request.json = {}
+        return self.apply_auth(request, creds, token)
+
+    def parse_ticket(self, status, headers, body) -> TicketGrant:
+        """The ticket, or a ProviderError (a rejected token: TOKEN_REJECTED)."""
+        raise NotImplementedError
+
+    def ticket_from(
+        self, status, headers, body, ticket: tuple[str, ...], expires: tuple[str, ...]
+    ) -> TicketGrant:
+        """A ticket reply read at the platform's field paths (the ticket never travels on in
+        the decoded reply)."""
+        decoded = self.decode(status, headers, body)
+        decoded.data = None
+        obj = read_json(body).obj
+        value = dig(obj, *ticket) if isinstance(obj, dict) else None
+        expires_in = to_int(dig(obj, *expires)) if isinstance(obj, dict) else None
+        if decoded.ok and isinstance(value, str) and value and expires_in:
+            return TicketGrant(value, expires_in)
+        if decoded.ok:
+            decoded.ok, decoded.classification = False, Classification.MALFORMED
+            decoded.problem = decoded.problem or "unexpected_shape"
+        raise self.token_failure(decoded)
 
     # -- user grants (OAuth code flow) -----------------------------------------------------
     user_oauth: UserOAuth | None = None

@@ -37,6 +37,7 @@ from .base import (
     web_url,
     with_query_token,
 )
+from .jsapi import JsapiKind, JsapiSpec, TicketGrant
 from .wechat import ErrcodeDecoderMixin
 
 C = Classification
@@ -274,6 +275,16 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
     alert_signed = True
     alert_docs_url = "https://open.dingtalk.com/document/orgapp/custom-robot-access"
     alert_catalog = ROBOT_CATALOG
+    # JS-SDK ticket (new API: POST /v1.0/oauth2/jsapiTickets; alibabacloud-dingtalk's
+    # CreateJsapiTicketResponseBody: jsapiTicket, expireIn).
+    jsapi = JsapiSpec(
+        kinds=(JsapiKind("jsapi", "POST", "/v1.0/oauth2/jsapiTickets"),),
+        app_id_field="app_key",
+        # The page passes the timeStamp it was signed with, so either unit verifies;
+        # DingTalk's demos pass milliseconds (System.currentTimeMillis()).
+        timestamp_ms=True,
+        docs_url="https://open.dingtalk.com/document/orgapp/jsapi-authentication",
+    )
     # The user's own token (login.dingtalk.com's code flow). DingTalk documents no PKCE and
     # no offline scope: every exchange carries a refresh token (alibabacloud-dingtalk's
     # GetUserTokenResponseBody: accessToken, refreshToken, expireIn, corpId), with no expiry
@@ -470,6 +481,9 @@ class DingTalk(ErrcodeDecoderMixin, Provider):
         if not decoded.ok and status == 401 and decoded.classification is not C.TOKEN_REJECTED:
             decoded.classification = C.TOKEN_REJECTED  # the Stream SDK resets its token on 401
         return decoded
+
+    def parse_ticket(self, status, headers, body) -> TicketGrant:
+        return self.ticket_from(status, headers, body, ("jsapiTicket",), ("expireIn",))
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
         address, params = keyed_webhook(self, url, "access_token", drop=("timestamp", "sign"))

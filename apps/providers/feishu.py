@@ -38,6 +38,7 @@ from .base import (
     web_url,
     webhook_parts,
 )
+from .jsapi import JsapiKind, JsapiSpec, TicketGrant
 
 C = Classification
 TOKEN_PATHS = {
@@ -434,6 +435,14 @@ class Feishu(Provider):
     alert_catalog = BOT_CATALOG
     # User tokens (OAuth v2): a refresh token comes only with offline_access, works once,
     # and is replaced by the one in the reply; the code works once within 5 minutes.
+    # JS-SDK ticket (POST /open-apis/jssdk/ticket/get: data.ticket, data.expire_in); the
+    # page's timestamp is in milliseconds.
+    jsapi = JsapiSpec(
+        kinds=(JsapiKind("jsapi", "POST", "/open-apis/jssdk/ticket/get"),),
+        app_id_field="app_id",
+        timestamp_ms=True,
+        docs_url="https://open.feishu.cn/document/uYjL24iN/uUDO3YjL1gzN24SN4cjN",
+    )
     user_oauth = UserOAuth(
         authorize_url="/open-apis/authen/v1/authorize",
         token_path=USER_TOKEN_PATH,
@@ -617,6 +626,9 @@ class Feishu(Provider):
             troubleshooter=web_url(dig(error, "troubleshooter")),
             retry_after=retry_after,
         )
+
+    def parse_ticket(self, status, headers, body) -> TicketGrant:
+        return self.ticket_from(status, headers, body, ("data", "ticket"), ("data", "expire_in"))
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
         _, path = webhook_parts(self, url, internal_ok=True)

@@ -22,6 +22,7 @@ from .base import (
     to_int,
     with_query_token,
 )
+from .jsapi import JsapiKind, JsapiSpec, TicketGrant
 
 C = Classification
 # Where the WeChat family puts its trace id: inside `errmsg`, in one of three forms seen in
@@ -287,6 +288,16 @@ class WeChat(ErrcodeDecoderMixin, Provider):
         default_lifetime=7200, refresh_before=240, old_token_grace=300, daily_cap=2000
     )
     catalog = CATALOG
+    # JS-SDK tickets (网页开发 → JS-SDK 说明 附录1: cgi-bin/ticket/getticket, type jsapi or
+    # wx_card; "ticket", "expires_in").
+    jsapi = JsapiSpec(
+        kinds=(
+            JsapiKind("jsapi", "GET", "/cgi-bin/ticket/getticket", (("type", "jsapi"),)),
+            JsapiKind("wx_card", "GET", "/cgi-bin/ticket/getticket", (("type", "wx_card"),)),
+        ),
+        app_id_field="appid",
+        docs_url="https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/JS-SDK.html",
+    )
     endpoints = (
         Endpoint(
             "GET", "/cgi-bin/get_api_domain_ip", "获取微信 API 服务器 IP", "WeChat API server IPs"
@@ -300,6 +311,9 @@ class WeChat(ErrcodeDecoderMixin, Provider):
     def policy_for(self, values) -> RefreshPolicy:
         classic = (values.get("token_endpoint") or "stable") == "classic"
         return self.refresh_policy if classic else self.stable_policy
+
+    def parse_ticket(self, status, headers, body) -> TicketGrant:
+        return self.ticket_from(status, headers, body, ("ticket",), ("expires_in",))
 
     def token_request(self, base_url, creds) -> OutboundRequest:
         if (creds.get("token_endpoint") or "stable") == "classic":

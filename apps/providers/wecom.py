@@ -22,6 +22,7 @@ from .base import (
     text,
     with_query_token,
 )
+from .jsapi import JsapiKind, JsapiSpec, TicketGrant
 from .wechat import ErrcodeDecoderMixin
 
 C = Classification
@@ -231,6 +232,17 @@ class WeCom(ErrcodeDecoderMixin, Provider):
     alert_label_en = "WeCom group robot"
     alert_docs_url = "https://developer.work.weixin.qq.com/document/path/91770"
     alert_catalog = ROBOT_CATALOG
+    # JS-SDK tickets (JS-SDK 签名算法, document/path/96909): the corp's (get_jsapi_ticket) and
+    # the app's (ticket/get?type=agent_config); at most 400 fetches an hour per corp, 100 per
+    # app.
+    jsapi = JsapiSpec(
+        kinds=(
+            JsapiKind("jsapi", "GET", "/cgi-bin/get_jsapi_ticket"),
+            JsapiKind("agent_config", "GET", "/cgi-bin/ticket/get", (("type", "agent_config"),)),
+        ),
+        app_id_field="corpid",
+        docs_url="https://developer.work.weixin.qq.com/document/path/96909",
+    )
     endpoints = (
         Endpoint(
             "GET", "/cgi-bin/user/get", "读取成员", "Get a member", query=(("userid", "zhangsan"),)
@@ -286,6 +298,9 @@ class WeCom(ErrcodeDecoderMixin, Provider):
                 decoded.problem = decoded.problem or "unexpected_shape"
             raise self.token_failure(decoded)
         return UserIdentity(user_id=text(user_id, 128))
+
+    def parse_ticket(self, status, headers, body) -> TicketGrant:
+        return self.ticket_from(status, headers, body, ("ticket",), ("expires_in",))
 
     def alert_request(self, url, secret, notice: Notice, now) -> OutboundRequest:
         address, params = keyed_webhook(self, url, "key")
