@@ -16,6 +16,7 @@ from .base import (
     UserIdentity,
     UserTokenGrant,
 )
+from .jsapi import TicketGrant
 from .sender import Sent, send
 
 TOKEN_DEADLINE = 15.0
@@ -128,3 +129,20 @@ def fetch_user_identity(
     request = provider.user_identity_request(base_url, token, code=code)
     sent = _sent_or_error(provider, request, internal=internal, deadline=deadline)
     return provider.parse_user_identity(sent.status, sent.headers, sent.body)
+
+
+def fetch_ticket(
+    provider: Provider,
+    *,
+    base_url: str,
+    creds: Mapping[str, str],
+    token: str,
+    kind: str,
+    internal: Iterable[str] = (),
+    deadline: float = TOKEN_DEADLINE,
+) -> TicketGrant:
+    """One JS-SDK ticket fetch with the app's token. Raises ProviderError (a rejected token
+    is classified TOKEN_REJECTED)."""
+    request = provider.ticket_request(base_url, creds, token, kind)
+    sent = _sent_or_error(provider, request, internal=internal, deadline=deadline)
+    return provider.parse_ticket(sent.status, sent.headers, sent.body)

@@ -25,6 +25,7 @@ class JsapiKind:
     method: str
     path: str
     params: tuple[tuple[str, str], ...] = ()
+    hourly_cap: int | None = None  # fetches an hour the platform allows (None: unstated)
 
 
 @dataclass(frozen=True)

@@ -237,8 +237,14 @@ class WeCom(ErrcodeDecoderMixin, Provider):
     # app.
     jsapi = JsapiSpec(
         kinds=(
-            JsapiKind("jsapi", "GET", "/cgi-bin/get_jsapi_ticket"),
-            JsapiKind("agent_config", "GET", "/cgi-bin/ticket/get", (("type", "agent_config"),)),
+            JsapiKind("jsapi", "GET", "/cgi-bin/get_jsapi_ticket", hourly_cap=400),
+            JsapiKind(
+                "agent_config",
+                "GET",
+                "/cgi-bin/ticket/get",
+                (("type", "agent_config"),),
+                hourly_cap=100,
+            ),
         ),
         app_id_field="corpid",
         docs_url="https://developer.work.weixin.qq.com/document/path/96909",

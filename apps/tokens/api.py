@@ -21,10 +21,11 @@ from apps.audit.services import Actor
 from apps.core.metrics import RATE_LIMITED
 from apps.core.ratelimit import Window, take
 from apps.providers.base import loads
+from apps.providers.jsapi import page_signature
 from apps.vault.models import Credential
 
 from . import cache as token_cache
-from . import grants, services
+from . import grants, services, tickets
 from .models import AccessToken, ClientKey, UserGrant
 from .openapi import DOCUMENT
 
@@ -480,6 +481,91 @@ def user_token_get(request: HttpRequest, slug: str, user_id: str) -> HttpRespons
 def user_token_refresh_post(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     """Compare-and-refresh of a user's token, as for app tokens."""
     return _user_token(request, slug, user_id, refresh=True)
+
+
+# --- JS-SDK tickets and page signatures ---------------------------------------------------
+
+
+def _json_field(request: HttpRequest, name: str, *, required: bool) -> tuple[str | None, bool]:
+    """(the body's string field `name` or None, whether the body was acceptable)."""
+    if not request.body:
+        return None, not required
+    try:
+        body = loads(request.body)
+    except ValueError:
+        return None, False
+    if not isinstance(body, dict) or not isinstance(body.get(name, ""), str):
+        return None, False
+    value = body.get(name) or None
+    return value, value is not None or not required
+
+
+def _held_ticket(request, slug: str, kind: str, *, rejected: str | None = None):
+    """(key, entry, ticket row) or the error response."""
+    auth, denied = _authorise(request, slug)
+    if denied:
+        return None, denied
+    key, entry = auth
+    credential = Credential.objects.get(pk=entry["credential_id"])
+    try:
+        row = tickets.ticket_current(
+            credential=credential, kind=kind[:16], rejected=rejected, actor=_actor(key)
+        )
+    except (tickets.TicketUnavailable, services.TokenUnavailable) as exc:
+        _uncount(request)
+        return None, _error(request, exc.code, str(exc), retry_after=exc.retry_after)
+    _counted(request, key, entry)
+    return (key, entry, row, credential), None
+
+
+def _ticket_answer(request: HttpRequest, slug: str, kind: str, rejected: str | None):
+    held, denied = _held_ticket(request, slug, kind, rejected=rejected)
+    if denied:
+        return denied
+    _, entry, row, _ = held
+    body = _body(slug, entry, row.value(), row.expires_at, row.version, f"{row.kind}_ticket")
+    body["kind"] = row.kind
+    body["ticket"] = body.pop("access_token")
+    return _token_response(body)
+
+
+@csrf_exempt
+@api_methods("GET", "HEAD")
+@json_errors
+def ticket_get(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """A JS-SDK ticket (jsapi; wx_card on WeChat, agent_config on WeCom), fetched once."""
+    return _ticket_answer(request, slug, kind, None)
+
+
+@csrf_exempt
+@api_methods("POST")
+@json_errors
+def ticket_refresh_post(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """Compare-and-refresh of a ticket the platform rejected: `{"rejected_ticket": "..."}`."""
+    rejected, ok = _json_field(request, "rejected_ticket", required=True)
+    if not ok:
+        return _error(request, "bad_request", '{"rejected_ticket": "<ticket>"} expected')
+    return _ticket_answer(request, slug, kind, rejected)
+
+
+@csrf_exempt
+@api_methods("POST")
+@json_errors
+def jsapi_signature(request: HttpRequest, slug: str) -> HttpResponse:
+    """The configuration a page passes to the platform's JS-SDK (`{"url": ...}`, optional
+    `"kind"`): app id, timestamp in the platform's unit, nonce, signature; never the ticket."""
+    url, ok = _json_field(request, "url", required=True)
+    kind, kind_ok = _json_field(request, "kind", required=False)
+    if not ok or not kind_ok or not url.startswith(("https://", "http://")) or len(url) > 4096:
+        return _error(request, "bad_request", '{"url": "https://..."} expected')
+    held, denied = _held_ticket(request, slug, kind or "jsapi")
+    if denied:
+        return denied
+    _, _, row, credential = held
+    spec = credential.platform.jsapi
+    app_id = str(credential.public_values.get(spec.app_id_field, ""))
+    body = page_signature(spec, app_id, row.value(), url, time.time())
+    return _token_response(body | {"credential": slug, "kind": row.kind})
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -13,5 +13,12 @@ urlpatterns = [
         api.user_token_refresh_post,
         name="api-user-token-refresh",
     ),
+    path("tokens/<slug:slug>/tickets/<str:kind>", api.ticket_get, name="api-ticket"),
+    path(
+        "tokens/<slug:slug>/tickets/<str:kind>/refresh",
+        api.ticket_refresh_post,
+        name="api-ticket-refresh",
+    ),
+    path("tokens/<slug:slug>/jsapi-signature", api.jsapi_signature, name="api-jsapi-signature"),
     path("openapi.json", api.openapi, name="api-openapi"),
 ]

@@ -253,3 +253,42 @@ class GrantInvite(models.Model):
 
     def __str__(self) -> str:
         return f"invite {self.pk} to {self.credential_id}"
+
+
+class Ticket(models.Model):
+    """A JS-SDK ticket of one kind for one credential (sealed like a token, handed out and
+    used to sign pages), refreshed under a lease with compare-and-set on its version, and
+    counted per hour against the platform's cap."""
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="tickets")
+    kind = models.CharField(max_length=16)
+    value_blob = models.TextField(blank=True)
+    fingerprint = models.CharField(max_length=16, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    obtained_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.JSONField(default=dict, blank=True)
+    hour = models.DateTimeField(null=True, blank=True)  # the hour `fetches` counts
+    fetches = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "kind"], name="ticket_kind_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ticket of {self.credential_id} v{self.version}"
+
+    def aad(self) -> str:
+        return f"ticket:{self.credential.uid}:{self.kind}"
+
+    def value(self) -> str:
+        return crypto.decrypt(self.value_blob, aad=self.aad()) if self.value_blob else ""
+
+    def seal(self, value: str) -> str:
+        return crypto.encrypt(value, aad=self.aad())

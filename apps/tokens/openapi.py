@@ -212,3 +212,96 @@ DOCUMENT = {
         },
     },
 }
+
+
+def _json_body(required: list[str], properties: dict) -> dict:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "required": required, "properties": properties}
+            }
+        },
+    }
+
+
+def _answer(description: str, required: list[str], properties: dict) -> dict:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {
+        "description": description,
+        "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+_TICKET = _answer(
+    "The ticket (it signs pages; prefer jsapi-signature, which keeps it here)",
+    ["credential", "provider", "kind", "ticket", "expires_at", "expires_in", "version"],
+    {
+        "credential": {"type": "string"},
+        "provider": {"type": "string"},
+        "kind": {"type": "string"},
+        "ticket": {"type": "string"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "expires_in": {"type": "integer"},
+        "version": {"type": "integer"},
+    },
+)
+_TICKET_ERRORS = {code: _ERROR for code in ("400", "401", "403", "404", "429", "502", "503")}
+_KIND = {
+    "name": "kind",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": ["jsapi", "wx_card", "agent_config"]},
+    "description": "jsapi on every platform; wx_card on WeChat; agent_config on WeCom",
+}
+_CREDENTIAL = {"$ref": "#/components/parameters/credential"}
+DOCUMENT["paths"].update(
+    {
+        "/tokens/{credential}/tickets/{kind}": {
+            "get": {
+                "summary": "A JS-SDK ticket, fetched once however many ask",
+                "security": [{"clientKey": []}],
+                "parameters": [_CREDENTIAL, _KIND],
+                "responses": {"200": _TICKET, **_TICKET_ERRORS},
+            }
+        },
+        "/tokens/{credential}/tickets/{kind}/refresh": {
+            "post": {
+                "summary": "Compare-and-refresh of a ticket the platform rejected",
+                "security": [{"clientKey": []}],
+                "parameters": [_CREDENTIAL, _KIND],
+                "requestBody": _json_body(
+                    ["rejected_ticket"], {"rejected_ticket": {"type": "string"}}
+                ),
+                "responses": {"200": _TICKET, **_TICKET_ERRORS},
+            }
+        },
+        "/tokens/{credential}/jsapi-signature": {
+            "post": {
+                "summary": "A page's JS-SDK configuration, signed (the ticket stays here)",
+                "security": [{"clientKey": []}],
+                "parameters": [_CREDENTIAL],
+                "requestBody": _json_body(
+                    ["url"],
+                    {"url": {"type": "string", "format": "uri"}, "kind": {"type": "string"}},
+                ),
+                "responses": {
+                    "200": _answer(
+                        "appId, timestamp (Feishu, DingTalk: milliseconds), nonceStr, signature",
+                        ["appId", "timestamp", "nonceStr", "signature", "url", "kind"],
+                        {
+                            "appId": {"type": "string"},
+                            "timestamp": {"type": "integer"},
+                            "nonceStr": {"type": "string"},
+                            "signature": {"type": "string"},
+                            "url": {"type": "string"},
+                            "kind": {"type": "string"},
+                        },
+                    ),
+                    **_TICKET_ERRORS,
+                },
+            }
+        },
+    }
+)

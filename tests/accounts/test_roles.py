@@ -23,6 +23,9 @@ PUBLIC = {
     "api-token-refresh",
     "api-user-token",
     "api-user-token-refresh",
+    "api-ticket",
+    "api-ticket-refresh",
+    "api-jsapi-signature",
     # The platform's redirect back: it needs the state its session started, and an admin
     # unless a one-time link started it; the link itself is its own authority
     # (tests/tokens/test_grant_invites.py).

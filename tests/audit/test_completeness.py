@@ -36,6 +36,7 @@ DUMMY = {
     "provider": "feishu",
     "fmt": "csv",
     "user_id": "ou_none",
+    "kind": "jsapi",
 }
 
 
@@ -160,6 +161,20 @@ ACTS = {
         "",
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {_user_token_key(w)}",
+    ),
+    # A ticket needs the app's token; the platform is unreachable here: the failed token
+    # fetch is what is recorded (a fetched ticket is audited: tests/tokens/test_tickets.py).
+    "api-ticket-refresh": lambda c, w, u: CsrfClient().post(
+        reverse("api-ticket-refresh", args=["fs", "jsapi"]),
+        '{"rejected_ticket": "x"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {w['raw']}",
+    ),
+    "api-jsapi-signature": lambda c, w, u: CsrfClient().post(
+        reverse("api-jsapi-signature", args=["fs"]),
+        '{"url": "https://app.example.com/"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {w['raw']}",
     ),
     "audit:verify": lambda c, w, u: c.post(reverse("audit:verify")),
     "console:replay": lambda c, w, u: c.post(reverse("console:replay", args=[_a_call(c).pk])),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .. import core, oauth
-from . import bots, dingtalk_oauth
+from . import bots, dingtalk_oauth, tickets
 
 P = "dingtalk"
 
@@ -90,7 +90,18 @@ def old_user_get(request):
     )
 
 
+@core.endpoint(P, ("POST",))
+def jsapi_tickets(request):
+    token = request.headers.get("x-acs-dingtalk-access-token", "")
+    state, found = core.check_token(P, token, ("access_token",))
+    if state != "valid":
+        return new_error("InvalidAuthentication", "不合法的access_token", 400)
+    ticket, expires = tickets.issue(found.app, "jsapi")
+    return core.jsonr({"jsapiTicket": ticket, "expireIn": expires})
+
+
 urlpatterns = [
+    path("v1.0/oauth2/jsapiTickets", jsapi_tickets),
     path("robot/send", core.endpoint(P, ("POST",))(bots.dingtalk_robot)),
     path("v1.0/oauth2/accessToken", access_token),
     path("v1.0/contact/users/me", dingtalk_oauth.users_me),

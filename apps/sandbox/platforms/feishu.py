@@ -10,7 +10,7 @@ from django.urls import path
 
 from .. import core
 from ..models import SandboxApp
-from . import bots, feishu_oauth
+from . import bots, feishu_oauth, tickets
 from .feishu_directory import USERS
 
 P = "feishu"
@@ -280,7 +280,20 @@ def images(request):
     )
 
 
+@core.endpoint(P, ("POST",))
+def jssdk_ticket(request):
+    app, refused = _authorise(request, "ticket")
+    if refused is not None:
+        return refused
+    ticket, expires = tickets.issue(app, "jsapi")
+    return core.jsonr(
+        {"code": 0, "msg": "ok", "data": {"expire_in": expires, "ticket": ticket}},
+        headers={"X-Tt-Logid": core.feishu_logid()},
+    )
+
+
 urlpatterns = [
+    path("open-apis/jssdk/ticket/get", jssdk_ticket),
     path("open-apis/auth/v3/tenant_access_token/internal", tenant_token),
     path("open-apis/auth/v3/app_access_token/internal", app_token),
     path("open-apis/im/v1/messages", messages),

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.urls import path
 
 from .. import core
+from . import tickets
 
 P = "wechat"
 
@@ -81,7 +82,16 @@ def api_domain_ip(request):
     return core.jsonr({"ip_list": ["101.226.103.0/25", "101.226.233.128/25", "58.247.206.128/25"]})
 
 
+@core.endpoint(P, ("GET",))
+def getticket(request):
+    kind = request.GET.get("type", "")
+    if kind not in ("jsapi", "wx_card"):
+        return err(40097, "invalid args")
+    return tickets.wechat_style(request, P, kind, err)
+
+
 urlpatterns = [
+    path("cgi-bin/ticket/getticket", getticket),
     path("cgi-bin/token", classic_token),
     path("cgi-bin/stable_token", stable_token),
     path("cgi-bin/get_api_domain_ip", api_domain_ip),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .. import core, oauth
-from . import bots, consent
+from . import bots, consent, tickets
 
 P = "wecom"
 
@@ -95,7 +95,21 @@ def auth_getuserinfo(request):
     )
 
 
+@core.endpoint(P, ("GET",))
+def get_jsapi_ticket(request):
+    return tickets.wechat_style(request, P, "jsapi", lambda c, m: err(request, c, m))
+
+
+@core.endpoint(P, ("GET",))
+def agent_ticket(request):
+    if request.GET.get("type") != "agent_config":
+        return err(request, 40058, "invalid type")
+    return tickets.wechat_style(request, P, "agent_config", lambda c, m: err(request, c, m))
+
+
 urlpatterns = [
+    path("cgi-bin/get_jsapi_ticket", get_jsapi_ticket),
+    path("cgi-bin/ticket/get", agent_ticket),
     path("wwlogin/sso/login", sso_login),
     path("cgi-bin/auth/getuserinfo", auth_getuserinfo),
     path("cgi-bin/webhook/send", core.endpoint(P, ("POST",))(bots.wecom_webhook)),
