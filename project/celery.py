@@ -31,6 +31,10 @@ def _schedule(sender, **kwargs) -> None:
             "task": "tokens.scan_grants",
             "schedule": settings.TOKEN_SCAN_INTERVAL,
         },
+        "tokens-scan-tickets": {
+            "task": "tokens.scan_tickets",
+            "schedule": settings.TOKEN_SCAN_INTERVAL,
+        },
         "tokens-flush-handouts": {"task": "tokens.flush_handouts", "schedule": 60.0},
         "alerts-evaluate": {"task": "alerts.evaluate", "schedule": settings.ALERT_EVALUATE_SECONDS},
         "alerts-verify-audit": {

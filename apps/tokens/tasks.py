@@ -6,8 +6,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import grants, services
-from .models import UserGrant
+from apps.audit.services import Actor
+
+from . import grants, services, tickets
+from .models import Ticket, UserGrant
 from .selectors import credentials_due
 
 
@@ -60,3 +62,33 @@ def refresh_grant(grant_id: int) -> None:
         pass  # recorded on the grant and in the audit log by the service
     except UserGrant.DoesNotExist:
         pass  # revoked since it was enqueued
+
+
+@shared_task(name="tokens.scan_tickets", ignore_result=True)
+def scan_tickets() -> int:
+    """Beat, every TOKEN_SCAN_INTERVAL: enqueue a refresh for each JS-SDK ticket due before
+    the next scan, at its planned time (tickets are made on first demand, then kept fresh)."""
+    now = timezone.now()
+    horizon = now + timedelta(seconds=settings.TOKEN_SCAN_INTERVAL)
+    due = list(
+        Ticket.objects.filter(refresh_at__lte=horizon)
+        .filter(credential__enabled=True, credential__deleted_at__isnull=True)
+        .values_list("pk", "refresh_at")
+    )
+    for ticket_id, planned in due:
+        refresh_ticket.apply_async((ticket_id,), eta=max(planned or now, now))
+    return len(due)
+
+
+@shared_task(name="tokens.refresh_ticket", ignore_result=True, acks_late=True)
+def refresh_ticket(ticket_id: int) -> None:
+    """Idempotent: a duplicate finds the ticket fresh (the lease and version make it wait)."""
+    row = Ticket.objects.select_related("credential").filter(pk=ticket_id).first()
+    if row is None:
+        return
+    try:
+        tickets.ticket_current(
+            credential=row.credential, kind=row.kind, actor=Actor.system("ticket-scheduled")
+        )
+    except (tickets.TicketUnavailable, services.TokenUnavailable):
+        pass  # recorded on the row and in the audit log

@@ -161,3 +161,26 @@ def test_the_fast_path_takes_any_user_id_bytes(live_server, user_api, raw):
     status, headers, body = _call(app, path, {"Authorization": f"Bearer {key}"})
     assert int(status[:3]) < 500, body[:300]
     assert headers["Content-Type"].startswith("application/json")
+
+
+@HYPOTHESIS
+@given(
+    body=st.binary(max_size=300)
+    | st.fixed_dictionaries({"url": st.text(max_size=200), "kind": st.text(max_size=20)}).map(
+        lambda d: __import__("json").dumps(d).encode()
+    ),
+    kind=st.text(min_size=1, max_size=40).filter(lambda k: "/" not in k),
+)
+def test_any_ticket_or_signature_request_gets_a_json_answer(live_server, api, body, kind):
+    """Tickets and page signatures (the platform is the emulator, or unreachable: a JSON
+    answer either way)."""
+    from urllib.parse import quote
+
+    client, key = api
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    signed = client.post(
+        "/api/v1/tokens/feishu-main/jsapi-signature", body, content_type="application/json", **auth
+    )
+    _assert_json_answer(signed)
+    ticket = client.get(f"/api/v1/tokens/feishu-main/tickets/{quote(kind, safe='')}", **auth)
+    _assert_json_answer(ticket)

@@ -140,3 +140,25 @@ def test_unknown_kinds_and_bad_bodies_are_clear_refusals(live_server, token_cred
         answer = _api(live_server, key, "feishu-pages/jsapi-signature", body)
         assert answer.status_code == 400, body
     assert _api(live_server, "zkck_nope", "feishu-pages/tickets/jsapi").status_code == 401
+
+
+def test_the_scan_keeps_held_tickets_fresh_and_the_task_is_idempotent(
+    live_server, token_credential, client_key, monkeypatch
+):
+    from apps.tokens import tasks
+
+    queued = {}
+    monkeypatch.setattr(
+        tasks.refresh_ticket, "apply_async", lambda args, eta: queued.__setitem__(args[0], eta)
+    )
+    credential, app = token_credential("feishu", slug="feishu-fresh")
+    _, key = client_key(credential)
+    assert _api(live_server, key, "feishu-fresh/tickets/jsapi").status_code == 200
+    assert tasks.scan_tickets() == 0  # planned about 1 h 50 min ahead
+    Ticket.objects.update(refresh_at=timezone.now())
+    assert tasks.scan_tickets() == 1 and list(queued) == [Ticket.objects.get().pk]
+    tasks.refresh_ticket(Ticket.objects.get().pk)
+    tasks.refresh_ticket(Ticket.objects.get().pk)  # a duplicate delivery finds it fresh
+    assert emulated.fetches(app) == 2
+    assert tasks.scan_tickets() == 0  # fresh again: planned well ahead
+    assert Ticket.objects.get().refresh_at > timezone.now() + timedelta(hours=1)
