@@ -2,7 +2,8 @@
 (its code in the callback's query), another through a one-time link, the user's token handed
 out by the token API, refreshed, and used by the console's "send as"; then the database, the
 logs, the cache, the broker and every page fetched are searched for the user's access and
-refresh tokens, the authorisation codes and the link's secret, in every encoding."""
+refresh tokens, the authorisation codes, the link's secret and a JS-SDK ticket (fetched, and
+used to sign a page), in every encoding."""
 
 from __future__ import annotations
 
@@ -84,6 +85,17 @@ def test_no_user_token_code_or_link_secret_leaks_anywhere(
             "body": "",
             "as_user": grant.user_id,
         }
+        ticket_url = f"{live_server.url}/api/v1/tokens/{credential.slug}/tickets/jsapi"
+        ticket = requests.get(ticket_url, headers={"Authorization": f"Bearer {key}"}, timeout=20)
+        assert ticket.status_code == 200
+        ticket = ticket.json()["ticket"]
+        signed = requests.post(
+            f"{live_server.url}/api/v1/tokens/{credential.slug}/jsapi-signature",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"url": "https://app.example.com/"},
+            timeout=20,
+        )
+        pages.append(signed.text)  # the signature's answer is searched like a page
         keep(developer.post("/console/send/", send, HTTP_HX_REQUEST="true"))
         keep(developer.post("/console/preview/", send, HTTP_HX_REQUEST="true"))
         for url in (
@@ -112,6 +124,7 @@ def test_no_user_token_code_or_link_secret_leaks_anywhere(
         ("first code", first_code),
         ("link's code", second_code),
         ("link secret", link_secret),
+        ("JS-SDK ticket", ticket),
     ] + [(f"refresh token {i}", v) for i, v in enumerate(refresh_tokens + [second.refresh_token()])]
     for name, value in values:
         for form in forms(value):

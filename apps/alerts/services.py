@@ -32,7 +32,7 @@ from apps.providers.base import BadWebhook, Classification, Notice
 from apps.providers.registry import alert_protocols
 from apps.providers.sender import send
 from apps.tokens.health import State, token_health
-from apps.tokens.models import AccessToken, UserGrant
+from apps.tokens.models import AccessToken, Ticket, UserGrant
 from apps.vault.models import Credential
 
 from .models import EMAIL, TOKEN_RULES, Alert, Channel, Delivery, Rule
@@ -247,6 +247,46 @@ def grant_conditions(now: datetime) -> list[Condition]:
     return found
 
 
+def ticket_conditions(now: datetime) -> list[Condition]:
+    """A JS-SDK ticket whose fetch failed ALERT_FAILURES times in a row: a warning while a
+    valid one is held, critical without (the pages it signs stop working)."""
+    failing = (
+        Ticket.objects.filter(failures__gte=settings.ALERT_FAILURES)
+        .filter(credential__enabled=True, credential__deleted_at__isnull=True)
+        .select_related("credential")
+        .order_by("credential__slug", "kind")
+    )
+    found = []
+    for ticket in failing:
+        credential, error = ticket.credential, ticket.last_error or {}
+        valid = ticket.expires_at is not None and ticket.expires_at > now
+        code = error.get("code") or error.get("problem") or ""
+        zh = (
+            f"凭证“{credential.name}”的 {ticket.kind} 票据已连续 {ticket.failures} 次获取失败；"
+            + (
+                f"当前票据有效至 {_when(ticket.expires_at)}。"
+                if valid
+                else "已无有效票据，网页签名将失败。"
+            )
+            + f"{code} {error.get('explanation_zh') or ''}".strip()
+        )
+        en = (
+            f"Fetching the {ticket.kind} ticket of '{credential.name}' failed {ticket.failures} "
+            "times in a row; "
+            + (
+                f"the ticket held is valid until {_when(ticket.expires_at)}. "
+                if valid
+                else "no valid ticket is held: page signatures fail. "
+            )
+            + f"{code} {error.get('explanation_en') or ''}".strip()
+        )
+        subject = f"{credential.slug}/{ticket.kind}-ticket"
+        link = _link("tokens:detail", credential.slug)
+        severity = "warning" if valid else "critical"
+        found.append(_condition(Rule.REFRESH_FAILING, subject, severity, zh, en, link))
+    return found
+
+
 def _grant_days() -> timedelta:
     return timedelta(days=settings.ALERT_GRANT_DAYS)
 
@@ -375,7 +415,8 @@ def alerts_evaluate(*, now: datetime | None = None) -> list[int]:
     """Judge the token rules; returns the deliveries to send."""
     now = now or timezone.now()
     open_alerts = Alert.objects.filter(resolved_at__isnull=True, rule__in=TOKEN_RULES)
-    return _sync(token_conditions(now) + grant_conditions(now), open_alerts, now)
+    firing = token_conditions(now) + grant_conditions(now) + ticket_conditions(now)
+    return _sync(firing, open_alerts, now)
 
 
 def audit_verify_alert(*, now: datetime | None = None) -> list[int]:

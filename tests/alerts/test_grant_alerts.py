@@ -63,3 +63,20 @@ def test_grants_ending_soon_warn_days_before(bot_channel, token_credential, sett
     grant_refresh(grant_id=grant.pk, force=True)
     assert len(services.alerts_evaluate()) == 1
     assert Alert.objects.get().resolved_at is not None
+
+
+def test_a_ticket_that_keeps_failing_alerts_and_recovers(bot_channel, token_credential, settings):
+    from apps.tokens.models import Ticket
+
+    settings.ALERT_FAILURES = 3
+    credential, _ = token_credential("wecom", slug="wecom-tickets")
+    bot_channel("webhook")
+    row = Ticket.objects.create(credential=credential, kind="jsapi", failures=2)
+    assert services.alerts_evaluate() == []
+    Ticket.objects.filter(pk=row.pk).update(failures=3, last_error={"code": "40001"})
+    assert len(services.alerts_evaluate()) == 1
+    alert = Alert.objects.get()
+    assert alert.key == "refresh_failing:wecom-tickets/jsapi-ticket"
+    assert alert.severity == "critical" and "40001" in alert.text_en
+    Ticket.objects.filter(pk=row.pk).update(failures=0)
+    assert len(services.alerts_evaluate()) == 1 and Alert.objects.get().resolved_at is not None
