@@ -56,6 +56,16 @@ def _fetches(app: SandboxApp) -> int:
     return sum(SandboxCounter.objects.filter(app=app).values_list("fetches", flat=True))
 
 
+@pytest.fixture(autouse=True)
+def _lark_cache_restored():
+    """lark-oapi keeps its token cache per process: put its own back for the other tests."""
+    from lark_oapi.core.token.manager import TokenManager
+
+    before = TokenManager.cache
+    yield
+    TokenManager.cache = before
+
+
 @pytest.fixture
 def zhongkong(live_server, client_key):
     def make(*slugs: str) -> ZhongkongTokens:
@@ -90,7 +100,9 @@ def test_lark_oapi_takes_its_tenant_token_from_zhongkong(sandbox_app, sandbox_or
     assert reply.success(), (reply.code, reply.msg)
     assert _fetches(app) == 2  # one compare-and-refresh, through Zhongkong
 
-    down = ZhongkongLarkCache(ZhongkongTokens("http://127.0.0.1:9", "zkck_x", timeout=1), "x")
+    down = ZhongkongLarkCache(
+        ZhongkongTokens("http://127.0.0.1:9", "zkck_x", timeout=1), {"cli_other_app": "x"}
+    )
     offline = (
         lark.Client.builder()
         .app_id("cli_other_app")
@@ -104,6 +116,8 @@ def test_lark_oapi_takes_its_tenant_token_from_zhongkong(sandbox_app, sandbox_or
         offline.contact.v3.user.list(request)
     assert unreachable.value.code == "unreachable"
     assert _fetches(app) == 2
+    with pytest.raises(ZhongkongError):  # an app the cache names no credential for
+        down.get(f"self_tenant_token:{app.app_id}")
 
 
 @pytest.mark.parametrize("corp", [False, True])

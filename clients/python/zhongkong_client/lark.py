@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from lark_oapi.core.cache import ICache
 
-from . import ZhongkongTokens
+from . import ZhongkongError, ZhongkongTokens
 
 PLACEHOLDER_SECRET = "held-by-zhongkong"  # noqa: S105 - not a secret: says where it is  # lark-oapi wants one; it is never sent
 # The platform's "this token is not (or no longer) valid" codes, as lark-oapi's own channel
@@ -32,18 +32,32 @@ T = TypeVar("T")
 
 class ZhongkongLarkCache(ICache):
     """Answers lark-oapi's tenant and app token keys from Zhongkong; any other key (an app
-    ticket, say) is kept in memory as lark-oapi's own cache would."""
+    ticket, say) is kept in memory as lark-oapi's own cache would.
 
-    def __init__(self, tokens: ZhongkongTokens, credential: str):
-        self.tokens, self.credential = tokens, credential
+    lark-oapi keeps one cache per process (`TokenManager.cache`, set by the last client
+    built): name the credential of every app the process uses, `{app_id: credential}`, or
+    one credential for all."""
+
+    def __init__(self, tokens: ZhongkongTokens, credentials: str | dict[str, str]):
+        self.tokens = tokens
+        self._credentials = credentials
         self._other: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
-        self._last = ""
+        self._last: dict[str, str] = {}  # credential -> the token last handed to the SDK
+
+    def credential(self, app_id: str) -> str:
+        if isinstance(self._credentials, str):
+            return self._credentials
+        if app_id not in self._credentials:
+            raise ZhongkongError(f"no Zhongkong credential is named for app {app_id!r}")
+        return self._credentials[app_id]
 
     def get(self, key: str) -> str:
         if key.startswith(OURS):
-            self._last = self.tokens.token(self.credential)  # ZhongkongError when it cannot
-            return self._last
+            credential = self.credential(key.split(":", 1)[1])
+            token = self.tokens.token(credential)  # ZhongkongError when it cannot
+            self._last[credential] = token
+            return token
         with self._lock:
             value, expires = self._other.get(key, ("", 0.0))
         return value if expires > time.time() else ""
@@ -54,11 +68,12 @@ class ZhongkongLarkCache(ICache):
         with self._lock:
             self._other[key] = (value, float(expire))
 
-    def call(self, request: Callable[[], T]) -> T:
+    def call(self, request: Callable[[], T], app_id: str = "") -> T:
         """`request()`, and once more after a compare-and-refresh when the platform rejected
-        the token it was sent with."""
+        the token it was sent with (`app_id`: the client's app, when several are named)."""
         reply = request()
-        if getattr(reply, "code", None) in TOKEN_INVALID and self._last:
-            self.tokens.rejected(self.credential, self._last)
+        credential = self.credential(app_id)
+        if getattr(reply, "code", None) in TOKEN_INVALID and self._last.get(credential):
+            self.tokens.rejected(credential, self._last[credential])
             reply = request()
         return reply
