@@ -62,3 +62,30 @@ class ClientKeyForm(forms.Form):
 
 class InviteForm(forms.Form):
     label = forms.CharField(label=_("For whom (optional)"), max_length=100, required=False)
+
+
+class PageSignatureForm(forms.Form):
+    """A page's URL (and which ticket) to sign the way the signature endpoint does."""
+
+    url = forms.CharField(
+        label=_("Page URL"),
+        max_length=4096,
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/app/page?x=1"}),
+        help_text=_(
+            "The full URL of the page as the browser shows it; the part after # is not signed."
+        ),
+    )
+    kind = forms.ChoiceField(label=_("Ticket"), choices=())
+
+    def __init__(self, *args, kinds: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, k) for k in kinds]
+        if len(kinds) == 1:
+            self.fields["kind"].widget = forms.HiddenInput()
+        self.fields["kind"].initial = kinds[0] if kinds else None
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+            raise forms.ValidationError(_("Enter a URL starting with https:// or http://."))
+        return url

@@ -19,4 +19,8 @@ urlpatterns = [
     path("<slug:slug>/users/<int:pk>/revoke/", views.grant_revoke_page, name="grant_revoke"),
     path("<slug:slug>/refresh/", views.token_refresh_now, name="refresh"),
     path("<slug:slug>/cap-reset/", views.token_cap_reset, name="cap_reset"),
+    path("<slug:slug>/tickets/sign/", views.ticket_sign_page, name="ticket_sign"),
+    path(
+        "<slug:slug>/tickets/<slug:kind>/refresh/", views.ticket_refresh_now, name="ticket_refresh"
+    ),
 ]

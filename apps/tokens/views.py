@@ -20,11 +20,12 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import Actor
 from apps.core.confirm import confirm_first
 from apps.providers.base import ProviderError
+from apps.providers.jsapi import page_signature
 from apps.vault.models import Credential
 
-from . import grants, services
-from .forms import ClientKeyForm, InviteForm
-from .models import AccessToken, ClientKey, GrantInvite, UserGrant
+from . import grants, services, tickets
+from .forms import ClientKeyForm, InviteForm, PageSignatureForm
+from .models import AccessToken, ClientKey, GrantInvite, Ticket, UserGrant
 from .selectors import credentials_by_id, rows_for, token_credential_ids
 
 ADMIN, DEVELOPER = Role.ADMIN, Role.DEVELOPER
@@ -50,20 +51,101 @@ def _credential(request: HttpRequest, slug: str) -> Credential:
 @role_required(ADMIN, DEVELOPER)
 def token_detail(request: HttpRequest, slug: str) -> HttpResponse:
     credential = _credential(request, slug)
-    token = AccessToken.objects.filter(credential=credential).first()
+    return render(request, "tokens/detail.html", _detail_context(credential))
+
+
+def _detail_context(credential: Credential) -> dict:
     history = AuditEvent.objects.filter(
         target_type="credential", target_id=credential.slug, action="token.refresh"
     ).order_by("-seq")[:25]
+    return {
+        "credential": credential,
+        "token": AccessToken.objects.filter(credential=credential).first(),
+        "history": history,
+        "now": timezone.now(),
+        "policy": credential.platform.refresh_policy,
+        "tickets": _ticket_rows(credential),
+        "sign_form": PageSignatureForm(kinds=_ticket_kinds(credential)),
+    }
+
+
+def _ticket_kinds(credential: Credential) -> list[str]:
+    spec = credential.platform.jsapi
+    return [k.kind for k in spec.kinds] if spec else []
+
+
+def _ticket_rows(credential: Credential) -> list[dict]:
+    """One row per kind of JS-SDK ticket the platform issues: what is held (never the ticket
+    itself), this hour's fetches against the platform's cap, the last error."""
+    spec = credential.platform.jsapi
+    if spec is None:
+        return []
+    held = {t.kind: t for t in Ticket.objects.filter(credential=credential)}
+    now, rows = timezone.now(), []
+    for kind in spec.kinds:
+        row = held.get(kind.kind)
+        this_hour = row is not None and row.hour == now.replace(minute=0, second=0, microsecond=0)
+        rows.append(
+            {
+                "kind": kind.kind,
+                "row": row,
+                "valid": row is not None and tickets.is_valid(row, now),
+                "fetches": row.fetches if this_hour else 0,
+                "cap": kind.hourly_cap,
+            }
+        )
+    return rows
+
+
+@require_POST
+@role_required(ADMIN)
+def ticket_refresh_now(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """Replace the ticket held (as a caller reporting it rejected would); the hourly cap holds."""
+    credential = _credential(request, slug)
+    if kind not in _ticket_kinds(credential):
+        raise Http404
+    held = Ticket.objects.filter(credential=credential, kind=kind).first()
+    try:
+        tickets.ticket_current(
+            credential=credential,
+            kind=kind,
+            rejected=held.value() if held and held.value_blob else None,
+            actor=Actor.user(request.user),
+        )
+    except (tickets.TicketUnavailable, services.TokenUnavailable) as exc:
+        messages.error(request, _("The ticket could not be fetched: %(why)s") % {"why": exc})
+    return redirect(reverse("tokens:detail", args=[credential.slug]) + "#tickets")
+
+
+@require_POST
+@role_required(ADMIN, DEVELOPER)
+def ticket_sign_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The configuration a page at a URL passes to the JS-SDK, signed with the ticket held
+    (fetched first if none is): what the signature endpoint answers, to check a page's own."""
+    credential = _credential(request, slug)
+    form = PageSignatureForm(request.POST, kinds=_ticket_kinds(credential))
+    context: dict = {"credential": credential, "sign_form": form}
+    if form.is_valid():
+        try:
+            row = tickets.ticket_current(
+                credential=credential,
+                kind=form.cleaned_data["kind"],
+                actor=Actor.user(request.user),
+            )
+        except (tickets.TicketUnavailable, services.TokenUnavailable) as exc:
+            form.add_error(None, _("No ticket could be fetched: %(why)s") % {"why": exc})
+        else:
+            spec = credential.platform.jsapi
+            app_id = str(credential.public_values.get(spec.app_id_field, ""))
+            context["signed"] = page_signature(
+                spec, app_id, row.value(), form.cleaned_data["url"], time.time()
+            )
+            context["signed_ms"] = spec.timestamp_ms
+    status = 200 if form.is_valid() else 422
+    if request.htmx:
+        return render(request, "tokens/detail.html#page-signature", context, status=status)
     return render(
-        request,
-        "tokens/detail.html",
-        {
-            "credential": credential,
-            "token": token,
-            "history": history,
-            "now": timezone.now(),
-            "policy": credential.platform.refresh_policy,
-        },
+        request, "tokens/detail.html", _detail_context(credential) | context, status=status
     )
 
 

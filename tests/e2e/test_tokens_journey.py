@@ -70,3 +70,55 @@ def test_admin_refreshes_a_token_and_creates_a_client_key(page, make_user, live_
     screenshot(page, "tokens-en-1366")
     assert page.console_errors == []
     assert page.csp_violations() == []
+
+
+def test_admin_fetches_a_wecom_ticket_and_signs_a_page(page, make_user, live_server):
+    """The token page's tickets, as a person sees them: none held, one fetched (a
+    fingerprint, never the ticket), a page signed in place with htmx; on a phone too."""
+    from apps.providers.jsapi import sign
+    from apps.tokens.models import Ticket
+
+    make_user("ada", "admin", password="a long admin passphrase")
+    app, secret = sandbox_app_register(provider="wecom", app_id="ww_e2e_tickets")
+    platform = get_provider("wecom")
+    values = platform.sample_values(app.app_id, secret)
+    credential_create(
+        by=None,
+        provider="wecom",
+        name="企业微信 OA",
+        slug="wecom-oa",
+        environment="production",
+        base_url=f"{live_server.url}/sandbox/wecom",
+        public={k: v for k, v in values.items() if k not in platform.secret_fields},
+        secrets={k: v for k, v in values.items() if k in platform.secret_fields},
+    )
+    sign_in(page, "ada", "a long admin passphrase")
+    page.goto("/tokens/wecom-oa/")
+    tickets = page.get_by_test_id("tickets")
+    assert "尚未获取" in tickets.get_by_test_id("ticket-jsapi").inner_text()
+    assert "0 / 400" in tickets.get_by_test_id("ticket-jsapi").inner_text()
+    page.get_by_test_id("ticket-refresh-jsapi").click()
+    page.get_by_test_id("ticket-jsapi").filter(has_text="(v1)").wait_for()
+    held = Ticket.objects.get(kind="jsapi")
+    assert held.fingerprint in page.get_by_test_id("ticket-jsapi").inner_text()
+    assert held.value() not in page.content()
+
+    url = "https://oa.example.com/approve?id=42"
+    page.fill("#id_url", url + "#/step/2")
+    page.get_by_test_id("page-signature").get_by_role("button", name="签名").click()
+    config = page.get_by_test_id("signed-config")
+    config.wait_for()
+    text = config.inner_text()
+    nonce = re.search(r'"nonceStr": "([^"]+)"', text).group(1)
+    timestamp = re.search(r'"timestamp": (\d+)', text).group(1)
+    assert f'"signature": "{sign(held.value(), nonce, timestamp, url)}"' in text
+    assert held.value() not in page.content()
+    screenshot(page, "tickets-zh")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/tokens/wecom-oa/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_test_id("tickets").scroll_into_view_if_needed()
+    screenshot(page, "tickets-zh-390")
+    assert page.console_errors == []
+    assert page.csp_violations() == []
