@@ -166,6 +166,12 @@ def test_the_dingtalk_sdk_takes_its_token_from_zhongkong(sandbox_app, sandbox_or
     assert ding.call(get_user, contact_models.GetUserHeaders).body.union_id == "dtunion0001"
     assert _fetches(app) == 2
 
+    down = ZhongkongDingTalk(ZhongkongTokens("http://127.0.0.1:9", "zkck_x", timeout=1), "x")
+    with pytest.raises(ZhongkongError) as unreachable:
+        down.call(get_user, contact_models.GetUserHeaders)
+    assert unreachable.value.code == "unreachable"
+    assert _fetches(app) == 2
+
 
 def test_the_package_installs_from_the_checkout(tmp_path):
     """`pip install ./clients/python` (its build backend from the package index, its own
