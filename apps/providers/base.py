@@ -393,6 +393,10 @@ PROBLEM_TEXT = {
         "The JSON is incomplete; the response was cut off.",
     ),
     "not_json": ("响应体不是 JSON。", "The response body is not JSON."),
+    "no_such_path": (
+        "平台没有这个接口：请检查请求方法和路径（含版本号）。",
+        "The platform has no API here: check the method and the path (and its version).",
+    ),
     "too_deep": ("JSON 嵌套过深。", "The JSON is nested too deeply."),
     "unexpected_shape": (
         "JSON 结构与平台文档不符。",
@@ -689,6 +693,16 @@ class Provider:
         return entry.classification if entry else by_status(status)
 
     def malformed(self, status: int, body: Body, trace: tuple[str, str] = ("", "")) -> Decoded:
+        if status in (404, 405) and body.problem in ("not_json", "empty", "html"):
+            # Feishu's gateway answers an unknown path with a plain `404 page not found`.
+            return Decoded(
+                ok=False,
+                http_status=status,
+                classification=Classification.CLIENT_ERROR,
+                problem="no_such_path",
+                trace_id=trace[0],
+                trace_id_source=trace[1],
+            )
         return Decoded(
             ok=False,
             http_status=status,

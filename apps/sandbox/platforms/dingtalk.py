@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .. import core, oauth
-from . import bots, dingtalk_oauth, tickets
+from . import bots, dingtalk_oauth, tickets, unknown
 
 P = "dingtalk"
 
@@ -111,3 +111,6 @@ urlpatterns = [
     path("oauth2/auth", dingtalk_oauth.authorize),
     path("v1.0/oauth2/userAccessToken", dingtalk_oauth.user_access_token),
 ]
+urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+handler404, handler500 = unknown.error_handlers(P)

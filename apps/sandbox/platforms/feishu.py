@@ -10,7 +10,7 @@ from django.urls import path
 
 from .. import core
 from ..models import SandboxApp
-from . import bots, feishu_oauth, tickets
+from . import bots, feishu_oauth, tickets, unknown
 from .feishu_directory import USERS
 
 P = "feishu"
@@ -303,3 +303,6 @@ urlpatterns = [
     path("open-apis/bot/v2/hook/<str:key>", core.endpoint(P, ("POST",))(bots.feishu_hook)),
 ]
 urlpatterns += feishu_oauth.urlpatterns
+urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+handler404, handler500 = unknown.error_handlers(P)

@@ -10,6 +10,7 @@ from django.urls import path
 
 from .. import core
 from ..models import SandboxIdempotency
+from . import unknown
 
 P = "feishu_project"
 WORK_ITEMS = [
@@ -156,3 +157,6 @@ urlpatterns = [
     path("open_api/<str:project_key>/work_item/filter", work_item_filter),
     path("open_api/<str:project_key>/work_item/create", work_item_create),
 ]
+urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+handler404, handler500 = unknown.error_handlers(P)

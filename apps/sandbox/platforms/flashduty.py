@@ -8,7 +8,7 @@ from django.urls import path, re_path
 
 from .. import core
 from ..models import SandboxApp
-from . import bots
+from . import bots, unknown
 
 P = "flashduty"
 INCIDENTS = [
@@ -109,3 +109,5 @@ urlpatterns = [
     path("incident/create", incident_create),
     re_path(r"^(?P<rest>.*)$", route_not_found),
 ]
+
+handler404, handler500 = unknown.error_handlers(P)

@@ -11,6 +11,7 @@ import time
 from django.urls import path
 
 from .. import core
+from . import unknown
 
 P = "freelog"
 RESOURCES = [
@@ -158,3 +159,6 @@ urlpatterns = [
     path("v2/passport/login", login),
     path("v2/resources", resources),
 ]
+urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+handler404, handler500 = unknown.error_handlers(P)

@@ -7,6 +7,7 @@ import re
 from django.urls import path
 
 from .. import core
+from . import unknown
 
 P = "itrigger"
 OK_MESSAGE = "操作成功"
@@ -106,3 +107,6 @@ urlpatterns = [
     path("itrigger-tenant/v1/basic/openAPItest/test/post", test_post),
     path("itrigger-bff/v2/open/api/member/points/list", points),
 ]
+urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+handler404, handler500 = unknown.error_handlers(P)

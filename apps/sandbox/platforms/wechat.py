@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.urls import path
 
 from .. import core
-from . import tickets
+from . import tickets, unknown
 
 P = "wechat"
 
@@ -97,3 +97,6 @@ urlpatterns = [
     path("cgi-bin/get_api_domain_ip", api_domain_ip),
     path("cgi-bin/getcallbackip", api_domain_ip),
 ]
+urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+handler404, handler500 = unknown.error_handlers(P)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .. import core, oauth
-from . import bots, consent, tickets
+from . import bots, consent, tickets, unknown
 
 P = "wecom"
 
@@ -116,3 +116,6 @@ urlpatterns = [
     path("cgi-bin/gettoken", gettoken),
     path("cgi-bin/user/get", user_get),
 ]
+urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+handler404, handler500 = unknown.error_handlers(P)
