@@ -95,9 +95,9 @@ class FakeUpstream(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         server = self.server
+        server.received = [*getattr(server, "received", []), (self.path, dict(self.headers), body)]
         if self.path.split("?")[0] == server.token_path:
             server.token_calls = getattr(server, "token_calls", 0) + 1
             body = server.token_body  # a list: one reply per call, the last one repeated

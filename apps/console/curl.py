@@ -185,9 +185,12 @@ def as_curl(request: OutboundRequest, spec: dict | None = None) -> str:
     kind = spec.get("body_type", "json")
     url = request.full_url(safe="<>")  # placeholders stay readable
     lines = [f"curl -X {request.method} {shlex.quote(url)}"]
+    headers = dict(request.headers)
+    if request.json is not None and request.header("Content-Type") is None:
+        headers["Content-Type"] = "application/json"  # curl -d would send a form otherwise
     lines += [
         f"  -H {shlex.quote(f'{k}: {v}')}"
-        for k, v in request.headers.items()
+        for k, v in headers.items()
         if not (kind == "multipart" and k.lower() == "content-type")
     ]
     if request.json is not None:

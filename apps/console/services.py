@@ -300,7 +300,7 @@ def _store(
         credential=credential,
         method=authed.method,
         url=redact(url, values),
-        request_headers={k: redact(v, values) for k, v in authed.headers.items()},
+        request_headers={k: redact(v, values) for k, v in authed.wire_headers().items()},
         request_body=redact(body, values),
         status=sent.status,
         response_headers={

@@ -342,6 +342,8 @@ def console_preview(request: HttpRequest) -> HttpResponse:
         shown = body_text(authed, form.spec())
         context.update(
             preview=authed,
+            wire=authed.wire_headers(),
+            library=set(authed.wire_headers()) - set(authed.headers),
             added=added,
             body_text=_pretty(shown) if authed.json is not None else shown,
         )

@@ -107,6 +107,15 @@ class Endpoint:
     family: str = ""  # the part of the platform it belongs to (see catalogue_family)
 
 
+# What requests sends unless told otherwise, named so that it is shown and sent as one.
+WIRE_DEFAULTS = {
+    "User-Agent": "zhongkong/0.1 (+python-requests)",
+    "Accept-Encoding": "gzip, deflate",
+    "Accept": "*/*",
+    "Connection": "keep-alive",
+}
+
+
 @dataclass
 class OutboundRequest:
     method: str
@@ -132,6 +141,30 @@ class OutboundRequest:
     def header(self, name: str) -> str | None:
         lower = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == lower), None)
+
+    def wire_body(self) -> bytes | None:
+        """The body's bytes as they go out (a JSON body serialised as requests would)."""
+        if self.json is not None:
+            return json.dumps(self.json, allow_nan=False).encode()
+        return self.body
+
+    def wire_headers(self) -> dict[str, str]:
+        """Every header that goes out, the ones the HTTP library would add included (its
+        defaults, the JSON Content-Type, the length), so that what a preview or a history
+        entry shows is what was sent; the sender sends exactly these (and Host)."""
+        out = dict(WIRE_DEFAULTS)
+        body = self.wire_body()
+        if self.json is not None:
+            out["Content-Type"] = "application/json"
+        for name, value in self.headers.items():
+            for known in [k for k in out if k.lower() == name.lower()]:
+                del out[known]
+            out[name] = value
+        if body is not None:
+            out["Content-Length"] = str(len(body))
+        elif self.method not in ("GET", "HEAD"):
+            out["Content-Length"] = "0"
+        return out
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def send(
     session.trust_env = False  # no proxies, no .netrc
     session.mount(f"{target.scheme}://", _PinnedAdapter(target.host))
     headers = {
-        **request.headers,
+        **request.wire_headers(),  # all of them: what the console shows is what goes out
         "Host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}",
     }
     kwargs = {
@@ -82,10 +82,8 @@ def send(
         "allow_redirects": False,
         "timeout": (CONNECT_TIMEOUT, deadline),
     }
-    if request.json is not None:
-        kwargs["json"] = request.json
-    elif request.body is not None:
-        kwargs["data"] = request.body
+    if request.wire_body() is not None:
+        kwargs["data"] = request.wire_body()
     try:
         with session.request(
             request.method, _pinned_url(request.url, target), **kwargs
