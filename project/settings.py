@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # the authenticator app's codes
+    "django_otp.plugins.otp_static",  # recovery codes, each usable once
     # The floors, ground first: each app imports only apps listed above it
     # (tests/test_architecture.py); the sandbox stands apart, on the ground alone.
     "apps.core",
@@ -77,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.accounts.middleware.SecondFactorMiddleware",
     "apps.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -167,7 +172,12 @@ LOGIN_REDIRECT_URL = "home:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Second factor: codes from an authenticator app (TOTP), recovery codes for a lost phone.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Zhongkong")
+OTP_TOTP_SYNC = True
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Wrong second-factor codes count like wrong passwords: AXES_FAILURE_LIMIT of them lock the
+# second step for AXES_COOLOFF_TIME (django-otp's own back-off applies as well).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"

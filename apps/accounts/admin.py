@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import User
 
@@ -27,3 +29,8 @@ class UserReadOnlyAdmin(ReadOnlyAdmin, UserAdmin):
 
 
 admin.site.unregister(Group)  # roles are groups: changed on the users page, audited
+# Second factors are set up and removed on their own pages, audited; the admin would show
+# their keys and edit them unaudited.
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

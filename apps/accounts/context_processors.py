@@ -4,5 +4,9 @@ from django.http import HttpRequest
 
 
 def role(request: HttpRequest) -> dict:
+    """The signed-in user's role; none while they are still signing in (the second step, or
+    a second factor the policy requires), so that no navigation leads where they may not go."""
     user = getattr(request, "user", None)
-    return {"user_role": user.role if user is not None and user.is_authenticated else None}
+    if user is None or not user.is_authenticated or getattr(request, "signing_in", False):
+        return {"user_role": None}
+    return {"user_role": user.role}

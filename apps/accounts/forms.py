@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
-from .models import Role, User
+from .models import Role, SignInPolicy, User
 
 
 class UserCreateForm(forms.Form):
@@ -32,3 +32,22 @@ PASSWORD_TOO_SHORT = ngettext_lazy(
     "This password is too short. It must contain at least %d characters.",
     "count",
 )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=pgettext_lazy("second factor", "Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text=_("The six digits your authenticator app shows, or one of your recovery codes."),
+    )
+
+
+class SignInPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SignInPolicy
+        fields = ["second_factor"]
+        labels = {"second_factor": _("Second factor")}
+        widgets = {"second_factor": forms.RadioSelect}

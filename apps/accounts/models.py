@@ -29,3 +29,29 @@ class User(AbstractUser):
 
     def role_label(self) -> str:
         return Role(self.role).label if self.role else "—"
+
+
+class SignInPolicy(models.Model):
+    """The admins' sign-in rules (one row, pk 1): who must use a second factor."""
+
+    class SecondFactor(models.TextChoices):
+        OPTIONAL = "optional", _("Optional for everyone")
+        ADMINS = "admins", _("Required for admins")
+        EVERYONE = "everyone", _("Required for everyone")
+
+    second_factor = models.CharField(
+        max_length=16, choices=SecondFactor.choices, default=SecondFactor.OPTIONAL
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"second factor: {self.second_factor}"
+
+    @classmethod
+    def current(cls) -> SignInPolicy:
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    def requires_second_factor(self, user: User) -> bool:
+        if self.second_factor == self.SecondFactor.EVERYONE:
+            return True
+        return self.second_factor == self.SecondFactor.ADMINS and user.role == Role.ADMIN

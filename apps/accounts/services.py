@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -12,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import Role, User
+from .second_factor import SecondFactorLocked, has_second_factor, lift_throttle, verify
 from .signals import user_changed
 
 
@@ -89,11 +93,37 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
     return user
 
 
+def first_admin_file() -> Path:
+    """Where bootstrap leaves the first admin's one-time password (owner-only, removed when
+    that admin chooses their own password)."""
+    return Path(settings.VAR_DIR) / "first-admin-password.txt"
+
+
+def first_admin_file_write(username: str, one_time: str) -> Path:
+    path = first_admin_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(
+            f"Zhongkong's first admin\n"
+            f"username: {username}\n"
+            f"one-time password: {one_time}\n\n"
+            "Sign in at /accounts/login/ and choose your own password; this file is then\n"
+            "deleted. Lost it? `.venv/bin/python manage.py password_reset "
+            f"{username}` prints a new one-time password.\n"
+        )
+    return path
+
+
 @transaction.atomic
 def user_password_changed(*, user: User) -> None:
     if user.must_change_password:
         user.must_change_password = False
         user.save(update_fields=["must_change_password"])
+        path = first_admin_file()
+        if path.exists() and f"username: {user.username}\n" in path.read_text("utf-8"):
+            path.unlink(missing_ok=True)  # the password in it no longer works
     user_changed.send(User, action="user.password_change", user=user, by=user)
 
 
@@ -111,15 +141,22 @@ def _reauth_key(user: User) -> str:
     return f"reauth:failures:{user.pk}"
 
 
-def user_reauthenticate(*, user: User, password: str) -> bool:
-    """Whether `password` is the user's; raises ReauthLocked after REAUTH_LIMIT failures
-    within REAUTH_WINDOW seconds. Sign-in throttling (django-axes) is not involved."""
+def user_reauthenticate(*, user: User, password: str, code: str = "") -> bool:
+    """Whether `password` is the user's and, when they have a second factor, `code` is a
+    valid one of theirs; raises ReauthLocked after REAUTH_LIMIT wrong passwords within
+    REAUTH_WINDOW seconds, or after the second factor's own limit. Sign-in throttling
+    (django-axes) is not involved."""
     key = _reauth_key(user)
     if (cache.get(key) or 0) >= REAUTH_LIMIT:
         raise ReauthLocked
     if user.check_password(password):
         cache.delete(key)
-        return True
+        if not has_second_factor(user):
+            return True
+        try:
+            return verify(user, code) is not None
+        except SecondFactorLocked:
+            raise ReauthLocked from None
     if not cache.add(key, 1, timeout=REAUTH_WINDOW):
         try:
             cache.incr(key)
@@ -133,6 +170,7 @@ def _lift_throttles(user: User) -> None:
 
     AxesProxyHandler.reset_attempts(username=user.get_username())
     cache.delete(_reauth_key(user))
+    lift_throttle(user)
 
 
 @transaction.atomic
@@ -163,3 +201,16 @@ def user_password_reset(*, user: User, by: User | None) -> str:
         details={"username": user.username},
     )
     return one_time
+
+
+@transaction.atomic
+def sign_in_policy_set(*, policy, before: str, by: User) -> None:
+    policy.save()
+    if policy.second_factor != before:
+        user_changed.send(
+            User,
+            action="signin.policy_change",
+            user=by,
+            by=by,
+            details={"second_factor": {"from": before, "to": policy.second_factor}},
+        )

@@ -17,4 +17,12 @@ urlpatterns = [
     path("users/<int:pk>/active/", views.user_active, name="user_active"),
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("users/<int:pk>/password/", views.user_password_reset, name="user_password_reset"),
+    path(
+        "users/<int:pk>/second-factor/",
+        views.user_second_factor_remove,
+        name="user_second_factor_remove",
+    ),
+    path("second-factor/", views.second_factor_page, name="second_factor"),
+    path("second-factor/verify/", views.second_factor_verify, name="second_factor_verify"),
+    path("sign-in-policy/", views.sign_in_policy, name="sign_in_policy"),
 ]

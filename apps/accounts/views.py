@@ -1,19 +1,25 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.confirm import confirm_first
 
-from . import services
-from .forms import RoleForm, UserCreateForm
-from .models import Role, User
+from . import second_factor, services
+from .forms import CodeForm, RoleForm, SignInPolicyForm, UserCreateForm
+from .models import Role, SignInPolicy, User
 from .roles import role_required
 
 
@@ -33,9 +39,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+def _second_factor_ids() -> set[int]:
+    return set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+
+
 def _users_context(create_form: UserCreateForm | None = None) -> dict:
     users = User.objects.order_by("username").prefetch_related("groups")
-    return {"users": users, "create_form": create_form or UserCreateForm(), "roles": Role}
+    return {
+        "users": users,
+        "create_form": create_form or UserCreateForm(),
+        "roles": Role,
+        "second_factor_ids": _second_factor_ids(),
+    }
 
 
 @require_GET
@@ -60,9 +75,13 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 def _row(request: HttpRequest, user: User, error: str = "") -> HttpResponse:
     if request.htmx:
-        return render(
-            request, "accounts/users.html#user-row", {"u": user, "roles": Role, "row_error": error}
-        )
+        context = {
+            "u": user,
+            "roles": Role,
+            "row_error": error,
+            "second_factor_ids": _second_factor_ids() & {user.pk},
+        }
+        return render(request, "accounts/users.html#user-row", context)
     if error:
         messages.error(request, error)
     return redirect("accounts:users")
@@ -136,3 +155,144 @@ def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
     context = {**_users_context(), "reset": user, "one_time_password": one_time}
     template = "accounts/users.html#user-panel" if request.htmx else "accounts/users.html"
     return render(request, template, context)
+
+
+PENDING = "second_factor_pending"
+
+
+def _locked_message() -> str:
+    return _(
+        "Too many wrong codes: the second step is paused for %(minutes)s minutes. An admin "
+        "can lift this with Unlock on the users page."
+    ) % {"minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}
+
+
+def _checked(request: HttpRequest, form: CodeForm, pending=None):
+    """The device that accepts the form's code, or None with the form's error set."""
+    if not form.is_valid():
+        return None
+    try:
+        device = second_factor.verify(
+            request.user, form.cleaned_data["code"], pending=pending, request=request
+        )
+    except second_factor.SecondFactorLocked:
+        form.add_error("code", _locked_message())
+        return None
+    if device is None:
+        form.add_error("code", _("That code is not correct (or was used already)."))
+    return device
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def second_factor_page(request: HttpRequest) -> HttpResponse:
+    """Set up, renew or remove one's authenticator and recovery codes."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    user, action = request.user, request.POST.get("action", "")
+    context: dict = {"form": CodeForm(), "status": 200}
+    pending = None
+    if request.session.get(PENDING):
+        pending = TOTPDevice.objects.filter(
+            pk=request.session[PENDING], user=user, confirmed=False
+        ).first()
+    if action == "start":
+        pending = second_factor.enrolment_start(user)
+        request.session[PENDING] = pending.pk
+    elif action == "confirm" and pending is not None:
+        form = CodeForm(request.POST)
+        device = _checked(request, form, pending=pending)
+        if device is None:
+            context.update(form=form, status=422)
+        else:
+            context["codes"] = second_factor.enrolment_confirm(user, device)
+            request.session.pop(PENDING, None)
+            otp_login(request, device)
+            pending = None
+    elif action in ("renew", "remove"):
+        form = CodeForm(request.POST)
+        if _checked(request, form) is None:
+            context.update(form=form, status=422, failed=action)
+        elif action == "renew":
+            context["codes"] = second_factor.recovery_codes_renew(user)
+        else:
+            second_factor.second_factor_remove(user=user, by=user)
+            messages.success(request, _("Your authenticator and recovery codes are removed."))
+            return redirect("accounts:second_factor")
+    if pending is not None and "codes" not in context:
+        context.update(pending=pending, qr=second_factor.qr_svg(pending))
+        context["secret"] = second_factor.secret_of(pending)
+    context.update(
+        device=second_factor.authenticator(user),
+        codes_left=second_factor.recovery_codes_left(user),
+        required=SignInPolicy.current().requires_second_factor(user),
+    )
+    return render(request, "accounts/second_factor.html", context, status=context["status"])
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def second_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in, for a user with an authenticator."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    if second_factor.authenticator(request.user) is None or request.user.is_verified():
+        return redirect(target or "home:overview")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        device = _checked(request, form)
+        if device is not None:
+            otp_login(request, device)
+            if second_factor.method_of(device) == "recovery_code":
+                messages.warning(
+                    request,
+                    _("You signed in with a recovery code; %(n)s are left.")
+                    % {"n": second_factor.recovery_codes_left(request.user)},
+                )
+            return redirect(target or "home:overview")
+    status = 422 if form.errors else 200
+    return render(
+        request, "accounts/second_factor_verify.html", {"form": form, "next": target}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def sign_in_policy(request: HttpRequest) -> HttpResponse:
+    policy = SignInPolicy.current()
+    before = policy.second_factor
+    form = SignInPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        services.sign_in_policy_set(policy=form.save(commit=False), before=before, by=request.user)
+        messages.success(request, _("The sign-in policy is saved."))
+        return redirect("accounts:sign_in_policy")
+    status = 422 if form.errors else 200
+    return render(request, "accounts/sign_in_policy.html", {"form": form}, status=status)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def user_second_factor_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """For a user who lost their phone and their recovery codes."""
+    user = get_object_or_404(User, pk=pk)
+    ask = confirm_first(
+        request,
+        title=_("Remove second factor"),
+        cancel=reverse("accounts:users"),
+        question=_(
+            "Remove %(name)s's authenticator and recovery codes? They sign in with their "
+            "password alone until they set up a new one (at once, if the policy requires it)."
+        )
+        % {"name": user.username},
+    )
+    if ask:
+        return ask
+    second_factor.second_factor_remove(user=user, by=request.user)
+    if not request.htmx:
+        messages.success(
+            request, _("%(name)s's second factor is removed.") % {"name": user.username}
+        )
+    return _row(request, user)

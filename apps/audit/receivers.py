@@ -63,10 +63,23 @@ def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
 
 
 @receiver(user_changed)
-def _user_changed(sender, *, action, user, by, system="bootstrap", details=None, **kwargs) -> None:
+def _user_changed(
+    sender,
+    *,
+    action,
+    user,
+    by,
+    system="bootstrap",
+    details=None,
+    outcome=AuditEvent.Outcome.SUCCESS,
+    request=None,
+    **kwargs,
+) -> None:
     record(
         action=action,
         actor=Actor.user(by) if by else Actor.system(system),
+        request=request,
+        outcome=outcome,
         target_type="user",
         target_id=user.pk,
         details=details,

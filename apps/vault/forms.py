@@ -173,3 +173,4 @@ class RevealForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    code = forms.CharField(label=_("Code from your authenticator"), required=False, max_length=32)

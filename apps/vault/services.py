@@ -179,12 +179,15 @@ def credential_delete(*, credential: Credential, by: User | None) -> None:
     _changed(credential, original)
 
 
-def credential_reveal(*, credential: Credential, field: str, by: User, password: str) -> str:
-    """Admin-only, after re-entering the password. Audited with the value's fingerprint."""
+def credential_reveal(
+    *, credential: Credential, field: str, by: User, password: str, code: str = ""
+) -> str:
+    """Admin-only, after re-entering the password (and a second-factor code when the admin
+    has one). Audited with the value's fingerprint."""
     if by.role != Role.ADMIN:
         raise PermissionDenied
     try:
-        correct = user_reauthenticate(user=by, password=password)
+        correct = user_reauthenticate(user=by, password=password, code=code)
     except ReauthLocked:
         with transaction.atomic():
             _audit(
@@ -202,7 +205,7 @@ def credential_reveal(*, credential: Credential, field: str, by: User, password:
                 credential,
                 by,
                 outcome=AuditEvent.Outcome.DENIED,
-                details={"field": field, "reason": "wrong password"},
+                details={"field": field, "reason": "wrong password or code"},
             )
         raise PermissionDenied("password")
     value = credential.secret_values()[field]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.models import Role
 from apps.accounts.roles import role_required
+from apps.accounts.second_factor import has_second_factor
 from apps.accounts.services import ReauthLocked
 from apps.providers.registry import PROVIDERS, get_provider
 
@@ -128,6 +129,7 @@ def credential_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "is_admin": request.user.role == ADMIN,
             "reveal_form": RevealForm(),
             "secret_choices": _secret_choices(request, credential),
+            "needs_code": has_second_factor(request.user),
         },
     )
 
@@ -189,6 +191,7 @@ def credential_reveal(request: HttpRequest, slug: str) -> HttpResponse:
         "credential": credential,
         "reveal_form": form,
         "secret_choices": _secret_choices(request, credential),
+        "needs_code": has_second_factor(request.user),
     }
     if form.is_valid() and form.cleaned_data["field"] in credential.secret_blobs:
         try:
@@ -197,10 +200,16 @@ def credential_reveal(request: HttpRequest, slug: str) -> HttpResponse:
                 field=form.cleaned_data["field"],
                 by=request.user,
                 password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
             )
             context["revealed_field"] = form.cleaned_data["field"]
         except PermissionDenied:
-            form.add_error("password", _("That password is not correct."))
+            form.add_error(
+                "password",
+                _("That password or code is not correct.")
+                if has_second_factor(request.user)
+                else _("That password is not correct."),
+            )
         except ReauthLocked:
             form.add_error(
                 "password",

@@ -13,6 +13,10 @@ PUBLIC = {
     "accounts:login",
     "accounts:logout",
     "accounts:password_change",
+    # One's own second factor, and the second step of signing in: any signed-in person,
+    # with or without a role (tests/accounts/test_second_factor.py).
+    "accounts:second_factor",
+    "accounts:second_factor_verify",
     "set_language",
     "home:healthz",
     # Prometheus scrapes by address or scrape token (tests/console/test_metrics.py).

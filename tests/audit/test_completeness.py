@@ -28,6 +28,8 @@ NOT_AUDITED = {
     "console:preview",
     "tokens:grant_connect",
     "tokens:invite",  # the same start, from a one-time link (creating the link is audited)
+    # Signing a page's URL changes nothing (a ticket fetch it may cause is ticket.refresh).
+    "tokens:ticket_sign",
 }
 DUMMY = {
     "pk": 999999,
@@ -75,7 +77,34 @@ def _admin(users) -> CsrfClient:
     return client
 
 
+def _device(user, confirmed: bool = True):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=confirmed)
+
+
 ACTS = {
+    "accounts:second_factor": lambda c, w, u: (
+        c.post(reverse("accounts:second_factor"), {"action": "start"}),
+        c.post(reverse("accounts:second_factor"), {"action": "confirm", "code": "000000"}),
+    )[-1],
+    "accounts:second_factor_verify": lambda c, w, u: (
+        _device(u.admin),
+        c.post(reverse("accounts:second_factor_verify"), {"code": "000000"}),
+    )[-1],
+    "accounts:sign_in_policy": lambda c, w, u: c.post(
+        reverse("accounts:sign_in_policy"), {"second_factor": "admins"}
+    ),
+    "accounts:user_second_factor_remove": lambda c, w, u: (
+        _device(u.developer),
+        c.post(
+            reverse("accounts:user_second_factor_remove", args=[u.developer.pk]),
+            {"confirm": "yes"},
+        ),
+    )[-1],
+    "tokens:ticket_refresh": lambda c, w, u: c.post(
+        reverse("tokens:ticket_refresh", args=["fs", "jsapi"])
+    ),
     "tokens:grant_invite": lambda c, w, u: c.post(
         reverse("tokens:grant_invite", args=["fs"]), {"label": "for someone"}
     ),

@@ -41,6 +41,39 @@ def test_bootstrap_creates_roles_and_one_admin_with_a_one_time_password(monkeypa
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["user.create"]
 
 
+def test_the_first_admins_password_waits_in_an_owner_only_file_until_changed(
+    monkeypatch, settings, tmp_path
+):
+    """`make run`'s output scrolls away: the one-time password is also in var/, readable by
+    its owner only, and gone once the admin has chosen their own."""
+    import stat
+
+    from tests.conftest import CsrfClient
+
+    settings.SANDBOX_ENABLED = False
+    settings.VAR_DIR = tmp_path
+    monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    output = _bootstrap()
+    password = re.search(r"one-time password: (\S+)", output).group(1)
+    kept = tmp_path / "first-admin-password.txt"
+    assert str(kept) in output
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert "username: admin" in kept.read_text() and password in kept.read_text()
+    assert "manage.py password_reset admin" in kept.read_text()
+    client = CsrfClient()
+    client.post("/accounts/login/", {"username": "admin", "password": password})
+    changed = client.post(
+        "/accounts/password/",
+        {
+            "old_password": password,
+            "new_password1": "the admin's own passphrase",
+            "new_password2": "the admin's own passphrase",
+        },
+    )
+    assert changed.status_code == 302 and not kept.exists()
+
+
 def test_bootstrap_registers_the_sandbox_demo_apps_once(settings):
     from apps.sandbox.models import SandboxApp
     from apps.sandbox.services import DEMO_APP_IDS

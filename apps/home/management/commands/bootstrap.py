@@ -8,7 +8,7 @@ from django.db import transaction
 
 from apps.accounts.models import Role, User
 from apps.accounts.roles import ensure_roles
-from apps.accounts.services import user_create
+from apps.accounts.services import first_admin_file_write, user_create
 from apps.alerts.services import channel_ensure_demo
 from apps.providers.registry import get_provider
 from apps.sandbox.origins import origin_url
@@ -61,9 +61,11 @@ class Command(BaseCommand):
         if password:
             self.stdout.write(f"bootstrap: created admin '{username}' with the given password")
         else:
+            path = first_admin_file_write(username, one_time)
             self.stdout.write(
                 self.style.WARNING(
                     f"bootstrap: created admin '{username}' with one-time password: {one_time}\n"
-                    "           (shown once; you will choose a new one at first login)"
+                    f"           (also in {path}, readable by its owner only, until you choose\n"
+                    "           your own password at first sign-in)"
                 )
             )

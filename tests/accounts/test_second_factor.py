@@ -1,0 +1,209 @@
+"""Two factors (django-otp): an authenticator app set up from a QR code and confirmed with a
+code, ten recovery codes shown once, the second step after a password, wrong codes throttled
+like wrong passwords, the sign-in policy that requires it (for admins or everyone), reveal
+asking for the code too, an admin removing a lost one; every act audited."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import pytest
+from django.conf import settings
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from apps.accounts.models import SignInPolicy
+from apps.audit.models import AuditEvent
+from tests.conftest import CsrfClient
+from tests.helpers import all_rows
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery"
+
+
+def _code(device: TOTPDevice, *, ahead: int = 0) -> str:
+    """The authenticator app's code now (`ahead`: a later step's, one not spent yet)."""
+    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=6, drift=ahead)
+    return f"{value:06d}"
+
+
+def _sign_in(username: str) -> CsrfClient:
+    client = CsrfClient()
+    answer = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+    assert answer.status_code == 302, answer.content.decode()[:500]
+    return client
+
+
+def _enrol(client: CsrfClient) -> tuple[TOTPDevice, list[str]]:
+    started = client.post("/accounts/second-factor/", {"action": "start"})
+    html = started.content.decode()
+    assert started.status_code == 200 and 'data-testid="qr"' in html and "<svg" in html
+    device = TOTPDevice.objects.get(confirmed=False)
+    assert "no-store" in started["Cache-Control"]
+    confirmed = client.post(
+        "/accounts/second-factor/", {"action": "confirm", "code": _code(device)}
+    )
+    assert confirmed.status_code == 200, confirmed.content.decode()[:800]
+    codes = (
+        re.search(r'<pre id="recovery-codes"[^>]*>(.*?)</pre>', confirmed.content.decode(), re.S)
+        .group(1)
+        .split()
+    )
+    device.refresh_from_db()
+    assert device.confirmed and len(codes) == 10
+    return device, codes
+
+
+@pytest.fixture
+def dan(make_user):
+    return make_user("dev-dan", "developer")
+
+
+def test_enrolment_needs_a_right_code_and_shows_recovery_codes_once(dan):
+    client = _sign_in("dev-dan")
+    client.post("/accounts/second-factor/", {"action": "start"})
+    wrong = client.post("/accounts/second-factor/", {"action": "confirm", "code": "000000"})
+    assert wrong.status_code == 422 and not TOTPDevice.objects.filter(confirmed=True).exists()
+    device, codes = _enrol(client)
+    page = client.get("/accounts/second-factor/").content.decode()
+    assert not any(c in page for c in codes) and "10" in page
+    assert device.key not in page
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert "mfa.enrol" in actions
+
+
+def test_signing_in_asks_for_the_code_before_anything_else(dan):
+    device, _ = _enrol(_sign_in("dev-dan"))
+    client = _sign_in("dev-dan")
+    held = client.get("/console/")
+    assert held.status_code == 302 and held["Location"].startswith(
+        "/accounts/second-factor/verify/"
+    )
+    htmx = client.get("/console/", HTTP_HX_REQUEST="true")
+    assert htmx["HX-Redirect"].startswith("/accounts/second-factor/verify/")
+    done = client.post(
+        "/accounts/second-factor/verify/", {"code": _code(device, ahead=1), "next": "/console/"}
+    )
+    assert done.status_code == 302 and done["Location"] == "/console/"
+    assert client.get("/console/").status_code == 200
+    event = AuditEvent.objects.filter(action="auth.second_factor").latest("seq")
+    assert event.outcome == "success" and event.details["method"] == "authenticator"
+
+
+def test_a_recovery_code_works_once(dan):
+    _, codes = _enrol(_sign_in("dev-dan"))
+    client = _sign_in("dev-dan")
+    assert client.post("/accounts/second-factor/verify/", {"code": codes[0]}).status_code == 302
+    again = _sign_in("dev-dan")
+    refused = again.post("/accounts/second-factor/verify/", {"code": codes[0]})
+    assert refused.status_code == 422
+    event = AuditEvent.objects.filter(action="auth.second_factor", outcome="success").latest("seq")
+    assert event.details["method"] == "recovery_code"
+
+
+def test_wrong_codes_are_throttled_like_wrong_passwords(dan, settings):
+    device, _ = _enrol(_sign_in("dev-dan"))
+    client = _sign_in("dev-dan")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        assert client.post("/accounts/second-factor/verify/", {"code": "123456"}).status_code == 422
+    client.cookies["django_language"] = "en"
+    locked = client.post("/accounts/second-factor/verify/", {"code": _code(device, ahead=1)})
+    assert locked.status_code == 422 and "Too many wrong codes" in locked.content.decode()
+    assert client.get("/console/").status_code == 302  # still only half signed in
+    assert AuditEvent.objects.filter(action="auth.second_factor_lockout").exists()
+    _sign_in("alice").post(f"/accounts/users/{dan.pk}/unlock/")  # an admin's Unlock lifts it
+    code = _code(device, ahead=1)  # the enrolment's code was spent
+    assert client.post("/accounts/second-factor/verify/", {"code": code}).status_code == 302
+
+
+@pytest.fixture(autouse=True)
+def alice(make_user):
+    return make_user("alice", "admin")
+
+
+def test_the_policy_sends_an_admin_without_a_second_factor_to_set_one_up(alice):
+    SignInPolicy.objects.create(pk=1, second_factor="admins")
+    client = _sign_in("alice")
+    held = client.get("/credentials/")
+    assert held.status_code == 302 and held["Location"].startswith("/accounts/second-factor/")
+    page = client.get("/accounts/second-factor/").content.decode()
+    assert 'data-testid="second-factor-required"' in page
+    _enrol(client)
+    assert client.get("/credentials/").status_code == 200
+
+
+def test_the_policy_for_admins_leaves_developers_alone(dan):
+    SignInPolicy.objects.create(pk=1, second_factor="admins")
+    assert _sign_in("dev-dan").get("/console/").status_code == 200
+
+
+def test_only_admins_set_the_policy_and_the_change_is_audited(alice, dan):
+    assert (
+        _sign_in("dev-dan")
+        .post("/accounts/sign-in-policy/", {"second_factor": "everyone"})
+        .status_code
+        == 403
+    )
+    client = _sign_in("alice")
+    assert (
+        client.post("/accounts/sign-in-policy/", {"second_factor": "nonsense"}).status_code == 422
+    )
+    assert (
+        client.post("/accounts/sign-in-policy/", {"second_factor": "everyone"}).status_code == 302
+    )
+    assert SignInPolicy.current().second_factor == "everyone"
+    event = AuditEvent.objects.get(action="signin.policy_change")
+    assert event.details["second_factor"] == {"from": "optional", "to": "everyone"}
+
+
+def test_an_admin_removes_a_lost_second_factor(alice, dan):
+    _enrol(_sign_in("dev-dan"))
+    admin = _sign_in("alice")
+    asked = admin.post(f"/accounts/users/{dan.pk}/second-factor/")
+    assert 'data-testid="confirm"' in asked.content.decode()
+    assert TOTPDevice.objects.filter(user=dan).exists()
+    admin.post(f"/accounts/users/{dan.pk}/second-factor/", {"confirm": "yes"})
+    assert not TOTPDevice.objects.filter(user=dan).exists()
+    assert _sign_in("dev-dan").get("/console/").status_code == 200
+    event = AuditEvent.objects.get(action="mfa.remove")
+    assert event.actor_label == "alice" and event.details["by_self"] is False
+
+
+def test_reveal_asks_an_admin_with_a_second_factor_for_the_code(alice):
+    from apps.vault.services import credential_create
+
+    credential_create(
+        by=alice,
+        provider="feishu",
+        name="x",
+        slug="fx",
+        environment="test",
+        public={"app_id": "cli_x"},
+        secrets={"app_secret": "the-app-secret-0123456789"},
+    )
+    client = _sign_in("alice")
+    device, _ = _enrol(client)
+    page = client.get("/credentials/fx/").content.decode()
+    assert 'name="code"' in page
+    without = client.post(
+        "/credentials/fx/reveal/", {"field": "app_secret", "password": PASSWORD, "code": ""}
+    )
+    assert without.status_code == 422 and "the-app-secret" not in without.content.decode()
+    shown = client.post(
+        "/credentials/fx/reveal/",
+        {"field": "app_secret", "password": PASSWORD, "code": _code(device, ahead=1)},  # unspent
+    )
+    assert shown.status_code == 200 and "the-app-secret-0123456789" in shown.content.decode()
+
+
+def test_the_totp_secret_is_nowhere_but_the_enrolment_page(dan, caplog):
+    client = _sign_in("dev-dan")
+    device, codes = _enrol(client)
+    secret = base64.b32encode(binascii.unhexlify(device.key)).decode().rstrip("=")
+    audit = " ".join(str(e.details) for e in AuditEvent.objects.all())
+    for value in (secret, device.key, *codes):
+        assert value not in audit and value not in caplog.text
+    assert settings.OTP_TOTP_ISSUER == "Zhongkong"
+    assert secret not in all_rows().replace(device.key, "")
