@@ -392,6 +392,11 @@ ALERT_AUDIT_VERIFY_HOUR = env.int("ALERT_AUDIT_VERIFY_HOUR", default=3)
 # E-mail channels send through this server (smtp://user:password@host:587/?tls=True).
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="zhongkong@localhost")
+# "Forgot your password?" by e-mail, offered once an e-mail server is configured.
+PASSWORD_RESET_BY_EMAIL = env.bool(
+    "PASSWORD_RESET_BY_EMAIL", default=bool(env.str("EMAIL_URL", ""))
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # a link's life
 
 # --- Logging ----------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -9,9 +9,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from .models import Role, User
@@ -214,3 +218,53 @@ def sign_in_policy_set(*, policy, before: str, by: User) -> None:
             by=by,
             details={"second_factor": {"from": before, "to": policy.second_factor}},
         )
+
+
+def user_reset_link(*, user: User, by: User) -> str:
+    """A link with which `user` chooses a new password themselves (PASSWORD_RESET_TIMEOUT;
+    it stops working once used, since it is bound to the password it replaces). Returned
+    once: nothing of it is kept. Audited."""
+    path = reverse(
+        "accounts:password_reset_confirm",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    with transaction.atomic():
+        user_changed.send(
+            User,
+            action="user.password_reset_link",
+            user=user,
+            by=by,
+            details={"username": user.username, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        )
+    return settings.SITE_URL.rstrip("/") + path
+
+
+@transaction.atomic
+def user_password_set_by_link(*, user: User) -> None:
+    """A new password chosen through a reset link (an admin's or an e-mailed one)."""
+    _lift_throttles(user)
+    if user.must_change_password:
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+    user_changed.send(
+        User,
+        action="user.password_change",
+        user=user,
+        by=user,
+        details={"username": user.username, "through": "reset link"},
+    )
+
+
+@transaction.atomic
+def user_reset_mailed(*, user: User) -> None:
+    user_changed.send(
+        User,
+        action="user.password_reset_mail",
+        user=user,
+        by=None,
+        system="password reset by e-mail",
+        details={"username": user.username},
+    )

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,6 +27,11 @@ from .roles import role_required
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {
+            "password_reset_by_email": settings.PASSWORD_RESET_BY_EMAIL
+        }
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -296,3 +302,70 @@ def user_second_factor_remove(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("%(name)s's second factor is removed.") % {"name": user.username}
         )
     return _row(request, user)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def user_password_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """A link with which a user who lost their password chooses a new one themselves,
+    shown on this response only."""
+    user = get_object_or_404(User, pk=pk)
+    ask = confirm_first(
+        request,
+        title=_("Password reset link"),
+        cancel=reverse("accounts:users"),
+        question=_(
+            "Make a link with which %(name)s chooses a new password? It works once, for "
+            "%(hours)s hours; hand it over privately."
+        )
+        % {"name": user.username, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+    )
+    if ask:
+        return ask
+    link = services.user_reset_link(user=user, by=request.user)
+    context = {**_users_context(), "reset_link_for": user, "reset_link": link}
+    template = "accounts/users.html#user-panel" if request.htmx else "accounts/users.html"
+    return render(request, template, context)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_password_set_by_link(user=form.user)
+        messages.success(self.request, _("Your new password is set: sign in with it."))
+        return response
+
+
+class AuditedPasswordResetForm(PasswordResetForm):
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+        services.user_reset_mailed(user=context["user"])
+
+
+class PasswordForgotView(auth_views.PasswordResetView):
+    """'Forgot your password?' by e-mail, where an e-mail server is configured. The answer
+    is the same whether or not the address is known."""
+
+    template_name = "accounts/password_forgot.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    form_class = AuditedPasswordResetForm
+    success_url = reverse_lazy("accounts:password_forgot_sent")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.PASSWORD_RESET_BY_EMAIL:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_email_options(self):
+        return super().get_email_options() | {"domain_override": None}
+
+
+@require_GET
+def password_forgot_sent(request: HttpRequest) -> HttpResponse:
+    if not settings.PASSWORD_RESET_BY_EMAIL:
+        raise Http404
+    return render(request, "accounts/password_forgot_sent.html")

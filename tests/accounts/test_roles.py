@@ -17,6 +17,10 @@ PUBLIC = {
     # with or without a role (tests/accounts/test_second_factor.py).
     "accounts:second_factor",
     "accounts:second_factor_verify",
+    # A password-reset link is its own authority; asking for one by e-mail needs no account.
+    "accounts:password_reset_confirm",
+    "accounts:password_forgot",
+    "accounts:password_forgot_sent",
     "set_language",
     "home:healthz",
     # Prometheus scrapes by address or scrape token (tests/console/test_metrics.py).

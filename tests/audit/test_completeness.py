@@ -5,6 +5,7 @@ add an event (read-only routes answer a POST with 405)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -39,6 +40,8 @@ DUMMY = {
     "fmt": "csv",
     "user_id": "ou_none",
     "kind": "jsapi",
+    "uidb64": "MQ",
+    "token": "set-password",
 }
 
 
@@ -83,7 +86,33 @@ def _device(user, confirmed: bool = True):
     return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=confirmed)
 
 
+def _reset_by_link(client, users):
+    from apps.accounts.services import user_reset_link
+
+    link = user_reset_link(user=users.developer, by=users.admin)
+    visitor = CsrfClient()
+    form = visitor.get(urlsplit(link).path, follow=True)
+    return visitor.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a fresh passphrase 42", "new_password2": "a fresh passphrase 42"},
+    )
+
+
+def _forgot(client, users):
+    from django.test import override_settings
+
+    users.developer.email = "dan@example.com"
+    users.developer.save()
+    with override_settings(PASSWORD_RESET_BY_EMAIL=True):
+        return CsrfClient().post(reverse("accounts:password_forgot"), {"email": "dan@example.com"})
+
+
 ACTS = {
+    "accounts:user_password_link": lambda c, w, u: c.post(
+        reverse("accounts:user_password_link", args=[u.developer.pk]), {"confirm": "yes"}
+    ),
+    "accounts:password_reset_confirm": lambda c, w, u: _reset_by_link(c, u),
+    "accounts:password_forgot": lambda c, w, u: _forgot(c, u),
     "accounts:second_factor": lambda c, w, u: (
         c.post(reverse("accounts:second_factor"), {"action": "start"}),
         c.post(reverse("accounts:second_factor"), {"action": "confirm", "code": "000000"}),
