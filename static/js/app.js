@@ -205,6 +205,23 @@
     explain(event, said(document.documentElement.lang || "zh-hans").offline);
   });
 
+  // Fields that belong to some kinds of a form only: data-kinds="a b" shows a field for those
+  // kinds, data-not-kinds="a" for every other; the form's <select name="kind"> decides.
+  function syncKinds(form) {
+    var kind = form && form.querySelector("[name=kind]");
+    if (!kind) return;
+    form.querySelectorAll("[data-kinds], [data-not-kinds]").forEach(function (el) {
+      var only = el.getAttribute("data-kinds"), not = el.getAttribute("data-not-kinds");
+      el.hidden = only ? only.split(" ").indexOf(kind.value) < 0 : not.split(" ").indexOf(kind.value) >= 0;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "kind") syncKinds(event.target.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form").forEach(syncKinds);
+  });
+
   // Live countdowns: <time datetime="..." data-countdown> shows "in 1:23:45" / "expired".
   var lang = document.documentElement.lang || "zh-hans";
   var words = lang.indexOf("zh") === 0 ? { in: "", later: "后", ago: "已过 " } : { in: "in ", later: "", ago: "passed " };
