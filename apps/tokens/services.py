@@ -374,6 +374,18 @@ def token_store_tested(*, credential: Credential, grant, actor: Actor | None = N
     return True
 
 
+def token_note_tested_refusal(*, credential: Credential, decoded: Decoded) -> None:
+    """A "test connection" the platform refused: shown on the token page as the last error
+    (the schedule is left alone; a refresh that fails the same way stops it itself)."""
+    if not issues_tokens(credential):
+        return
+    row = _row(credential.pk)
+    AccessToken.objects.filter(pk=row.pk).update(
+        last_error=_last_error(decoded, decoded.classification, "test"),
+        last_error_at=timezone.now(),
+    )
+
+
 def _cap_reached(row: AccessToken) -> bool:
     """Whether today's successful fetches reached the platform's documented daily cap."""
     today = timezone.localdate()

@@ -25,7 +25,7 @@ from apps.providers.registry import get_provider
 
 from . import crypto
 from .models import Credential, KeyCanary
-from .signals import credential_changed, token_fetched
+from .signals import credential_changed, token_fetch_refused, token_fetched
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -259,6 +259,8 @@ def credential_test(*, credential: Credential, by: User | None) -> ConnectionTes
                 "trace_id": result.decoded.trace_id if result.decoded else "",
             },
         )
+    if not result.ok and result.decoded is not None:
+        token_fetch_refused.send(sender=Credential, credential=credential, decoded=result.decoded)
     if result.ok and grant is not None:  # the token it fetched is kept, not thrown away
         token_fetched.send(
             sender=Credential,

@@ -9,3 +9,7 @@ credential_changed = Signal()
 # Sent when "test connection" fetched a token (kwargs: credential, grant, actor). The token
 # centre keeps it as the current token, as if it had fetched it itself.
 token_fetched = Signal()
+
+# Sent when "test connection" was refused by the platform (kwargs: credential, decoded):
+# the token centre shows the refusal on the token page, as a failed refresh would be shown.
+token_fetch_refused = Signal()

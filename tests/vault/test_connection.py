@@ -61,6 +61,13 @@ def test_wrong_secret_shows_the_platform_code_and_explanation(client_as, users, 
     assert 'data-testid="test-failed"' in html and "10015" in html
     assert "app_secret 错误" in html and "Wrong app_secret" in html
     assert AuditEvent.objects.get(action="credential.test").outcome == "failure"
+    # The token page says so too, instead of "not fetched yet / no error".
+    token_page = client_as("admin").get("/tokens/c1/").content.decode()
+    assert "10015" in token_page and "app_secret 错误" in token_page
+    from apps.tokens.models import AccessToken
+
+    held = AccessToken.objects.get(credential__slug="c1")
+    assert held.last_error["reason"] == "test" and not held.blocked_reason
 
 
 def test_static_key_platform_makes_its_cheapest_call(client_as, users, live_server):
