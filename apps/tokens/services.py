@@ -31,7 +31,7 @@ from django.views.decorators.debug import sensitive_variables
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
 from apps.core import generation
-from apps.core.metrics import TOKEN_REFRESHES
+from apps.core.metrics import TOKEN_HANDOUTS, TOKEN_REFRESHES
 from apps.providers.base import Classification, Decoded, ProviderError, RefreshPolicy
 from apps.providers.client import fetch_token
 from apps.vault.models import Credential
@@ -626,7 +626,9 @@ def _failed(
 
 def handout_count(*, client_key_id: int, credential_id: int) -> None:
     """Count one hand-out in its minute: in the shared cache when there is one (no database
-    write on the hot path), else with one UPDATE on the minute's row."""
+    write on the hot path), else with one UPDATE on the minute's row; and in /metrics (the
+    in-memory path counts its own there, when its ledger reaches Redis)."""
+    TOKEN_HANDOUTS.labels(client_key_id, credential_id).inc()
     if token_cache.shared():
         key = token_cache.handout_key(int(time.time() // 60), client_key_id, credential_id)
         cache.add(key, 0, 7200)

@@ -47,6 +47,37 @@ def test_a_scrape_from_loopback_sees_tokens_sends_and_audit(client, client_as, f
     assert samples[("zk_audit_verified_head_seq", ())] >= 3
 
 
+@pytest.mark.parametrize(
+    "cache",
+    [
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},  # make run's default
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache"},  # production's
+    ],
+)
+def test_a_hand_out_through_the_token_api_is_counted(client, feishu, settings, cache):
+    """Whichever cache the hand-out is counted in, /metrics counts it too."""
+    from apps.tokens import cache as token_cache
+    from apps.tokens.services import client_key_create
+
+    if "redis" in cache["BACKEND"]:
+        cache = {**cache, "LOCATION": settings.CACHES["default"]["LOCATION"]}
+    settings.CACHES = {"default": cache}
+    credential, _ = feishu
+    key, raw = client_key_create(name="orders", credentials=[credential])
+    label = (("client_key", str(key.pk)), ("credential", str(credential.pk)))
+
+    def counted() -> float:
+        token_cache.ledger().flush()  # with Redis, as the ledger's thread does each second
+        text = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+        return _samples(text).get(("zk_token_handouts_total", label), 0)
+
+    before = counted()
+    for _ in range(2):
+        answer = client.get("/api/v1/tokens/fs", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert answer.status_code == 200, answer.content
+    assert counted() == before + 2
+
+
 def test_a_scrape_needs_an_allowed_address_or_the_token(client, settings):
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
     settings.METRICS_TOKEN = "scrape-token-0123456789"
