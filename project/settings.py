@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",  # the authenticator app's codes
     "django_otp.plugins.otp_static",  # recovery codes, each usable once
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     # The floors, ground first: each app imports only apps listed above it
     # (tests/test_architecture.py); the sandbox stands apart, on the ground alone.
     "apps.core",
@@ -61,6 +64,7 @@ INSTALLED_APPS = [
     "apps.sandbox",
     "apps.vault",
     "apps.tokens",
+    "apps.signin",
     "apps.console",
     "apps.alerts",
     "apps.home",
@@ -83,6 +87,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "apps.accounts.middleware.SecondFactorMiddleware",
     "apps.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -104,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.accounts.context_processors.role",
+                "apps.signin.context_processors.platform_sign_ins",
             ],
         },
     },
@@ -168,6 +174,19 @@ PASSWORD_HASHERS = env.list(
     ],
 )
 LOGIN_URL = "accounts:login"
+# Sign-in with the platforms (django-allauth, apps/signin): which credential serves it is an
+# admin's setting in the database; nothing about the platforms' apps is configured here.
+ACCOUNT_ADAPTER = "apps.signin.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "apps.signin.adapter.SignInAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False  # a user's platform token is never kept for signing in
+SOCIALACCOUNT_LOGIN_ON_GET = False  # leaving for the platform takes a POST (CSRF-checked)
 LOGIN_REDIRECT_URL = "home:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 

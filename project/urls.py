@@ -4,9 +4,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.signin import urls as signin_urls
+
 urlpatterns = [
     path("", include("apps.home.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("accounts/platforms/", include("apps.signin.urls")),
+    path(
+        "accounts/platform-sign-in/",
+        include((signin_urls.settings_urlpatterns, "signin"), namespace="signin"),
+    ),
     path("credentials/", include("apps.vault.urls")),
     path("tokens/", include("apps.tokens.urls")),
     path("console/", include("apps.console.urls")),

@@ -22,6 +22,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "audit": {"core", "accounts"},
     "vault": PROVIDERS_AND_BELOW,
     "tokens": PROVIDERS_AND_BELOW | {"vault"},
+    # Sign-in with the platforms: the credential an admin chose, WeCom's app token.
+    "signin": PROVIDERS_AND_BELOW | {"vault", "tokens"},
     "console": PROVIDERS_AND_BELOW | {"vault", "tokens"},
     "alerts": PROVIDERS_AND_BELOW | {"vault", "tokens"},
     "home": {
@@ -32,6 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "sandbox",
         "vault",
         "tokens",
+        "signin",
         "console",
         "alerts",
     },

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from .models import Role
@@ -36,6 +38,10 @@ def role_required(*roles: str) -> Callable:
                     login = redirect_to_login(request.get_full_path())
                     return HttpResponseClientRedirect(login["Location"])
                 return redirect_to_login(request.get_full_path())
+            if user.is_active and user.role is None:  # signed up, waiting for an admin
+                if getattr(request, "htmx", False):
+                    return HttpResponseClientRedirect(reverse("accounts:waiting"))
+                return redirect("accounts:waiting")
             if not user.is_active or user.role not in allowed:
                 raise PermissionDenied
             return view(request, *args, **kwargs)

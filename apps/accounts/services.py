@@ -268,3 +268,19 @@ def user_reset_mailed(*, user: User) -> None:
         system="password reset by e-mail",
         details={"username": user.username},
     )
+
+
+@transaction.atomic
+def user_set_role_initial(*, user: User, role: str, via: str, uid: str) -> None:
+    """A person's first sign-in with a platform: their account exists now, with `role` (an
+    admin's default for that platform) or none until an admin grants one."""
+    if role:
+        _set_role(user, role)
+    user_changed.send(
+        User,
+        action="user.create",
+        user=user,
+        by=None,
+        system=f"sign-in with {via}",
+        details={"username": user.username, "role": role or None, "via": via, "uid": uid},
+    )

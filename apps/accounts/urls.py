@@ -33,4 +33,5 @@ urlpatterns = [
     path("second-factor/", views.second_factor_page, name="second_factor"),
     path("second-factor/verify/", views.second_factor_verify, name="second_factor_verify"),
     path("sign-in-policy/", views.sign_in_policy, name="sign_in_policy"),
+    path("waiting/", views.waiting, name="waiting"),
 ]

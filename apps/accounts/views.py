@@ -369,3 +369,13 @@ def password_forgot_sent(request: HttpRequest) -> HttpResponse:
     if not settings.PASSWORD_RESET_BY_EMAIL:
         raise Http404
     return render(request, "accounts/password_forgot_sent.html")
+
+
+@require_GET
+def waiting(request: HttpRequest) -> HttpResponse:
+    """Signed in, with no role yet: nothing to see until an admin grants one."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.role is not None:
+        return redirect("home:overview")
+    return render(request, "accounts/waiting.html")

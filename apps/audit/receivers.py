@@ -23,6 +23,8 @@ def _logged_in(sender, request, user, **kwargs) -> None:
         request=request,
         target_type="user",
         target_id=user.pk,
+        # Set by the platform sign-in's adapter; a password otherwise.
+        details={"method": getattr(request, "login_method", "password")},
     )
 
 

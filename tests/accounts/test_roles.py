@@ -21,6 +21,22 @@ PUBLIC = {
     "accounts:password_reset_confirm",
     "accounts:password_forgot",
     "accounts:password_forgot_sent",
+    "accounts:waiting",  # a signed-in person without a role waits here
+    # Sign-in with the platforms (allauth's views, tests/signin/): leaving for the platform
+    # and coming back, allauth's pages for a cancelled or failed sign-in, and one's own
+    # linked identities (signed in, any role or none); the names allauth's flows reverse.
+    *(
+        f"{p}_signin_{end}"
+        for p in ("feishu", "dingtalk", "wecom")
+        for end in ("login", "callback")
+    ),
+    "socialaccount_login_cancelled",
+    "socialaccount_login_error",
+    "socialaccount_signup",
+    "socialaccount_connections",
+    "account_login",
+    "account_signup",
+    "account_inactive",
     "set_language",
     "home:healthz",
     # Prometheus scrapes by address or scrape token (tests/console/test_metrics.py).
@@ -78,16 +94,28 @@ def test_htmx_requests_from_anonymous_users_get_a_client_redirect(client):
 
 
 @pytest.mark.parametrize(
-    "role,status", [("admin", 200), ("developer", 403), ("auditor", 403), ("nobody", 403)]
+    "role,status", [("admin", 200), ("developer", 403), ("auditor", 403), ("nobody", 302)]
 )
 def test_user_admin_page_is_for_admins_only(client_as, role, status):
-    assert client_as(role).get("/accounts/users/").status_code == status
+    answer = client_as(role).get("/accounts/users/")
+    assert answer.status_code == status
+    if role == "nobody":  # signed in without a role: waits for an admin to grant one
+        assert answer["Location"] == "/accounts/waiting/"
 
 
 @pytest.mark.parametrize("role", ["developer", "auditor", "nobody"])
 def test_overview_needs_a_role(client_as, role):
-    expected = 403 if role == "nobody" else 200
-    assert client_as(role).get("/").status_code == expected
+    answer = client_as(role).get("/")
+    if role == "nobody":
+        assert answer.status_code == 302 and answer["Location"] == "/accounts/waiting/"
+        waiting = client_as(role).get("/accounts/waiting/")
+        assert 'data-testid="waiting-for-role"' in waiting.content.decode()
+        assert "mainnav" not in waiting.content.decode()  # nothing to navigate to
+        htmx = client_as(role).get("/console/", HTTP_HX_REQUEST="true")
+        assert htmx["HX-Redirect"] == "/accounts/waiting/"
+    else:
+        assert answer.status_code == 200
+        assert client_as(role).get("/accounts/waiting/")["Location"] == "/"
 
 
 def test_a_deactivated_user_is_refused(client_as, users):

@@ -29,6 +29,18 @@ NOT_AUDITED = {
     "console:preview",
     "tokens:grant_connect",
     "tokens:invite",  # the same start, from a one-time link (creating the link is audited)
+    # Leaving for a platform's sign-in page stores nothing; what comes back is audited
+    # (sign-in, sign-up, link, or the failure: tests/signin/).
+    "feishu_signin_login",
+    "dingtalk_signin_login",
+    "wecom_signin_login",
+    "feishu_signin_callback",
+    "dingtalk_signin_callback",
+    "wecom_signin_callback",
+    "socialaccount_signup",
+    "account_login",  # names allauth reverses, redirecting to Zhongkong's own sign-in page
+    "account_signup",
+    "account_inactive",
     # Signing a page's URL changes nothing (a ticket fetch it may cause is ticket.refresh).
     "tokens:ticket_sign",
 }
@@ -107,7 +119,18 @@ def _forgot(client, users):
         return CsrfClient().post(reverse("accounts:password_forgot"), {"email": "dan@example.com"})
 
 
+def _unlink(client, users):
+    from allauth.socialaccount.models import SocialAccount
+
+    account = SocialAccount.objects.create(user=users.admin, provider="feishu_signin", uid="ou_x")
+    return client.post(reverse("socialaccount_connections"), {"account": account.pk})
+
+
 ACTS = {
+    "socialaccount_connections": lambda c, w, u: _unlink(c, u),
+    "signin:settings": lambda c, w, u: c.post(
+        reverse("signin:settings"), {"feishu-credential": w["credential"].pk}
+    ),
     "accounts:user_password_link": lambda c, w, u: c.post(
         reverse("accounts:user_password_link", args=[u.developer.pk]), {"confirm": "yes"}
     ),

@@ -83,7 +83,7 @@ def sign_in(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form[action$='/accounts/login/'] button[type=submit]").click()
     page.wait_for_url("**/")
 
 

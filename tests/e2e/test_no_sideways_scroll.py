@@ -12,7 +12,15 @@ from apps.vault.services import credential_create
 from .conftest import screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PAGES = ("/", "/credentials/", "/tokens/", "/console/history/", "/audit/", "/accounts/users/")
+PAGES = (
+    "/",
+    "/credentials/",
+    "/tokens/",
+    "/console/history/",
+    "/audit/",
+    "/accounts/users/",
+    "/accounts/platform-sign-in/",
+)
 
 
 def test_no_page_scrolls_sideways(page, make_user):

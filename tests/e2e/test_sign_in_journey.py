@@ -44,7 +44,7 @@ def test_admin_creates_a_developer_in_place_with_htmx(page, make_user):
     page.goto("/accounts/login/")
     page.fill("#id_username", "ada")
     page.fill("#id_password", "a long admin passphrase")
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form[action$='/accounts/login/'] button[type=submit]").click()
     page.wait_for_url("**/")
     page.goto("/accounts/users/")
     page.fill("#id_username", "ada")  # taken: the form must come back with an error
