@@ -56,37 +56,32 @@ def platform_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _save(row: dict, request: HttpRequest) -> None:
+    """One platform's choice, audited when it changed (credential, default role, on or off)."""
     data, current = row["form"].cleaned_data, row["current"]
     credential, role = data["credential"], data["default_role"] or ""
-    before = (
-        current.credential_id if current and current.enabled else None,
-        current and current.default_role,
-    )
+    was = (current.credential_id, current.default_role) if current and current.enabled else None
+    now = (credential.pk, role) if credential else None
+    if was == now:
+        return
     if credential is None:
-        if current is not None and current.enabled:
-            PlatformSignIn.objects.filter(pk=current.pk).update(enabled=False)
+        PlatformSignIn.objects.filter(pk=current.pk).update(enabled=False)
     else:
         PlatformSignIn.objects.update_or_create(
             provider=row["key"],
             defaults={"credential": credential, "enabled": True, "default_role": role},
         )
-    after = (
-        credential.pk if credential else None,
-        role if credential else (current and current.default_role),
+    record(
+        action="signin.platform_change",
+        actor=Actor.user(request.user),
+        request=request,
+        target_type="credential",
+        target_id=credential.slug if credential else "",
+        details={
+            "platform": row["key"],
+            "enabled": credential is not None,
+            "default_role": role or None,
+        },
     )
-    if before != after:
-        record(
-            action="signin.platform_change",
-            actor=Actor.user(request.user),
-            request=request,
-            target_type="credential",
-            target_id=credential.slug if credential else "",
-            details={
-                "platform": row["key"],
-                "enabled": credential is not None,
-                "default_role": role or None,
-            },
-        )
 
 
 def when_offered(platform_key: str, view):

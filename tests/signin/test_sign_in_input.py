@@ -21,7 +21,9 @@ def feishu(token_credential):
     return credential
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(code=TEXT, state=TEXT, error=TEXT | st.none())
 def test_any_callback_query_is_a_page_not_a_failure(feishu, code, state, error):
     query = {"code": code, "state": state} | ({"error": error} if error is not None else {})
@@ -29,7 +31,9 @@ def test_any_callback_query_is_a_page_not_a_failure(feishu, code, state, error):
     assert answer.status_code in (200, 302, 400, 401, 404), answer.status_code  # 401: refused
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(credential=TEXT, role=TEXT)
 def test_any_settings_form_is_saved_or_refused_clearly(feishu, client_as, credential, role):
     answer = client_as("admin").post(
