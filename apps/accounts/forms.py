@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
@@ -48,6 +49,27 @@ class CodeForm(forms.Form):
 class SignInPolicyForm(forms.ModelForm):
     class Meta:
         model = SignInPolicy
-        fields = ["second_factor"]
-        labels = {"second_factor": _("Second factor")}
-        widgets = {"second_factor": forms.RadioSelect}
+        fields = ["second_factor", "passwords"]
+        labels = {"second_factor": _("Second factor"), "passwords": _("Sign in with a password")}
+        widgets = {"second_factor": forms.RadioSelect, "passwords": forms.RadioSelect}
+        help_texts = {
+            "passwords": _(
+                "Turn passwords off for everyone but the first admin only once people can sign "
+                "in with Feishu, DingTalk or WeCom."
+            )
+        }
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, refusing a password where the sign-in policy turned them off."""
+
+    error_messages = AuthenticationForm.error_messages | {
+        "password_off": _(
+            "Signing in with a password is off for this account: use Feishu, DingTalk or WeCom."
+        )
+    }
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not SignInPolicy.current().allows_password(user):
+            raise forms.ValidationError(self.error_messages["password_off"], code="password_off")

@@ -39,8 +39,18 @@ class SignInPolicy(models.Model):
         ADMINS = "admins", _("Required for admins")
         EVERYONE = "everyone", _("Required for everyone")
 
+    class Passwords(models.TextChoices):
+        EVERYONE = "everyone", _("Everyone")
+        FIRST_ADMIN = (
+            "first_admin",
+            _("Only the first admin (everyone else signs in with a platform)"),
+        )
+
     second_factor = models.CharField(
         max_length=16, choices=SecondFactor.choices, default=SecondFactor.OPTIONAL
+    )
+    passwords = models.CharField(
+        max_length=16, choices=Passwords.choices, default=Passwords.EVERYONE
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,6 +60,14 @@ class SignInPolicy(models.Model):
     @classmethod
     def current(cls) -> SignInPolicy:
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    def allows_password(self, user: User) -> bool:
+        """Whether `user` may sign in with a password: everyone, or only the first admin (the
+        account bootstrap made), who keeps a way in when a platform is down."""
+        if self.passwords == self.Passwords.EVERYONE:
+            return True
+        first = User.objects.filter(groups__name=Role.ADMIN).order_by("date_joined", "pk").first()
+        return first is not None and first.pk == user.pk
 
     def requires_second_factor(self, user: User) -> bool:
         if self.second_factor == self.SecondFactor.EVERYONE:

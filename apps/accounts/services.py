@@ -208,16 +208,16 @@ def user_password_reset(*, user: User, by: User | None) -> str:
 
 
 @transaction.atomic
-def sign_in_policy_set(*, policy, before: str, by: User) -> None:
+def sign_in_policy_set(*, policy, before: dict, by: User) -> None:
+    """Save the sign-in policy; each field that changed is audited from → to."""
     policy.save()
-    if policy.second_factor != before:
-        user_changed.send(
-            User,
-            action="signin.policy_change",
-            user=by,
-            by=by,
-            details={"second_factor": {"from": before, "to": policy.second_factor}},
-        )
+    changed = {
+        name: {"from": was, "to": getattr(policy, name)}
+        for name, was in before.items()
+        if getattr(policy, name) != was
+    }
+    if changed:
+        user_changed.send(User, action="signin.policy_change", user=by, by=by, details=changed)
 
 
 def user_reset_link(*, user: User, by: User) -> str:
@@ -284,3 +284,19 @@ def user_set_role_initial(*, user: User, role: str, via: str, uid: str) -> None:
         system=f"sign-in with {via}",
         details={"username": user.username, "role": role or None, "via": via, "uid": uid},
     )
+
+
+def password_refused(*, username: str, request) -> None:
+    """A right password for an account whose password sign-in the policy turned off."""
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        user_changed.send(
+            User,
+            action="auth.login_failed",
+            user=user,
+            by=None,
+            system="sign-in policy",
+            details={"username": username[:150], "reason": "password sign-in is off"},
+            outcome="denied",
+            request=request,
+        )

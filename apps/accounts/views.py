@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from apps.core.confirm import confirm_first
 
 from . import second_factor, services
-from .forms import CodeForm, RoleForm, SignInPolicyForm, UserCreateForm
+from .forms import CodeForm, LoginForm, RoleForm, SignInPolicyForm, UserCreateForm
 from .models import Role, SignInPolicy, User
 from .roles import role_required
 
@@ -27,6 +27,14 @@ from .roles import role_required
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    form_class = LoginForm
+
+    def form_invalid(self, form):
+        if form.has_error("__all__", "password_off"):
+            services.password_refused(
+                username=form.cleaned_data.get("username", ""), request=self.request
+            )
+        return super().form_invalid(form)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | {
@@ -269,7 +277,7 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def sign_in_policy(request: HttpRequest) -> HttpResponse:
     policy = SignInPolicy.current()
-    before = policy.second_factor
+    before = {"second_factor": policy.second_factor, "passwords": policy.passwords}
     form = SignInPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
         services.sign_in_policy_set(policy=form.save(commit=False), before=before, by=request.user)

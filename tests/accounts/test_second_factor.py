@@ -142,16 +142,22 @@ def test_the_policy_for_admins_leaves_developers_alone(dan):
 def test_only_admins_set_the_policy_and_the_change_is_audited(alice, dan):
     assert (
         _sign_in("dev-dan")
-        .post("/accounts/sign-in-policy/", {"second_factor": "everyone"})
+        .post("/accounts/sign-in-policy/", {"second_factor": "everyone", "passwords": "everyone"})
         .status_code
         == 403
     )
     client = _sign_in("alice")
     assert (
-        client.post("/accounts/sign-in-policy/", {"second_factor": "nonsense"}).status_code == 422
+        client.post(
+            "/accounts/sign-in-policy/", {"second_factor": "nonsense", "passwords": "everyone"}
+        ).status_code
+        == 422
     )
     assert (
-        client.post("/accounts/sign-in-policy/", {"second_factor": "everyone"}).status_code == 302
+        client.post(
+            "/accounts/sign-in-policy/", {"second_factor": "everyone", "passwords": "everyone"}
+        ).status_code
+        == 302
     )
     assert SignInPolicy.current().second_factor == "everyone"
     event = AuditEvent.objects.get(action="signin.policy_change")
@@ -207,3 +213,25 @@ def test_the_totp_secret_is_nowhere_but_the_enrolment_page(dan, caplog):
         assert value not in audit and value not in caplog.text
     assert settings.OTP_TOTP_ISSUER == "Zhongkong"
     assert secret not in all_rows().replace(device.key, "")
+
+
+def test_passwords_off_for_all_but_the_first_admin(alice, dan, make_user):
+    """Once people sign in with a platform, an admin turns passwords off for everyone else:
+    the first admin keeps a way in when a platform is down."""
+    make_user("later-admin", "admin")
+    admin = _sign_in("alice")
+    admin.post(
+        "/accounts/sign-in-policy/", {"second_factor": "optional", "passwords": "first_admin"}
+    )
+    assert SignInPolicy.current().passwords == "first_admin"
+    event = AuditEvent.objects.get(action="signin.policy_change")
+    assert event.details == {"passwords": {"from": "everyone", "to": "first_admin"}}
+    for name in ("dev-dan", "later-admin"):
+        refused = CsrfClient()
+        refused.cookies["django_language"] = "en"
+        answer = refused.post("/accounts/login/", {"username": name, "password": PASSWORD})
+        assert answer.status_code == 200 and "is off for this account" in answer.content.decode()
+        assert refused.get("/console/").status_code == 302  # not signed in
+    denied = AuditEvent.objects.filter(action="auth.login_failed", outcome="denied")
+    assert {e.details["username"] for e in denied} == {"dev-dan", "later-admin"}
+    assert _sign_in("alice").get("/credentials/").status_code == 200

@@ -145,7 +145,7 @@ ACTS = {
         c.post(reverse("accounts:second_factor_verify"), {"code": "000000"}),
     )[-1],
     "accounts:sign_in_policy": lambda c, w, u: c.post(
-        reverse("accounts:sign_in_policy"), {"second_factor": "admins"}
+        reverse("accounts:sign_in_policy"), {"second_factor": "admins", "passwords": "everyone"}
     ),
     "accounts:user_second_factor_remove": lambda c, w, u: (
         _device(u.developer),
