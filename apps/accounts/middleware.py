@@ -6,7 +6,7 @@ from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
 from .models import SignInPolicy
-from .second_factor import authenticator
+from .second_factor import remembered
 
 
 def _away(request, name: str):
@@ -34,7 +34,7 @@ class SecondFactorMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if authenticator(user) is not None:
+            if remembered(request, user):
                 if not user.is_verified():
                     request.signing_in = True  # the pages show no navigation meanwhile
                     if not _free(request, "accounts:second_factor_verify"):

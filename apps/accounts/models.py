@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib.auth.models import AbstractUser
+from django.core.cache import cache
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,9 +62,22 @@ class SignInPolicy(models.Model):
     def __str__(self) -> str:
         return f"second factor: {self.second_factor}"
 
+    CACHE_KEY = "zk:signin-policy"
+
     @classmethod
     def current(cls) -> SignInPolicy:
-        return cls.objects.filter(pk=1).first() or cls(pk=1)
+        """The policy, read on every signed-in request: from the cache (forgotten on each
+        save; a minute at most elsewhere on the embedded per-process cache), the database
+        when the cache cannot answer."""
+        try:
+            values = cache.get(cls.CACHE_KEY)
+        except Exception:  # the cache is away: the database answers
+            values = None
+        if values is None:
+            values = cls.objects.filter(pk=1).values("second_factor", "passwords").first() or {}
+            with contextlib.suppress(Exception):  # the cache is away: read again next time
+                cache.set(cls.CACHE_KEY, values, 60)
+        return cls(pk=1, **values)
 
     def allows_password(self, user: User) -> bool:
         """Whether `user` may sign in with a password: everyone, or only the first admin (the
@@ -73,3 +91,9 @@ class SignInPolicy(models.Model):
         if self.second_factor == self.SecondFactor.EVERYONE:
             return True
         return self.second_factor == self.SecondFactor.ADMINS and user.role == Role.ADMIN
+
+
+@receiver([post_save, post_delete], sender=SignInPolicy)
+def _policy_changed(sender, **kwargs) -> None:
+    with contextlib.suppress(Exception):  # the cache is away: its entry expires in a minute
+        cache.delete(SignInPolicy.CACHE_KEY)

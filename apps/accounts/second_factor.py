@@ -12,8 +12,10 @@ import binascii
 
 import segno
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import receiver
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -34,6 +36,28 @@ def authenticator(user: User) -> TOTPDevice | None:
 
 def has_second_factor(user: User) -> bool:
     return bool(user.is_authenticated and authenticator(user) is not None)
+
+
+# Whether the signed-in user has an authenticator, kept in their session from the moment
+# they sign in (so that a page costs no query for it); set again when they add or remove one.
+SESSION_KEY = "zk_second_factor"
+
+
+def remember(request, user: User) -> bool:
+    has = authenticator(user) is not None
+    request.session[SESSION_KEY] = has
+    return has
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        remember(request, user)
+
+
+def remembered(request, user: User) -> bool:
+    has = request.session.get(SESSION_KEY)
+    return remember(request, user) if has is None else has
 
 
 def recovery_codes_left(user: User) -> int:

@@ -222,6 +222,7 @@ def second_factor_page(request: HttpRequest) -> HttpResponse:
             context["codes"] = second_factor.enrolment_confirm(user, device)
             request.session.pop(PENDING, None)
             otp_login(request, device)
+            second_factor.remember(request, user)
             pending = None
     elif action in ("renew", "remove"):
         form = CodeForm(request.POST)
@@ -231,6 +232,7 @@ def second_factor_page(request: HttpRequest) -> HttpResponse:
             context["codes"] = second_factor.recovery_codes_renew(user)
         else:
             second_factor.second_factor_remove(user=user, by=user)
+            second_factor.remember(request, user)
             messages.success(request, _("Your authenticator and recovery codes are removed."))
             return redirect("accounts:second_factor")
     if pending is not None and "codes" not in context:
@@ -253,8 +255,8 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
-    if second_factor.authenticator(request.user) is None or request.user.is_verified():
-        return redirect(target or "home:overview")
+    if not second_factor.remember(request, request.user) or request.user.is_verified():
+        return redirect(target or "home:overview")  # (an admin may have removed it meanwhile)
     form = CodeForm(request.POST or None)
     if request.method == "POST":
         device = _checked(request, form)

@@ -235,3 +235,29 @@ def test_passwords_off_for_all_but_the_first_admin(alice, dan, make_user):
     denied = AuditEvent.objects.filter(action="auth.login_failed", outcome="denied")
     assert {e.details["username"] for e in denied} == {"dev-dan", "later-admin"}
     assert _sign_in("alice").get("/credentials/").status_code == 200
+
+
+def test_a_page_asks_nothing_of_the_second_factor_tables_once_signed_in(dan):
+    """The authenticator is remembered in the session at sign-in and the policy in the cache:
+    a page costs no query for either."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _sign_in("dev-dan")
+    client.get("/console/")
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get("/console/").status_code == 200
+    asked = " ".join(q["sql"] for q in seen.captured_queries)
+    assert "otp_totp" not in asked and "accounts_signinpolicy" not in asked
+    SignInPolicy.objects.create(pk=1, second_factor="everyone", passwords="everyone")
+    assert client.get("/console/")["Location"].startswith("/accounts/second-factor/")
+
+
+def test_a_session_whose_authenticator_an_admin_removed_goes_on(alice, dan):
+    device, _ = _enrol(_sign_in("dev-dan"))
+    client = _sign_in("dev-dan")
+    client.post("/accounts/second-factor/verify/", {"code": _code(device, ahead=1)})
+    assert client.get("/console/").status_code == 200
+    _sign_in("alice").post(f"/accounts/users/{dan.pk}/second-factor/", {"confirm": "yes"})
+    landed = client.get("/console/", follow=True)
+    assert landed.status_code == 200 and landed.redirect_chain[-1][0] == "/console/"
