@@ -1,6 +1,6 @@
-"""The embedded default's database: the audit review's tests and the input-surface property
-tests (console, curl import, token API) run again on SQLite, the database `make run` uses,
-in a process of their own."""
+"""The embedded default's database: the audit review's tests, the input-surface property
+tests (console, curl import, token API, platform sign-in) and the sign-in flows (platforms,
+second factor) run again on SQLite, the database `make run` uses, in a process of their own."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def test_the_review_and_input_surface_tests_pass_on_sqlite(tmp_path):
             "tests/audit/test_review.py",
             "tests/console/test_input_surfaces.py",
             "tests/tokens/test_api_input.py",
+            "tests/signin/test_sign_in_input.py",
+            "tests/signin/test_platform_sign_in.py",
+            "tests/accounts/test_second_factor.py",
             "-q",
             "-p",
             "no:randomly",
