@@ -124,3 +124,11 @@ def test_forwarded_hops_are_read_from_the_right_past_every_trusted_proxy(rf, set
     assert client_ip(request) == "10.0.0.2"
     request = rf.get("/", REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="8.8.4.4")
     assert client_ip(request) == "192.0.2.9"
+
+
+def test_every_page_says_which_zone_its_times_are_in(client, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    page = client.get("/accounts/login/").content.decode()
+    assert "本页时间均为 Asia/Shanghai, UTC+08:00" in page and "使用 UTC" in page
+    settings.TIME_ZONE = "Europe/London"  # (UTC+00:00 or +01:00, by the date)
+    assert "Europe/London, UTC+0" in client.get("/accounts/login/").content.decode()

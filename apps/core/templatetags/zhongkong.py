@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -67,3 +68,11 @@ def here(context) -> str:
     for name in SECRET_QUERY & set(query):
         del query[name]
     return request.path + (f"?{query.urlencode()}" if query else "")
+
+
+@register.simple_tag
+def zone_label() -> str:
+    """The zone the pages' times are in, as people read it: `Asia/Shanghai, UTC+08:00`."""
+    now = timezone.localtime()
+    offset = now.strftime("%z")
+    return f"{timezone.get_current_timezone_name()}, UTC{offset[:3]}:{offset[3:]}"
