@@ -14,10 +14,8 @@ import binascii
 import logging
 import os
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from django.conf import settings
 from django.db import connection
 from django_otp.oath import totp
@@ -26,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from apps.signin.models import PlatformSignIn
 from tests.conftest import CsrfClient
 from tests.test_leak_canaries import _redis_dump, forms
+from tests.test_leak_canaries_grants import _consent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,17 +40,8 @@ def _rows(skip: tuple[str, ...] = ()) -> str:
 
 
 def _sign_in_with(client: CsrfClient, platform: str, user: str) -> tuple[str, str]:
-    leaving = client.post(f"/accounts/platforms/{platform}/login/")
-    parts = urlsplit(leaving["Location"])
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    reply = requests.post(
-        f"{parts.scheme}://{parts.netloc}{parts.path}",
-        data={**query, "user": user, "decision": "allow"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    back = urlsplit(reply.headers["Location"])
-    return f"{back.path}?{back.query}", parse_qs(back.query)["code"][0]
+    """The platform's button, then its consent page: the callback path+query and its code."""
+    return _consent(client.post(f"/accounts/platforms/{platform}/login/")["Location"], user)
 
 
 def test_no_oauth_code_totp_secret_or_recovery_code_leaks_anywhere(
