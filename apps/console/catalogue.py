@@ -146,6 +146,8 @@ def entries(platform: str, family: str = "") -> tuple[Api, ...]:
             for line in lines:
                 api = _api(json.loads(line), source)
                 apis.setdefault((api.method, api.path), api)
+    for row in _documented_titles().get(platform, ()):
+        _merge_title(platform, apis, row)
     spec = get_provider(platform)
     for index, endpoint in enumerate(spec.endpoints):
         documented = _from_endpoint(platform, index, endpoint)
@@ -171,6 +173,48 @@ def entries(platform: str, family: str = "") -> tuple[Api, ...]:
             )
         apis[(documented.method, documented.path)] = documented
     return tuple(_with_default_limit(spec, api) for api in apis.values())
+
+
+@functools.cache
+def _documented_titles() -> dict[str, list[dict]]:
+    with (DATA / "titles.json").open(encoding="utf-8") as f:
+        return {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+
+
+def _merge_title(platform: str, apis: dict, row: dict) -> None:
+    """A platform's documented title (titles.json) over the SDK's docstring or id, or the API
+    itself where the SDK lacks it."""
+    key = (row["method"], row["path"])
+    found = apis.get(key)
+    titles = {"title_zh": row["title_zh"], "title_en": row["title_en"]}
+    if row.get("docs"):
+        titles["docs"] = row["docs"]
+    if found:
+        if found.docs:  # the SDK's link (an API explorer) stays
+            titles.pop("docs", None)
+        apis[key] = _indexed(Api(**{**found.__dict__, **titles}))
+        return
+    segments = [s for s in row["path"].strip("/").split("/") if s]
+    body = row.get("body")
+    apis[key] = _indexed(
+        Api(
+            id=f"{platform}.titled.{row['method']}.{row['path']}",
+            method=row["method"],
+            path=row["path"],
+            resource=segments[1] if segments[0] == "cgi-bin" and len(segments) > 2 else segments[0],
+            path_params=tuple(
+                Param(n, "string", True) for n in re.findall(r"{(\w+)}", row["path"])
+            ),
+            query=tuple(Param(n) for n in row.get("query", ())),
+            body=body,
+            body_type="json" if body is not None else "none",
+            source="docs",
+            family=("new" if row["path"].startswith("/v1.0/") else "old")
+            if platform == "dingtalk"
+            else "",
+            **titles,
+        )
+    )
 
 
 def _with_default_limit(spec, api: Api) -> Api:
@@ -219,25 +263,195 @@ def stated_limits(platform: str, method: str, path: str) -> tuple[RateLimit, ...
     return ()
 
 
-def search(platform: str, query: str, limit: int = MAX_RESULTS, family: str = "") -> list[Api]:
-    """Entries (of the family, when given) whose title (either language), path, resource or
-    id hold every word of the query, best first: a match at the start of the path or title,
-    then shorter paths."""
-    terms = query.lower().split()[:8]
-    if not terms:
-        return list(entries(platform, family)[:limit])
-    found = []
+# Chinese words people type for a part of a platform, and the path segment that names it.
+ALIASES = {
+    "多维表格": "bitable",
+    "表格": "sheets",
+    "电子表格": "sheets",
+    "文档": "docx",
+    "云文档": "drive",
+    "云空间": "drive",
+    "知识库": "wiki",
+    "日历": "calendar",
+    "日程": "calendar",
+    "审批": "approval",
+    "通讯录": "contact",
+    "群": "chat",
+    "群聊": "chat",
+    "机器人": "robot",
+    "菜单": "menu",
+    "素材": "media",
+    "任务": "task",
+    "考勤": "attendance",
+    "打卡": "checkin",
+}
+# The parts of each platform most integrations call: between two equally good matches, the
+# API from one of these comes first (Feishu's contact user before the access-control one).
+COMMON = {
+    "feishu": (
+        "/open-apis/contact/",
+        "/open-apis/im/",
+        "/open-apis/drive/",
+        "/open-apis/docx/",
+        "/open-apis/bitable/",
+        "/open-apis/calendar/",
+        "/open-apis/approval/",
+        "/open-apis/task/",
+        "/open-apis/authen/",
+    ),
+    "dingtalk": (
+        "/v1.0/contact/",
+        "/v1.0/oauth2/",
+        "/v1.0/robot/",
+        "/v1.0/workflow/",
+        "/topapi/v2/",
+        "/topapi/message/",
+    ),
+    "wecom": ("/cgi-bin/user/", "/cgi-bin/department/", "/cgi-bin/message/"),
+    "wechat": ("/cgi-bin/user/", "/cgi-bin/message/", "/sns/", "/wxa/"),
+}
+_WORD = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class _Row:
+    api: Api
+    title_zh: str  # lower case, no spaces, without its parenthesised note
+    title_en: str  # lower case, without its parenthesised note
+    words: frozenset  # the English title's words, singular, without a, an, the, of
+    segments: frozenset  # the path's segments, lower case
+    path: str
+    bigrams: frozenset  # the Chinese title's character pairs
+    common: bool
+    titled: bool  # a real title, not an SDK identifier
+
+
+_NOTE = re.compile(r"[(（][^)）]*[)）]")
+_STOP = frozenset({"a", "an", "the", "of", "to", "by", "s"})
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _words(text: str) -> frozenset:
+    return frozenset(_singular(w) for w in _WORD.findall(text) if w not in _STOP)
+
+
+def _bigrams(text: str) -> frozenset:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
+@functools.cache
+def _rows(platform: str, family: str) -> tuple[_Row, ...]:
+    common = COMMON.get(platform, ())
+    out = []
     for api in entries(platform, family):
-        haystack = api.haystack
-        if all(term in haystack for term in terms):
-            first = terms[0]
-            rank = (
-                0
-                if api.title_zh.startswith(first) or api.title_en.lower().startswith(first)
-                else 1
-                if first in api.path.lower()
-                else 2
+        title_en = _NOTE.sub("", api.title_en.lower()).strip()
+        # DingTalk's classic SDK names an API by its identifier (dingtalk.oapi.user.get).
+        titled = bool(api.title_zh) or (" " in title_en)
+        if not titled:
+            title_en = ""
+        zh = _NOTE.sub("", api.title_zh.lower()).replace(" ", "")
+        out.append(
+            _Row(
+                api=api,
+                title_zh=zh,
+                title_en=title_en,
+                words=_words(title_en),
+                segments=frozenset(s for s in api.path.lower().split("/") if s),
+                path=api.path.lower(),
+                bigrams=_bigrams(zh),
+                common=api.path.startswith(common),
+                titled=titled,
             )
-            found.append((rank, len(api.path), api.path, api.method, api))
-    found.sort(key=lambda row: row[:4])
-    return [row[-1] for row in found[:limit]]
+        )
+    return tuple(out)
+
+
+def _path_query(text: str) -> str:
+    """A path as people paste it: `:user_id` or `{user_id}`, with or without the prefix."""
+    return re.sub(r":(\w+)", r"{\1}", text)
+
+
+def _score(row: _Row, whole: str, terms: list[str], words: frozenset, chinese: bool):
+    """How well the entry matches the query (None: it does not): the whole query against a
+    title (the same words, its start, inside it) or the path (its end), then each word
+    against title words, path segments and the rest; a Chinese word may match a title by
+    most of its character pairs."""
+    score = 0.0
+    compact = whole.replace(" ", "")
+    if row.title_zh:
+        if compact == row.title_zh:
+            score += 100
+        elif row.title_zh.startswith(compact):
+            score += 60
+        elif compact in row.title_zh:
+            score += 45
+    if row.title_en:
+        if words and words == row.words:
+            score += 100
+        elif row.title_en.startswith(whole):
+            score += 60
+        elif whole in row.title_en:
+            score += 45
+    if "/" in whole:
+        if row.path.endswith(whole):
+            score += 70
+        elif whole in row.path:
+            score += 40
+    for term in terms:
+        alias = ALIASES.get(term)
+        hit = 0.0
+        if _singular(term) in row.words:
+            hit = 12
+        elif term in row.segments or (alias and alias in row.segments):
+            hit = 10
+        elif term in row.title_zh or (row.title_en and term in row.title_en):
+            hit = 8
+        elif term in row.path or (alias and alias in row.path):
+            hit = 4
+        elif term in row.api.haystack:
+            hit = 2
+        elif _CJK.search(term) and row.bigrams:
+            pairs = _bigrams(term)
+            cover = len(pairs & row.bigrams) / len(pairs) if pairs else 0
+            if cover >= 0.5:
+                hit = 40 * cover
+        if not hit:
+            return None
+        score += hit
+    if row.titled:
+        score += 3
+    if row.common:
+        score += 20
+    if row.api.method == "GET":
+        score += 0.5
+    # Of two titles that match alike, the one with less besides the query reads closer.
+    if chinese and row.title_zh:
+        score -= 0.2 * max(0, len(row.title_zh) - len(compact))
+    elif row.title_en:
+        score -= 1.0 * len(row.words - words)
+    return score
+
+
+def search(platform: str, query: str, limit: int = MAX_RESULTS, family: str = "") -> list[Api]:
+    """Entries (of the family, when given) that match every word of the query, best first:
+    an exact title, then a title that starts with or holds the query, a path that ends with
+    it, title words, path segments (and the Chinese names of a platform's parts), a Chinese
+    title sharing most of the query's characters; the platform's commonly called parts and
+    shorter paths break ties."""
+    whole = _path_query(" ".join(query.lower().split()[:8]))
+    if not whole:
+        return list(entries(platform, family)[:limit])
+    terms = whole.split()
+    words = _words(whole)
+    chinese = bool(_CJK.search(whole))
+    found = []
+    for row in _rows(platform, family):
+        score = _score(row, whole, terms, words, chinese)
+        if score is not None:
+            found.append((-score, len(row.path), row.path, row.api.method, row.api))
+    found.sort(key=lambda r: r[:4])
+    return [r[-1] for r in found[:limit]]

@@ -472,7 +472,7 @@ class Feishu(Provider):
         Endpoint(
             "GET",
             "/open-apis/contact/v3/users/{user_id}",
-            "获取单个用户",
+            "获取单个用户信息",
             "Get a user",
             query=(("user_id_type", "open_id"),),
         ),
