@@ -1,5 +1,6 @@
-"""Import the curl examples the platforms' docs print, and export requests as curl or Python
-`requests` code. Managed auth (tokens, keys) becomes placeholders; secrets are dropped."""
+"""Import the curl examples the platforms' docs print, and export requests as curl, Python
+(`requests`), Node.js (`fetch`) or Go (`net/http`) code. Managed auth (tokens, keys) becomes
+placeholders; secrets are dropped."""
 
 from __future__ import annotations
 
@@ -231,3 +232,144 @@ def as_python(request: OutboundRequest, spec: dict | None = None) -> str:
         f"import requests\n\nresponse = requests.request(\n    {joined},\n    timeout=10,\n)\n"
         "print(response.status_code, response.text)\n"
     )
+
+
+def _body_parts(request: OutboundRequest, spec: dict | None):
+    """(kind, headers to write, JSON text, form or multipart fields, files) for an export;
+    a form's or multipart's Content-Type is the library's to write (with its boundary)."""
+    spec = spec or {}
+    kind = spec.get("body_type", "json")
+    headers = dict(request.headers)
+    if request.json is not None and request.header("Content-Type") is None:
+        headers["Content-Type"] = "application/json"
+    if kind in ("form", "multipart"):
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    text = json.dumps(request.json, ensure_ascii=False) if request.json is not None else None
+    fields = [tuple(p) for p in spec.get("body") or []] if kind in ("form", "multipart") else []
+    files = (spec.get("files") or []) if kind == "multipart" else []
+    return kind, headers, text, fields, files
+
+
+def _js(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def as_node(request: OutboundRequest, spec: dict | None = None) -> str:
+    """Node.js 20 (an ES module: save as .mjs): the built-in fetch."""
+    kind, headers, text, fields, files = _body_parts(request, spec)
+    lines = []
+    if files:
+        lines += ['import { openAsBlob } from "node:fs";', ""]
+    options = [f"  method: {_js(request.method)},"]
+    if headers:
+        options.append("  headers: {")
+        options += [f"    {_js(k)}: {_js(v)}," for k, v in headers.items()]
+        options.append("  },")
+    if text is not None:
+        lines.append(f"const body = JSON.stringify({text});")
+        options.append("  body,")
+    elif kind == "form":
+        pairs = ", ".join(f"[{_js(k)}, {_js(v)}]" for k, v in fields)
+        lines.append(f"const body = new URLSearchParams([{pairs}]);")
+        options.append("  body,")
+    elif kind == "multipart":
+        lines.append("const body = new FormData();")
+        lines += [f"body.append({_js(k)}, {_js(v)});" for k, v in fields]
+        lines += [
+            f"body.append({_js(f['field'])}, await openAsBlob({_js(f['name'])}), {_js(f['name'])});"
+            for f in files
+        ]
+        options.append("  body,")
+    lines.append(f"const response = await fetch({_js(request.full_url(safe='<>'))}, {{")
+    lines += options
+    lines += ["});", "console.log(response.status, await response.text());", ""]
+    return "\n".join(lines)
+
+
+def _go(value: str) -> str:
+    """A Go string literal (JSON's escapes are Go's, for what json.dumps writes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def as_go(request: OutboundRequest, spec: dict | None = None) -> str:
+    """Go (net/http, standard library only): a main package to `go run`."""
+    kind, headers, text, fields, files = _body_parts(request, spec)
+    imports = {"fmt", "io", "net/http"}
+    setup: list[str] = []
+    body = "nil"
+    if text is not None:
+        imports.add("strings")
+        body = f"strings.NewReader({_go(text)})"
+    elif kind == "form":
+        imports |= {"net/url", "strings"}
+        setup.append("\tform := url.Values{}")
+        setup += [f"\tform.Add({_go(k)}, {_go(v)})" for k, v in fields]
+        body = "strings.NewReader(form.Encode())"
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif kind == "multipart":
+        imports |= {"bytes", "mime/multipart"}
+        setup += ["\tvar buf bytes.Buffer", "\tparts := multipart.NewWriter(&buf)"]
+        setup += [f"\tparts.WriteField({_go(k)}, {_go(v)})" for k, v in fields]
+        for n, upload in enumerate(files):
+            imports.add("os")
+            setup += [
+                f"\tfile{n}, err := os.ReadFile({_go(upload['name'])})",
+                "\tif err != nil {",
+                "\t\tpanic(err)",
+                "\t}",
+                f"\tpart{n}, err := parts.CreateFormFile({_go(upload['field'])}, "
+                f"{_go(upload['name'])})",
+                "\tif err != nil {",
+                "\t\tpanic(err)",
+                "\t}",
+                f"\tpart{n}.Write(file{n})",
+            ]
+        setup.append("\tparts.Close()")
+        body = "&buf"
+    lines = ["package main", "", "import ("]
+    lines += [f'\t"{name}"' for name in sorted(imports)]
+    lines += [")", "", "func main() {"]
+    lines += setup
+    url = _go(request.full_url(safe="<>"))
+    lines += [
+        f"\treq, err := http.NewRequest({_go(request.method)}, {url}, {body})",
+        "\tif err != nil {",
+        "\t\tpanic(err)",
+        "\t}",
+    ]
+    lines += [f"\treq.Header.Set({_go(k)}, {_go(v)})" for k, v in headers.items()]
+    if kind == "multipart":
+        lines.append('\treq.Header.Set("Content-Type", parts.FormDataContentType())')
+    lines += [
+        "\tresp, err := http.DefaultClient.Do(req)",
+        "\tif err != nil {",
+        "\t\tpanic(err)",
+        "\t}",
+        "\tdefer resp.Body.Close()",
+        "\tout, err := io.ReadAll(resp.Body)",
+        "\tif err != nil {",
+        "\t\tpanic(err)",
+        "\t}",
+        "\tfmt.Println(resp.StatusCode, string(out))",
+        "}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+LANGUAGES = (
+    ("curl", "curl"),
+    ("python", "Python (requests)"),
+    ("node", "Node.js (fetch)"),
+    ("go", "Go (net/http)"),
+)
+
+
+def exports(request: OutboundRequest, spec: dict | None = None) -> dict[str, str]:
+    """The request in every language the console exports, keyed by language."""
+    return {
+        "curl": as_curl(request, spec),
+        "python": as_python(request, spec),
+        "node": as_node(request, spec),
+        "go": as_go(request, spec),
+    }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("import/", views.console_import, name="import"),
     path("export/", views.console_export, name="export"),
     path("history/", views.history, name="history"),
+    path("history/<int:pk>/", views.history_detail, name="history_detail"),
     path("history/<int:pk>/replay/", views.replay, name="replay"),
     path("preview/", views.console_preview, name="preview"),
     path("catalogue/", views.catalogue_search, name="catalogue"),

@@ -22,8 +22,10 @@ from apps.vault.models import Credential
 
 from . import catalogue, curl, postman
 from .forms import ConsoleForm, SaveForm, api_initial, builder_initial
+from .parts import RequestParts
 from .selectors import calls_for, history_page, recent_sends, saved_by_folder, saved_for
 from .services import (
+    Outcome,
     auth_preview,
     body_text,
     console_replay,
@@ -128,6 +130,15 @@ def console_page(request: HttpRequest) -> HttpResponse:
         initial = builder_initial(slug, saved.request_spec)
         if saved.owner_id == request.user.pk:
             save_initial = {"name": saved.name, "folder": saved.folder, "shared": saved.shared}
+    elif request.GET.get("from", "").isdigit():  # a past send, to edit and send again
+        call = get_object_or_404(calls_for(request.user), pk=int(request.GET["from"]))
+        slug = (
+            call.credential.slug
+            if call.credential and visible.filter(pk=call.credential_id).exists()
+            else ""
+        )
+        if "method" in call.request_spec and "path" in call.request_spec:
+            initial = builder_initial(slug, call.request_spec)
     credential = _visible_credential(request, initial.get("credential", ""))
     api = catalogue.get(credential.provider, request.GET.get("api", "")) if credential else None
     if api is not None:
@@ -218,6 +229,44 @@ def history(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _export_code(credential: Credential, spec: dict) -> list[tuple[str, str, str]]:
+    """A request spec as code in every language, auth as placeholders."""
+    built = RequestParts.from_spec(spec).outbound(credential.effective_base_url)
+    code = curl.exports(curl.placeholders(credential.platform, built), spec)
+    return [(key, label, code[key]) for key, label in curl.LANGUAGES]
+
+
+@require_GET
+@role_required(*USERS)
+def history_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One past send as it was (redacted as it was stored): the request that went out, what
+    came back decoded again by its platform's adapter, and the request as code."""
+    call = get_object_or_404(calls_for(request.user), pk=pk)
+    credential = call.credential
+    decoded = None
+    if credential is not None and call.status:
+        decoded = credential.platform.decode(
+            call.status, call.response_headers, call.response_body.encode()
+        )
+    usable = (
+        credential is not None
+        and Credential.objects.visible_to(request.user).filter(pk=credential.pk).exists()
+    )
+    return render(
+        request,
+        "console/history_detail.html",
+        {
+            "call": call,
+            "outcome": Outcome(call, decoded),
+            "pretty_body": _pretty(call.response_body),
+            "export_code": _export_code(credential, call.request_spec)
+            if usable and "method" in call.request_spec and "path" in call.request_spec
+            else [],
+            "usable": usable,
+        },
+    )
+
+
 @require_POST
 @role_required(*USERS)
 def replay(request: HttpRequest, pk: int) -> HttpResponse:
@@ -278,16 +327,17 @@ def console_import(request: HttpRequest) -> HttpResponse:
 @role_required(*USERS)
 @sensitive_post_parameters()
 def console_export(request: HttpRequest) -> HttpResponse:
-    """The built request as curl and Python, auth as placeholders (no live secret)."""
+    """The built request as curl, Python, Node.js and Go, auth as placeholders (no live
+    secret)."""
     form = ConsoleForm(request.POST, request.FILES, user=request.user)
     context = {"form": form}
     if form.is_valid():
         shown = curl.placeholders(form.cleaned_data["credential"].platform, form.built())
         spec = form.spec()
-        context["export"] = {
-            "curl": curl.as_curl(shown, spec),
-            "python": curl.as_python(shown, spec),
-        }
+        context["export"] = curl.exports(shown, spec)
+        context["export_code"] = [
+            (key, label, context["export"][key]) for key, label in curl.LANGUAGES
+        ]
     return _result(request, context, status=200 if form.is_valid() else 422)
 
 

@@ -333,3 +333,55 @@ def test_query_parameters_are_edited_as_a_grid(page, make_user, live_server, set
     call = ConsoleCall.objects.get()
     assert "page_size=3" in call.url and "user_id_type=open_id" in call.url
     assert page.csp_violations() == []
+
+
+def test_a_past_send_opens_from_history_with_its_code_in_four_languages(
+    page, make_user, live_server, settings
+):
+    secret = _developer_with_feishu(
+        make_user, live_server, settings, "hui", "cli_e2e_history", "feishu-history"
+    )
+    sign_in(page, "hui", "a long developer passphrase")
+    page.goto("/console/?credential=feishu-history")
+    page.select_option("#id_method", "POST")
+    page.fill("#id_path", "/open-apis/im/v1/messages")
+    grid = page.get_by_test_id("query-grid")
+    grid.locator("input[aria-label=名称]").first.fill("receive_id_type")
+    grid.locator("input[aria-label=值]").first.fill("open_id")
+    page.fill("#id_body", json.dumps({"receive_id": "ou_1", "msg_type": "nonsense"}))
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-failed").wait_for()
+    logid = page.get_by_test_id("trace-id").inner_text()
+
+    page.goto("/console/history/")
+    page.locator("[data-testid^=open-]").first.click()
+    page.get_by_test_id("send-facts").wait_for()
+    assert page.get_by_test_id("trace-id").inner_text() == logid
+    assert "请求参数校验失败" in page.get_by_test_id("decoded").inner_text()
+    assert "nonsense" in page.get_by_test_id("request-sent").inner_text()
+    # One language at a time; its tab shows it.
+    assert page.locator("#export-curl").is_visible() and not page.locator("#export-go").is_visible()
+    page.get_by_test_id("export-tab-go").click()
+    assert page.locator("#export-go").is_visible() and not page.locator("#export-curl").is_visible()
+    assert "http.NewRequest" in page.locator("#export-go").inner_text()
+    page.get_by_test_id("export-tab-node").click()
+    assert "await fetch(" in page.locator("#export-node").inner_text()
+    screenshot(page, "console-history-detail-zh")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("button", name="English").click()
+    page.get_by_test_id("send-facts").wait_for()
+    assert "Request sent" in page.inner_text("main")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    screenshot(page, "console-history-detail-390-en")
+
+    # Open it in the console to edit and send again.
+    page.get_by_test_id("open-in-console").click()
+    assert page.input_value("#id_path") == "/open-apis/im/v1/messages"
+    assert "nonsense" in page.input_value("#id_body")
+    assert secret not in page.content()
+    assert page.console_errors == []
+    assert page.csp_violations() == []
