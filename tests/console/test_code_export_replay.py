@@ -1,12 +1,14 @@
-"""The console's Node.js (fetch) and Go (net/http) exports, run by the real `node` and `go`
-against the sandbox, do what the console's send does: a JSON body goes out as JSON, a form as
-a form, a multipart upload as multipart. The export holds placeholders; the test puts the
-live values in, as a person would. Go's is also formatted as `gofmt` writes it."""
+"""The console's exports, run by the real tool against the sandbox (`curl`, `node`, `go`),
+do what the console's send does: a JSON body goes out as JSON (curl's -d alone would send a
+form, and Flashduty refuses anything but application/json), a form as a form, a multipart
+upload as multipart. An export holds placeholders; the test puts the live values in, as a
+person would. Go's is also formatted as `gofmt` writes it."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 
@@ -17,7 +19,7 @@ from apps.tokens.services import token_for_use
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LANGUAGES = ("node", "go")
+LANGUAGES = ("curl", "node", "go")
 
 
 def _export(client, **fields) -> dict[str, str]:
@@ -29,27 +31,41 @@ def _export(client, **fields) -> dict[str, str]:
     return answer.context["export"]
 
 
+def _argv(language: str, text: str, cwd) -> list[str]:
+    if language == "curl":
+        argv = shlex.split(text.replace("\\\n", " "))
+        assert argv[0] == "curl"
+        return [shutil.which("curl"), "-sS", "-w", " %{http_code}", *argv[1:]]
+    if language == "node":
+        (cwd / "request.mjs").write_text(text, encoding="utf-8")
+        return [shutil.which("node"), "request.mjs"]
+    (cwd / "main.go").write_text(text, encoding="utf-8")
+    unformatted = subprocess.run(
+        [shutil.which("gofmt"), "-l", "main.go"], cwd=cwd, capture_output=True, text=True
+    )
+    assert unformatted.returncode == 0 and not unformatted.stdout.strip(), text
+    return [shutil.which("go"), "run", "main.go"]
+
+
 def _run(language: str, text: str, live: dict[str, str], cwd) -> tuple[int, dict]:
     for placeholder, value in live.items():
         text = text.replace(placeholder, value)
-    assert "<" not in text.replace("<-", ""), text  # every placeholder filled
-    if language == "node":
-        source = cwd / "request.mjs"
-        argv = [shutil.which("node"), str(source)]
-    else:
-        source = cwd / "main.go"
-        argv = [shutil.which("go"), "run", str(source)]
-    source.write_text(text, encoding="utf-8")
-    if language == "go":
-        unformatted = subprocess.run(
-            [shutil.which("gofmt"), "-l", str(source)], capture_output=True, text=True, check=True
-        ).stdout
-        assert not unformatted.strip(), text
+    assert "<" not in text, text  # every placeholder filled
     env = {**os.environ, "GOFLAGS": "-buildvcs=false", "GO111MODULE": "off"}
     done = subprocess.run(
-        argv, capture_output=True, text=True, cwd=cwd, timeout=120, check=True, env=env
+        _argv(language, text, cwd),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=True,
+        env=env,
     )
-    status, body = done.stdout.strip().split(" ", 1)
+    out = done.stdout.strip()
+    if language == "curl":  # body, then the status curl writes after it
+        body, status = out.rsplit(" ", 1)
+    else:  # the program prints the status, then the body
+        status, body = out.split(" ", 1)
     return int(status), json.loads(body)
 
 
@@ -58,14 +74,14 @@ def test_a_json_body_goes_out_as_json(language, client_as, sandbox_credential, t
     _, app_key = sandbox_credential("flashduty", f"fd-{language}", "fd")
     code = _export(
         client_as("developer"), credential="fd", path="/incident/list", body='{"p": 1, "limit": 2}'
-    )[language]
-    status, body = _run(language, code, {"<app_key>": app_key}, tmp_path)
-    # Flashduty refuses anything but application/json.
+    )
+    assert "Content-Type: application/json" in code["curl"]
+    status, body = _run(language, code[language], {"<app_key>": app_key}, tmp_path)
     assert status == 200 and len(body["data"]["items"]) == 2, body
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_feishu_message_with_chinese_text_is_sent(
+def test_a_feishu_message_with_chinese_text_and_quotes_is_sent(
     language, client_as, sandbox_credential, tmp_path
 ):
     credential, _ = sandbox_credential("feishu", f"cli_{language}_json", "fs")
@@ -77,9 +93,9 @@ def test_a_feishu_message_with_chinese_text_is_sent(
         path="/open-apis/im/v1/messages",
         query="receive_id_type=open_id",
         body=json.dumps(message, ensure_ascii=False),
-    )[language]
-    assert "<tenant_access_token>" in code
-    status, body = _run(language, code, {"<tenant_access_token>": token}, tmp_path)
+    )
+    assert "-H 'Content-Type: application/json'" in code["curl"]  # curl -d alone: a form
+    status, body = _run(language, code[language], {"<tenant_access_token>": token}, tmp_path)
     assert status == 200 and body["code"] == 0 and body["data"]["message_id"], body
 
 
@@ -94,13 +110,11 @@ def test_a_form_body_goes_out_as_a_form(language, client_as, sandbox_credential,
         path="/open-apis/authen/v2/oauth/token",
         body_type="form",
         body=form,
-    )[language]
-    status, body = _run(
-        language,
-        code.replace('"client_secret", "S"', f'"client_secret", "{secret}"'),
-        {"<tenant_access_token>": token},
-        tmp_path,
     )
+    assert f"--data-urlencode client_id=cli_{language}_form" in code["curl"]
+    text = code[language].replace("client_secret=S", f"client_secret={secret}")
+    text = text.replace('"client_secret", "S"', f'"client_secret", "{secret}"')
+    status, body = _run(language, text, {"<tenant_access_token>": token}, tmp_path)
     # The emulator read the client from the form (a wrong or unread one is 20002) and says
     # what it says to a real client asking for a grant it does not offer.
     assert status == 400 and body["code"] == 20001, body
@@ -123,6 +137,7 @@ def test_a_multipart_upload_goes_out_as_multipart(
             body="image_type=message",
             upload=upload,
             upload_field="image",
-        )[language]
-    status, body = _run(language, code, {"<tenant_access_token>": token}, tmp_path)
+        )
+    assert "-F image=@logo.png" in code["curl"] and "Content-Type" not in code["curl"]
+    status, body = _run(language, code[language], {"<tenant_access_token>": token}, tmp_path)
     assert status == 200 and body["data"]["image_key"].startswith("img_v2_"), body
