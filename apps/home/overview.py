@@ -83,7 +83,10 @@ class _Axis:
             if moment > self.end:
                 break
             if (local_first.hour + i) % 3 == 0:
-                grid.append({"x": self(moment), "label": _local(moment)})
+                at = self(moment)
+                # A label by either edge is drawn inside the chart, not cut by it.
+                anchor = "end" if at > WIDTH - 24 else "start" if at < 24 else "middle"
+                grid.append({"x": at, "label": _local(moment), "anchor": anchor})
         return grid
 
 
@@ -147,13 +150,19 @@ def _plan(lane: Lane, token, policy, x: _Axis) -> None:
     """The tokens the schedule will fetch after the current one, up to the chart's end."""
     if token.refresh_at is None or policy is None:
         return
+    if token.refresh_at < x.end:
+        lane.refreshes.append(x(token.refresh_at))
     lifetime = token.expires_at - token.obtained_at
-    period = lifetime - timedelta(seconds=policy.refresh_before)
+    # The token centre's own rule (plan_refresh, without its jitter): ahead of expiry by the
+    # platform's margin, at most a quarter of the lifetime.
+    margin = min(timedelta(seconds=policy.refresh_before), lifetime * 0.25)
+    period = lifetime - margin
     if period <= timedelta(minutes=5):
         return
     moment = token.refresh_at
     while moment < x.end and len(lane.spans) < 40:
-        lane.refreshes.append(x(moment))
+        if moment != token.refresh_at:
+            lane.refreshes.append(x(moment))
         lane.spans.append(x.span(moment, moment + lifetime, "planned"))
         moment += period
 
