@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -132,3 +134,20 @@ def test_every_page_says_which_zone_its_times_are_in(client, settings):
     assert "本页时间均为 Asia/Shanghai, UTC+08:00" in page and "使用 UTC" in page
     settings.TIME_ZONE = "Europe/London"  # (UTC+00:00 or +01:00, by the date)
     assert "Europe/London, UTC+0" in client.get("/accounts/login/").content.decode()
+
+
+def test_each_time_on_a_page_carries_its_zone(client_as, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    client = client_as("admin")
+    event = AuditEvent.objects.order_by("-seq").first()
+    local = event.created_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    page = client.get("/audit/").content.decode()
+    shown = local.strftime("%Y-%m-%d %H:%M:%S")
+    # the local time, its offset beside it, the full zoned time on hover, the instant in ISO
+    assert f'{shown}<small class="tz"> +08:00</small></time>' in page
+    assert f'title="{shown} UTC+08:00 (Asia/Shanghai)"' in page
+    assert f'datetime="{local.isoformat()}"' in page
+    settings.TIME_ZONE = "UTC"
+    page = client.get("/audit/").content.decode()
+    utc = event.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert f'{utc}<small class="tz"> +00:00</small></time>' in page

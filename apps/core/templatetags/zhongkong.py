@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from django import template
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -73,6 +74,37 @@ def here(context) -> str:
 @register.simple_tag
 def zone_label() -> str:
     """The zone the pages' times are in, as people read it: `Asia/Shanghai, UTC+08:00`."""
-    now = timezone.localtime()
-    offset = now.strftime("%z")
-    return f"{timezone.get_current_timezone_name()}, UTC{offset[:3]}:{offset[3:]}"
+    return f"{timezone.get_current_timezone_name()}, UTC{_offset(timezone.localtime())}"
+
+
+def _offset(local) -> str:
+    offset = local.strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}"
+
+
+@register.filter
+def when(value, fmt: str = "Y-m-d H:i:s"):
+    """A time as the pages show it, carrying its zone: the local time in `fmt`, its UTC
+    offset beside it, and the zone's name with the full time on hover (`<time>`, with the
+    instant machine-readable)."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}<small class="tz"> {}</small></time>',
+        local.isoformat(),
+        zoned(value),
+        dateformat.format(local, fmt),
+        _offset(local),
+    )
+
+
+@register.filter
+def zoned(value) -> str:
+    """The full local time with its zone, as text: `2026-12-05 04:40:59 UTC+08:00
+    (Asia/Shanghai)`."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    name = timezone.get_current_timezone_name()
+    return f"{dateformat.format(local, 'Y-m-d H:i:s')} UTC{_offset(local)} ({name})"
