@@ -426,7 +426,7 @@ def _score(row: _Row, whole: str, terms: list[str], words: frozenset, chinese: b
         score += 3
     if row.common:
         score += 20
-    if row.api.method == "GET":
+    if row.api.method == "GET":  # between equals, a read before a write
         score += 0.5
     # Of two titles that match alike, the one with less besides the query reads closer.
     if chinese and row.title_zh:

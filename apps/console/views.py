@@ -384,7 +384,11 @@ def _result(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
 def console_preview(request: HttpRequest) -> HttpResponse:
     """The request as it will go out: auth injected, secrets and token as placeholders."""
     form = ConsoleForm(request.POST, request.FILES, user=request.user)
-    context = {"form": form}
+    # Not yet chosen is not wrong: a form without a credential or a path is waiting, not red.
+    context = {
+        "form": form,
+        "waiting": not (request.POST.get("credential") and request.POST.get("path", "").strip()),
+    }
     if form.is_valid():
         authed, added = auth_preview(
             form.cleaned_data["credential"], form.built(), form.cleaned_data["as_user"]

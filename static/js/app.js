@@ -155,6 +155,18 @@
   document.addEventListener("DOMContentLoaded", function () { kvEnhance(document); });
   document.addEventListener("htmx:afterSwap", function (event) { kvEnhance(event.target); });
 
+  // The console's answer is in view after every send (or export, or save): when the result
+  // box is off screen (below a long form on a narrow screen), it is scrolled to.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var result = document.getElementById("result");
+    var config = event.detail && event.detail.requestConfig;
+    var from = config && config.elt;
+    if (!result || !from || !from.closest || !(from.closest("form[data-kind-field]") || from.closest("#result"))) return;
+    if (config.path && config.path.indexOf("/preview/") >= 0) return;
+    var box = result.getBoundingClientRect();
+    if (box.top < 0 || box.top > window.innerHeight - 120) result.scrollIntoView({ block: "start" });
+  });
+
   // <button data-add-query="name=value"> adds a line to the builder's query box.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-add-query]");
@@ -206,9 +218,13 @@
   });
 
   // Fields that belong to some kinds of a form only: data-kinds="a b" shows a field for those
-  // kinds, data-not-kinds="a" for every other; the form's <select name="kind"> decides.
+  // kinds, data-not-kinds="a" for every other; the form's <select name="kind"> decides (or the
+  // field the form names in data-kind-field: the console's body type).
+  function kindField(form) {
+    return (form && form.getAttribute("data-kind-field")) || "kind";
+  }
   function syncKinds(form) {
-    var kind = form && form.querySelector("[name=kind]");
+    var kind = form && form.querySelector("[name=" + kindField(form) + "]");
     if (!kind) return;
     form.querySelectorAll("[data-kinds], [data-not-kinds]").forEach(function (el) {
       var only = el.getAttribute("data-kinds"), not = el.getAttribute("data-not-kinds");
@@ -216,7 +232,7 @@
     });
   }
   document.addEventListener("change", function (event) {
-    if (event.target.name === "kind") syncKinds(event.target.form);
+    if (event.target.form && event.target.name === kindField(event.target.form)) syncKinds(event.target.form);
   });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form").forEach(syncKinds);

@@ -148,6 +148,11 @@ def test_the_preview_shows_injected_auth_without_secrets(client_as, feishu):
     ).content.decode()
     assert 'data-testid="preview-errors"' in broken and "第 2 行第 7 列" in broken
     assert ConsoleCall.objects.count() == 1  # only the one real send
+    # A form nobody has filled in yet is waiting, not wrong: no red "not ready".
+    for untouched in (_builder(path=""), _builder(credential="")):
+        waiting = client.post("/console/preview/", untouched, HTTP_HX_REQUEST="true")
+        html = waiting.content.decode()
+        assert 'data-testid="preview-waiting"' in html and "preview-errors" not in html
 
 
 @pytest.fixture

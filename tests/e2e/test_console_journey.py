@@ -214,7 +214,7 @@ def test_upload_an_image_with_a_multipart_body(page, make_user, live_server, set
     )
     sign_in(page, "upl", "a long developer passphrase")
     page.goto(f"{live_server.url}/console/?credential=feishu-upload")
-    page.get_by_test_id("catalogue-search").fill("images")
+    page.get_by_test_id("catalogue-search").fill("上传图片")
     page.get_by_test_id("catalogue-results").locator(
         "a", has_text="/open-apis/im/v1/images"
     ).first.click()
@@ -383,5 +383,61 @@ def test_a_past_send_opens_from_history_with_its_code_in_four_languages(
     assert page.input_value("#id_path") == "/open-apis/im/v1/messages"
     assert "nonsense" in page.input_value("#id_body")
     assert secret not in page.content()
+    assert page.console_errors == []
+    assert page.csp_violations() == []
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "language"), [(1366, 900, "zh"), (1366, 900, "en"), (390, 844, "zh")]
+)
+def test_the_console_is_a_workbench(
+    page, make_user, live_server, settings, width, height, language
+):
+    _developer_with_feishu(make_user, live_server, settings, "wb", "cli_e2e_bench", "feishu-wb")
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, "wb", "a long developer passphrase")
+    page.goto(f"{live_server.url}/console/?credential=feishu-wb")
+    if language == "en":
+        page.locator(".langswitch button[value=en]").click()
+        page.get_by_test_id("catalogue-search").wait_for()
+    # An untouched form is waiting, not wrong.
+    page.get_by_test_id("preview-waiting").wait_for()
+    assert page.get_by_test_id("preview-errors").count() == 0
+    # Pick an API: the catalogue folds away, the form shows only what a JSON body uses.
+    page.get_by_test_id("catalogue-search").fill("发送消息")
+    page.get_by_test_id("catalogue-results").locator(
+        "a", has_text="/open-apis/im/v1/messages"
+    ).first.click()
+    page.get_by_test_id("api-card").wait_for()
+    assert page.evaluate("document.querySelector('[data-testid=catalogue]').open") is False
+    assert not page.get_by_test_id("upload").is_visible()
+    assert not page.get_by_test_id("upload-field").is_visible()
+    page.select_option("#id_body_type", "multipart")
+    assert page.get_by_test_id("upload").is_visible()
+    page.select_option("#id_body_type", "json")
+    assert not page.get_by_test_id("upload").is_visible()
+    # The query grid shows a whole parameter name.
+    name = page.get_by_test_id("query-grid").locator("input[aria-label]").first
+    assert name.input_value() == "receive_id_type"
+    assert page.evaluate("(e) => e.scrollWidth <= e.clientWidth", name.element_handle())
+    page.fill(
+        "#id_body",
+        json.dumps({"receive_id": "ou_1", "msg_type": "text", "content": '{"text":"hi"}'}),
+    )
+    # Send from the bottom of the form: the answer is in view.
+    page.get_by_test_id("send").scroll_into_view_if_needed()
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    page.wait_for_function(  # once htmx has settled the answer in
+        """() => { const b = document.querySelector('[data-testid="trace-id"]')
+            .getBoundingClientRect(); return b.top >= 0 && b.bottom <= window.innerHeight; }""",
+        timeout=3000,
+    )
+    if width > 1000:  # request and response side by side
+        form = page.locator("form[data-kind-field]").bounding_box()
+        result = page.locator("#result").bounding_box()
+        assert result["x"] > form["x"] + form["width"] - 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"console-workbench-{width}-{language}")
     assert page.console_errors == []
     assert page.csp_violations() == []
