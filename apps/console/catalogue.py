@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.urls import Resolver404, resolve
+
 from apps.providers.base import RateLimit
 from apps.providers.registry import get_provider
 
@@ -455,3 +457,27 @@ def search(platform: str, query: str, limit: int = MAX_RESULTS, family: str = ""
             found.append((-score, len(row.path), row.path, row.api.method, row.api))
     found.sort(key=lambda r: r[:4])
     return [r[-1] for r in found[:limit]]
+
+
+def sandbox_emulates(platform: str, api: Api) -> bool | None:
+    """Whether the sandbox emulates this API with the platform's rules (True) or answers it
+    only as the platform answers a path it does not serve (False); None where this server
+    runs no sandbox. Read from the sandbox's own URL patterns: its catch-all view is the
+    one that answers "not emulated"."""
+    return _emulated(platform, api.method, api.path)
+
+
+@functools.cache
+def _emulated(platform: str, method: str, path: str) -> bool | None:
+    sample = re.sub(r"{\w+}", "x", path)
+    try:
+        match = resolve(f"/sandbox/{platform}{sample}")
+    except Resolver404:
+        return None
+    if match.func.__name__ == "not_emulated":
+        return False
+    return method in getattr(match.func, "methods", ())
+
+
+def emulated_count(platform: str, family: str = "") -> int:
+    return sum(bool(sandbox_emulates(platform, api)) for api in entries(platform, family))

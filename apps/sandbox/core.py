@@ -322,7 +322,12 @@ def endpoint(provider: str, methods: tuple[str, ...] = ("GET", "POST")):
                 if response is not None:
                     return response
             if request.method not in methods:
-                return HttpResponse(status=405)
+                # A method the emulator does not serve here is a path the platform does not
+                # serve (DingTalk's reply says "check your url and method"): its unknown-path
+                # answer, not a bare 405.
+                from .platforms.unknown import reply
+
+                return reply(provider, request)
             return view(request, *args, **kwargs)
 
         wrapper.methods = methods  # what the emulated platform answers here

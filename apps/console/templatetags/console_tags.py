@@ -13,3 +13,11 @@ register = template.Library()
 def web_url(value: object) -> str:
     """The http(s) URL in a value from a platform's reply, or '' (never `javascript:`)."""
     return _web_url(value)
+
+
+@register.filter
+def emulated_on(api, platform: str) -> bool | None:
+    """Whether this server's sandbox emulates the API (None: no sandbox here)."""
+    from apps.console.catalogue import sandbox_emulates
+
+    return sandbox_emulates(platform, api)
