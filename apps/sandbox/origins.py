@@ -5,15 +5,17 @@ The origin answers as the platform would: its requests go straight to the emulat
 past Zhongkong's middleware, so no reply carries Zhongkong's headers (request id, CSP,
 `Vary: Cookie`, `Content-Language`) and the Host header is not checked against
 ALLOWED_HOSTS (an SDK sends `127.0.0.1:<port>`). `/sandbox/<platform>/` on Zhongkong's own
-port stays as an alias."""
+port stays as an alias.
+
+Each origin is served by cheroot (CherryPy's WSGI server: HTTP/1.1 with keep-alive and
+chunked bodies, a pool of threads) in threads of one process, as the platforms serve
+HTTP/1.1; the standard library's wsgiref speaks HTTP/1.0 and closes every connection."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
+from cheroot import wsgi
 from django.conf import settings
 from django.db import connections
 
@@ -47,15 +49,6 @@ def platform_origin(provider: str) -> LeanHandler:
     return LeanHandler(urlconf=f"apps.sandbox.platforms.{provider}")
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 class _ClosingDb:
     """Closes the thread's database connections after each request (a thread per request)."""
 
@@ -69,26 +62,34 @@ class _ClosingDb:
             connections.close_all()
 
 
-def start(
-    host: str, base_port: int, providers: tuple[str, ...] = PLATFORMS
-) -> dict[str, WSGIServer]:
-    """Serve each platform's origin in a thread of this process; returns the servers."""
+class Origin:
+    """One platform's origin being served: its port, and how to stop it."""
+
+    def __init__(self, server: wsgi.Server) -> None:
+        self.server = server
+        self.port = server.bind_addr[1]
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start(host: str, base_port: int, providers: tuple[str, ...] = PLATFORMS) -> dict[str, Origin]:
+    """Serve each platform's origin in threads of this process; returns the servers."""
     servers = {}
     for provider in providers:
         port = base_port + PLATFORMS.index(provider) if base_port else 0
+        server = wsgi.Server(
+            (host, port),
+            _ClosingDb(platform_origin(provider)),
+            numthreads=8,
+            server_name=f"sandbox-{provider}",
+            timeout=30,
+        )
         try:
-            server = make_server(
-                host,
-                port,
-                _ClosingDb(platform_origin(provider)),
-                server_class=_Server,
-                handler_class=_Quiet,
-            )
+            server.prepare()  # binds: the real port is known from here
         except OSError as exc:  # the port is taken: the other platforms still serve
             logger.error("sandbox %s cannot listen on %s:%s: %s", provider, host, port, exc)
             continue
-        threading.Thread(
-            target=server.serve_forever, name=f"sandbox-{provider}", daemon=True
-        ).start()
-        servers[provider] = server
+        threading.Thread(target=server.serve, name=f"sandbox-{provider}", daemon=True).start()
+        servers[provider] = Origin(server)
     return servers

@@ -35,9 +35,8 @@ def sandbox_origin(transactional_db):
     def serve(provider: str) -> str:
         server = start("127.0.0.1", 0, (provider,))[provider]
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
+        return f"http://127.0.0.1:{server.port}"
 
     yield serve
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()

@@ -24,4 +24,4 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, lambda *_: stopped.set())
         stopped.wait()
         for server in servers.values():
-            server.shutdown()
+            server.stop()
