@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+
 from cheroot import wsgi
 from django.conf import settings
 from django.db import connections
