@@ -1,7 +1,8 @@
 """Second factors (django-otp): a TOTP authenticator app and recovery codes for a lost phone.
 
 A user has at most one confirmed authenticator; enrolling a new one replaces it. Recovery
-codes are ten single-use codes, shown once when made. Wrong codes count like wrong passwords:
+codes are ten single-use codes, shown once when made and kept only as keyed digests (like
+passwords, a database copy does not give them away). Wrong codes count like wrong passwords:
 AXES_FAILURE_LIMIT in a row lock the second step for AXES_COOLOFF_TIME, on top of
 django-otp's own back-off. Every act is announced (`user_changed`) and so audited."""
 
@@ -16,7 +17,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db import transaction
 from django.dispatch import receiver
-from django_otp import match_token
+from django.utils.crypto import salted_hmac
+from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -24,6 +26,33 @@ from .models import User
 from .signals import user_changed
 
 RECOVERY_CODES = 10
+
+
+def _digests(code: str) -> list[str]:
+    """What a recovery code is kept as: a keyed digest (the SECRET_KEY's, and each fallback's
+    while keys rotate), 16 hex characters as django-otp's token column holds."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
+    return [
+        salted_hmac("zhongkong.recovery-code", code, secret=key, algorithm="sha256").hexdigest()[
+            :16
+        ]
+        for key in keys
+    ]
+
+
+def _match(user: User, code: str):
+    """The user's device that accepts `code`: the authenticator takes the code itself, the
+    recovery codes its digest (each device's own throttling applies)."""
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if isinstance(device, StaticDevice):
+                digests = _digests(code)
+                kept = device.token_set.filter(token__in=digests).values_list("token", flat=True)
+                if device.verify_token(kept.first() or digests[0]):  # spends it, or throttles
+                    return device
+            elif device.verify_token(code):
+                return device
+    return None
 
 
 class SecondFactorLocked(Exception):
@@ -124,7 +153,7 @@ def verify(user: User, code: str, *, pending: TOTPDevice | None = None, request=
     if code:
         device = (pending if pending.verify_token(code) else None) if pending else None
         if pending is None:
-            device = match_token(user, code)
+            device = _match(user, code)
     details = {"username": user.username, "purpose": "enrolment" if pending else "sign-in"}
     if device is None:
         failures = _count_failure(user)
@@ -169,7 +198,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=_digests(c)[0]) for c in codes)
     return codes
 
 

@@ -261,3 +261,33 @@ def test_a_session_whose_authenticator_an_admin_removed_goes_on(alice, dan):
     _sign_in("alice").post(f"/accounts/users/{dan.pk}/second-factor/", {"confirm": "yes"})
     landed = client.get("/console/", follow=True)
     assert landed.status_code == 200 and landed.redirect_chain[-1][0] == "/console/"
+
+
+def test_recovery_codes_are_kept_as_keyed_digests_and_old_ones_are_converted(users, settings):
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from apps.accounts.second_factor import recovery_codes_renew, verify
+
+    user = users.developer
+    codes = recovery_codes_renew(user)
+    kept = set(StaticToken.objects.values_list("token", flat=True))
+    assert len(kept) == 10 and not kept & set(codes)
+    assert all(re.fullmatch(r"[0-9a-f]{16}", t) for t in kept)
+    assert verify(user, codes[0].upper()) is not None  # typed as it reads
+    assert verify(user, codes[0]) is None  # spent
+    StaticDevice.objects.update(throttling_failure_count=0)  # django-otp's back-off, lifted
+    # A code kept plain before is converted by the migration, and still works once.
+    device = StaticDevice.objects.get(user=user)
+    StaticToken.objects.create(device=device, token="abcd2345")
+    migration = importlib.import_module("apps.accounts.migrations.0005_recovery_codes_as_digests")
+    migration.to_digests(django_apps, None)
+    assert not StaticToken.objects.filter(token="abcd2345").exists()
+    assert verify(user, "abcd2345") is not None and verify(user, "abcd2345") is None
+    StaticDevice.objects.update(throttling_failure_count=0)
+    # Codes made under a key that is now a fallback still work while it is one.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    assert verify(user, codes[1]) is not None
