@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -267,6 +268,7 @@ def test_recovery_codes_are_kept_as_keyed_digests_and_old_ones_are_converted(use
     import importlib
 
     from django.apps import apps as django_apps
+    from django.db import connection
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
     from apps.accounts.second_factor import recovery_codes_renew, verify
@@ -283,7 +285,7 @@ def test_recovery_codes_are_kept_as_keyed_digests_and_old_ones_are_converted(use
     device = StaticDevice.objects.get(user=user)
     StaticToken.objects.create(device=device, token="abcd2345")
     migration = importlib.import_module("apps.accounts.migrations.0005_recovery_codes_as_digests")
-    migration.to_digests(django_apps, None)
+    migration.to_digests(django_apps, SimpleNamespace(connection=connection))
     assert not StaticToken.objects.filter(token="abcd2345").exists()
     assert verify(user, "abcd2345") is not None and verify(user, "abcd2345") is None
     StaticDevice.objects.update(throttling_failure_count=0)

@@ -8,7 +8,8 @@ def to_digests(apps, schema_editor):
     from apps.accounts.second_factor import _digests
 
     StaticToken = apps.get_model("otp_static", "StaticToken")
-    for token in StaticToken.objects.all():
+    # On the connection migrating (release's owner role), not the application's default.
+    for token in StaticToken.objects.using(schema_editor.connection.alias).all():
         is_digest = len(token.token) == 16 and all(c in "0123456789abcdef" for c in token.token)
         if not is_digest:
             token.token = _digests(token.token)[0]
