@@ -291,70 +291,57 @@ def _go(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_GO_CHECK = ["\tif err != nil {", "\t\tpanic(err)", "\t}"]
+_GO_SEND = [
+    "\tresp, err := http.DefaultClient.Do(req)",
+    *_GO_CHECK,
+    "\tdefer resp.Body.Close()",
+    "\tout, err := io.ReadAll(resp.Body)",
+    *_GO_CHECK,
+    "\tfmt.Println(resp.StatusCode, string(out))",
+    "}",
+    "",
+]
+
+
+def _go_body(kind: str, headers: dict, text, fields, files) -> tuple[set, list[str], str]:
+    """The imports, the statements that build the body, and the body expression."""
+    imports: set[str] = set()
+    setup: list[str] = []
+    if text is not None:
+        return {"strings"}, setup, f"strings.NewReader({_go(text)})"
+    if kind == "form":
+        setup.append("\tform := url.Values{}")
+        setup += [f"\tform.Add({_go(k)}, {_go(v)})" for k, v in fields]
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return {"net/url", "strings"}, setup, "strings.NewReader(form.Encode())"
+    if kind != "multipart":
+        return imports, setup, "nil"
+    imports = {"bytes", "mime/multipart"} | ({"os"} if files else set())
+    setup += ["\tvar buf bytes.Buffer", "\tparts := multipart.NewWriter(&buf)"]
+    setup += [f"\tparts.WriteField({_go(k)}, {_go(v)})" for k, v in fields]
+    for n, upload in enumerate(files):
+        name, field = _go(upload["name"]), _go(upload["field"])
+        setup += [f"\tfile{n}, err := os.ReadFile({name})", *_GO_CHECK]
+        setup += [f"\tpart{n}, err := parts.CreateFormFile({field}, {name})", *_GO_CHECK]
+        setup.append(f"\tpart{n}.Write(file{n})")
+    setup.append("\tparts.Close()")
+    return imports, setup, "&buf"
+
+
 def as_go(request: OutboundRequest, spec: dict | None = None) -> str:
     """Go (net/http, standard library only): a main package to `go run`."""
     kind, headers, text, fields, files = _body_parts(request, spec)
-    imports = {"fmt", "io", "net/http"}
-    setup: list[str] = []
-    body = "nil"
-    if text is not None:
-        imports.add("strings")
-        body = f"strings.NewReader({_go(text)})"
-    elif kind == "form":
-        imports |= {"net/url", "strings"}
-        setup.append("\tform := url.Values{}")
-        setup += [f"\tform.Add({_go(k)}, {_go(v)})" for k, v in fields]
-        body = "strings.NewReader(form.Encode())"
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif kind == "multipart":
-        imports |= {"bytes", "mime/multipart"}
-        setup += ["\tvar buf bytes.Buffer", "\tparts := multipart.NewWriter(&buf)"]
-        setup += [f"\tparts.WriteField({_go(k)}, {_go(v)})" for k, v in fields]
-        for n, upload in enumerate(files):
-            imports.add("os")
-            setup += [
-                f"\tfile{n}, err := os.ReadFile({_go(upload['name'])})",
-                "\tif err != nil {",
-                "\t\tpanic(err)",
-                "\t}",
-                f"\tpart{n}, err := parts.CreateFormFile({_go(upload['field'])}, "
-                f"{_go(upload['name'])})",
-                "\tif err != nil {",
-                "\t\tpanic(err)",
-                "\t}",
-                f"\tpart{n}.Write(file{n})",
-            ]
-        setup.append("\tparts.Close()")
-        body = "&buf"
+    imports, setup, body = _go_body(kind, headers, text, fields, files)
     lines = ["package main", "", "import ("]
-    lines += [f'\t"{name}"' for name in sorted(imports)]
-    lines += [")", "", "func main() {"]
-    lines += setup
+    lines += [f'\t"{name}"' for name in sorted(imports | {"fmt", "io", "net/http"})]
+    lines += [")", "", "func main() {", *setup]
     url = _go(request.full_url(safe="<>"))
-    lines += [
-        f"\treq, err := http.NewRequest({_go(request.method)}, {url}, {body})",
-        "\tif err != nil {",
-        "\t\tpanic(err)",
-        "\t}",
-    ]
+    lines += [f"\treq, err := http.NewRequest({_go(request.method)}, {url}, {body})", *_GO_CHECK]
     lines += [f"\treq.Header.Set({_go(k)}, {_go(v)})" for k, v in headers.items()]
     if kind == "multipart":
         lines.append('\treq.Header.Set("Content-Type", parts.FormDataContentType())')
-    lines += [
-        "\tresp, err := http.DefaultClient.Do(req)",
-        "\tif err != nil {",
-        "\t\tpanic(err)",
-        "\t}",
-        "\tdefer resp.Body.Close()",
-        "\tout, err := io.ReadAll(resp.Body)",
-        "\tif err != nil {",
-        "\t\tpanic(err)",
-        "\t}",
-        "\tfmt.Println(resp.StatusCode, string(out))",
-        "}",
-        "",
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _GO_SEND)
 
 
 LANGUAGES = (
