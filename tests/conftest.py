@@ -106,6 +106,16 @@ def client_as(users):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _urls_as_configured():
+    """The URLconf is read once a process, with the settings the tests run with (the sandbox
+    mounted): a test that turns SANDBOX_ENABLED off for itself must not be the one whose
+    first request reads it, or the sandbox is gone for every test after it."""
+    from django.urls import resolve
+
+    resolve("/")
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _generation_poller(django_db_setup):
     """Each process polls the access generation in a thread of its own; this one stops
     before the test database is dropped (a poll holding a connection would block it)."""
