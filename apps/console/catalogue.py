@@ -50,6 +50,7 @@ class Api:
     docs: str = ""
     source: str = ""
     family: str = ""  # the part of its platform a credential reaches ("": every credential)
+    has_reply: bool = False  # the SDK declares its reply (the sandbox answers with a sample)
     haystack: str = field(default="", compare=False, repr=False)
 
     def title(self, language: str) -> str:
@@ -94,6 +95,7 @@ def _api(row: dict, source: str) -> Api:
         docs=row.get("docs", ""),
         source=row.get("source", source),
         family=row.get("family", ""),
+        has_reply=isinstance(row.get("response"), dict),
     )
     return _indexed(api)
 
@@ -211,9 +213,7 @@ def _merge_title(platform: str, apis: dict, row: dict) -> None:
             body=body,
             body_type="json" if body is not None else "none",
             source="docs",
-            family=("new" if row["path"].startswith("/v1.0/") else "old")
-            if platform == "dingtalk"
-            else "",
+            family=row.get("family", ""),  # the part of the platform it is in, where it has parts
             **titles,
         )
     )
@@ -459,12 +459,16 @@ def search(platform: str, query: str, limit: int = MAX_RESULTS, family: str = ""
     return [r[-1] for r in found[:limit]]
 
 
-def sandbox_emulates(platform: str, api: Api) -> bool | None:
-    """Whether the sandbox emulates this API with the platform's rules (True) or answers it
-    only as the platform answers a path it does not serve (False); None where this server
-    runs no sandbox. Read from the sandbox's own URL patterns: its catch-all view is the
-    one that answers "not emulated"."""
-    return _emulated(platform, api.method, api.path)
+def sandbox_answer(platform: str, api: Api) -> str | None:
+    """How this server's sandbox answers the API: "emulated" (with the platform's rules),
+    "shape" (not emulated: a sample of the reply its SDK declares, marked generated) or
+    "unknown" (not emulated: the platform's answer to a path it does not serve); None where
+    this server runs no sandbox. Read from the sandbox's own URL patterns: its catch-all view
+    is the one that answers what it does not emulate."""
+    emulated = _emulated(platform, api.method, api.path)
+    if emulated is None:
+        return None
+    return "emulated" if emulated else "shape" if api.has_reply else "unknown"
 
 
 @functools.cache
@@ -477,7 +481,3 @@ def _emulated(platform: str, method: str, path: str) -> bool | None:
     if match.func.__name__ == "not_emulated":
         return False
     return method in getattr(match.func, "methods", ())
-
-
-def emulated_count(platform: str, family: str = "") -> int:
-    return sum(bool(sandbox_emulates(platform, api)) for api in entries(platform, family))

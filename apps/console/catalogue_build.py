@@ -538,6 +538,7 @@ _JS_URL = re.compile(
 )
 _DOCS = re.compile(r"\{@link (\S+) document \}")
 _DTS_API = re.compile(r"\{@link (\S+) document \}(?:(?!\*/)[\s\S])*?\*/\s*(\w+): \(payload\?: \{")
+_DTS_REPLY = re.compile(r"\s*,\s*options\?: \w+(?:\$\d+)?\)\s*=>\s*Promise<")
 
 
 def _comment(text: str) -> tuple[str, list[str]]:
@@ -613,6 +614,46 @@ def _ts_skeleton(kind: str, depth: int = 0):
     return skeleton(_ts_kind(kind))
 
 
+_OPTIONAL = re.compile(r"\s*\|\s*(?:undefined|null)\s*$")
+
+
+def _ts_sample(kind: str, depth: int = 0):
+    """A value of the declared type, as a generated reply holds it: objects with every member,
+    arrays of one element, "" / 0 / false, an enumeration's first value."""
+    kind = kind.strip()
+    while _OPTIONAL.search(kind):
+        kind = _OPTIONAL.sub("", kind)
+    if kind.startswith("(") and _matching(kind, 0) == len(kind):
+        kind = kind[1:-1].strip()
+    if depth > 6:
+        return None
+    if kind.endswith("[]"):
+        return [_ts_sample(kind[:-2], depth + 1)]
+    if kind.startswith("Array<"):
+        return [_ts_sample(kind[6:-1], depth + 1)]
+    if kind.startswith("{"):
+        return {name: _ts_sample(sub, depth + 1) for name, _, sub in _ts_members(kind)}
+    literal = re.match(r'"([^"]*)"', kind)
+    if literal:
+        return literal[1]
+    if kind.startswith("number"):
+        return 0
+    if kind.startswith("boolean"):
+        return False
+    return ""
+
+
+def _lark_reply(types: str, payload_end: int) -> dict | None:
+    """The declared reply of the API whose payload type ends at `payload_end`."""
+    promise = _DTS_REPLY.match(types, payload_end)
+    if not promise:
+        return None
+    start = promise.end() - 1
+    body = types[start + 1 : _matching(types, start) - 1].strip()
+    sample = _ts_sample(body) if body.startswith("{") else None
+    return sample if isinstance(sample, dict) else None
+
+
 def _lark_entry(api_name: str, docs: str, prose: list[str], payload: str) -> dict:
     """One API as the Node.js SDK describes it: the comment above it (title, docs link, rate
     limit) and its payload's type (query parameters, body, whether a file is uploaded)."""
@@ -657,9 +698,12 @@ def lark_node(tarball: Path) -> dict[str, dict]:
         code = archive.extractfile("package/lib/index.js").read().decode("utf-8")
         types = archive.extractfile("package/types/index.d.ts").read().decode("utf-8")
     payloads: dict[str, str] = {}
+    replies: dict[str, dict | None] = {}
     for match in _DTS_API.finditer(types):
         start = match.end() - 1
-        payloads.setdefault(match[1], types[start : _matching(types, start)])
+        end = _matching(types, start)
+        payloads.setdefault(match[1], types[start:end])
+        replies.setdefault(match[1], _lark_reply(types, end))
     found: dict[str, dict] = {}
     for match in _JS_API.finditer(code):
         window = code[match.end() : match.end() + 1500]
@@ -673,12 +717,14 @@ def lark_node(tarball: Path) -> dict[str, dict]:
         if key in found and found[key]["title_zh"]:
             continue
         found[key] = _lark_entry(match[2], docs, prose, payloads.get(docs, "{}"))
+        found[key]["response"] = replies.get(docs)
     return found
 
 
 def with_lark_node(entries: list[dict], node: dict[str, dict]) -> list[dict]:
-    """lark-oapi's entries with the Node.js SDK's Chinese titles, docs links and required
-    query parameters, plus the APIs only the Node.js SDK describes."""
+    """lark-oapi's entries with the Node.js SDK's Chinese titles, docs links, required query
+    parameters and declared reply (a sample of its type, which the sandbox answers with for
+    an API it does not emulate), plus the APIs only the Node.js SDK describes."""
     seen = set()
     for entry in entries:
         key = f"{entry['method']} {entry['path']}"
@@ -687,6 +733,8 @@ def with_lark_node(entries: list[dict], node: dict[str, dict]) -> list[dict]:
         if extra:
             entry["title_zh"] = extra["title_zh"]
             entry["docs"] = extra["docs"]
+            if extra.get("response"):
+                entry["response"] = extra["response"]
             if extra["limit"]:
                 entry["limit"] = extra["limit"]
             # The type declarations know which query parameters are required.
@@ -716,6 +764,7 @@ def with_lark_node(entries: list[dict], node: dict[str, dict]) -> list[dict]:
                 "token_types": [],
                 "docs": extra["docs"],
                 **({"limit": extra["limit"]} if extra["limit"] else {}),
+                **({"response": extra["response"]} if extra.get("response") else {}),
             }
         )
     return entries

@@ -12,7 +12,7 @@ import requests
 from apps.sandbox.origins import PLATFORMS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-UNKNOWN = "/open-apis/im/v1/messages/om_dc13264520392913993dd051dba21dcf"
+UNKNOWN = "/open-apis/no_such_api/v1/things/om_dc13264520392913993dd051dba21dcf"  # in no catalogue
 
 
 def _check(provider: str, answer: requests.Response) -> None:

@@ -15,9 +15,10 @@ def web_url(value: object) -> str:
     return _web_url(value)
 
 
-@register.filter
-def emulated_on(api, platform: str) -> bool | None:
-    """Whether this server's sandbox emulates the API (None: no sandbox here)."""
-    from apps.console.catalogue import sandbox_emulates
+@register.simple_tag
+def sandbox_answer(api, platform: str) -> str | None:
+    """How this server's sandbox answers the API (catalogue.sandbox_answer); a tag, not a
+    filter, so that a missing credential resolves to "" instead of raising."""
+    from apps.console.catalogue import sandbox_answer as answer
 
-    return sandbox_emulates(platform, api)
+    return answer(platform, api)

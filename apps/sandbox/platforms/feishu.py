@@ -10,7 +10,7 @@ from django.urls import path
 
 from .. import core
 from ..models import SandboxApp
-from . import bots, feishu_oauth, tickets, unknown
+from . import bots, declared, feishu_oauth, tickets, unknown
 from .feishu_directory import USERS
 
 P = "feishu"
@@ -304,5 +304,7 @@ urlpatterns = [
 ]
 urlpatterns += feishu_oauth.urlpatterns
 urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+# A catalogued API not emulated above answers with the reply its SDK declares.
+unknown.DECLARED[P] = lambda request: declared.feishu(request, _authorise)
 
 handler404, handler500 = unknown.error_handlers(P)

@@ -16,6 +16,8 @@ unknown path was found; theirs is the sandbox's own JSON 404, marked as such."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 
@@ -23,9 +25,19 @@ from .. import core
 
 ANY = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MARK = {"X-Zhongkong-Sandbox": "not-emulated"}
+# A platform's answer for an API it documents but the emulator does not emulate, tried before
+# the unknown-path reply (Feishu: the reply its SDK declares; see declared.py).
+DECLARED: dict[str, Callable[[HttpRequest], HttpResponse | None]] = {}
 
 
-def reply(provider: str, request: HttpRequest) -> HttpResponse:
+def reply(provider: str, request: HttpRequest, *, documented: bool = True) -> HttpResponse:
+    """The platform's answer to a path (or method) the emulator does not serve; `documented`:
+    a catalogued API gets its declared reply first, where the platform has one."""
+    declared = DECLARED.get(provider) if documented else None
+    if declared is not None:
+        response = declared(request)
+        if response is not None:
+            return response
     if provider == "feishu":
         response = HttpResponse(
             "404 page not found", status=404, content_type="text/plain; charset=utf-8"
@@ -69,7 +81,7 @@ def error_handlers(provider: str) -> tuple:
     in the platform's shape (the 500 as a JSON 500, not a page)."""
 
     def handler404(request: HttpRequest, exception=None) -> HttpResponse:
-        return reply(provider, request)
+        return reply(provider, request, documented=False)  # an emulated view's own 404
 
     def handler500(request: HttpRequest) -> HttpResponse:
         return core.jsonr(
