@@ -165,22 +165,82 @@ def _lark_request(path: Path) -> dict | None:
 # -- DingTalk: alibabacloud-dingtalk ---------------------------------------------------------
 def dingtalk(root: Path) -> Iterator[dict]:
     for client in sorted(root.glob("*/client.py")):
-        models = _dingtalk_models(client.parent / "models.py")
+        models_path = client.parent / "models.py"
+        source = models_path.read_text(encoding="utf-8") if models_path.exists() else ""
+        models_tree = ast.parse(source)
+        models = _dingtalk_models(models_tree, source.splitlines())
+        replies = _dingtalk_replies(models_tree)
         tree = ast.parse(client.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name.endswith("_with_options"):
                 entry = _dingtalk_operation(node, models, client.parent.name)
                 if entry:
-                    yield entry
+                    reply = replies.get(ast.unparse(node.returns).split(".")[-1])
+                    yield {**entry, "response": reply} if reply else entry
 
 
-def _dingtalk_models(path: Path) -> dict[str, dict[str, dict]]:
-    """Request model -> attribute -> {type, required}, from each model's __init__."""
-    if not path.exists():
+def _tea_fields(cls: ast.ClassDef) -> list[tuple[str, str]]:
+    """(name on the wire, annotation) of a TeaModel's attributes: the annotations from its
+    __init__, the wire names from its to_map (`if self.x is not None: result['x'] = …`)."""
+    methods = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+    if "__init__" not in methods or "to_map" not in methods:
+        return []
+    kinds = {
+        a.arg: ast.unparse(a.annotation) for a in methods["__init__"].args.args[1:] if a.annotation
+    }
+    fields = []
+    for statement in methods["to_map"].body:
+        test = getattr(statement, "test", None)
+        if not (isinstance(statement, ast.If) and isinstance(test, ast.Compare)):
+            continue
+        attr = getattr(test.left, "attr", None)
+        wire = next(
+            (
+                n.slice.value
+                for n in ast.walk(statement)
+                if isinstance(n, ast.Subscript)
+                and getattr(n.value, "id", None) == "result"
+                and isinstance(n.slice, ast.Constant)
+            ),
+            None,
+        )
+        if attr and wire:
+            fields.append((wire, kinds.get(attr, "str")))
+    return fields
+
+
+_TEA_SCALARS = {"str": "", "int": 0, "float": 0, "bool": False, "bytes": ""}
+
+
+def _tea_sample(kind: str, models: dict[str, list], depth: int = 0):
+    """A value of the annotated type as a generated reply holds it: a model with every field,
+    lists of one element, "" / 0 / false (the same rule as the Node SDK's samples)."""
+    if depth > 6:
+        return None
+    if kind.startswith(("List[", "list[")):
+        return [_tea_sample(kind[5:-1].strip(), models, depth + 1)]
+    if kind.startswith(("Dict", "dict")):
         return {}
-    source = path.read_text(encoding="utf-8")
-    tree = ast.parse(source)
-    lines = source.splitlines()
+    if kind in models:
+        return {wire: _tea_sample(sub, models, depth + 1) for wire, sub in models[kind]}
+    return _TEA_SCALARS.get(kind)
+
+
+def _dingtalk_replies(tree: ast.Module) -> dict[str, dict]:
+    """Response model (what an operation returns) -> a sample of its JSON body, for the
+    responses whose body is an object."""
+    models = {c.name: _tea_fields(c) for c in tree.body if isinstance(c, ast.ClassDef)}
+    replies = {}
+    for name, fields in models.items():
+        body = dict(fields).get("body") if name.endswith("Response") else None
+        sample = _tea_sample(body, models) if body else None
+        if isinstance(sample, dict) and sample:
+            replies[name] = sample
+    return replies
+
+
+def _dingtalk_models(tree: ast.Module, lines: list[str]) -> dict[str, dict[str, dict]]:
+    """Request model -> attribute -> {type, required}, from each model's __init__."""
     out: dict[str, dict[str, dict]] = {}
     for cls in tree.body:
         if not (isinstance(cls, ast.ClassDef) and cls.name.endswith("Request")):

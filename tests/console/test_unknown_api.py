@@ -1,7 +1,7 @@
-"""A catalogued Feishu API the emulator does not emulate answers with a sample of the reply
-the SDK declares (after the platform's auth checks, marked generated); a path no API has
-answers as the platform's own 404 (decoded: no API at this path), never as a gateway error
-page. The catalogue says which is which."""
+"""A catalogued Feishu or DingTalk (new API) API the emulator does not emulate answers with a
+sample of the reply the SDK declares (after the platform's auth checks, marked generated); a
+path no API has answers as the platform's own 404 (decoded: no API at this path), never as a
+gateway error page. The catalogue says which is which."""
 
 from __future__ import annotations
 
@@ -36,6 +36,28 @@ def test_a_catalogued_api_not_emulated_answers_with_the_reply_its_sdk_declares(c
     assert "success" in text
 
 
+def test_a_dingtalk_api_not_emulated_answers_with_its_response_model(client_as, sandbox_credential):
+    """alibabacloud-dingtalk's response model, as DingTalk answers: the body itself (no code
+    wrapper), the request id in the header the adapter reads."""
+    sandbox_credential("dingtalk", "ding_declared_01", "dt")
+    path = "/v1.0/calendar/users/union01/calendars/primary/events/ev01/attendees"
+    send = {"credential": "dt", "method": "GET", "path": path, "query": "", "headers": ""}
+    answer = client_as("developer").post(
+        "/console/send/", {**send, "body": ""}, HTTP_HX_REQUEST="true"
+    )
+    assert answer.status_code == 200
+    call = ConsoleCall.objects.get()
+    assert call.status == 200 and call.ok
+    assert call.response_headers["X-Zhongkong-Sandbox"] == "generated"
+    assert json.loads(call.response_body) == {
+        "attendees": [
+            {"displayName": "", "id": "", "isOptional": False, "responseStatus": "", "self": False}
+        ],
+        "nextToken": "",
+    }
+    assert call.trace_id == call.response_headers["x-acs-request-id"]
+
+
 def test_the_declared_reply_keeps_the_platforms_auth_rules(client, feishu):
     answer = client.get(f"/sandbox/feishu{CATALOGUED}")
     assert answer.status_code == 400 and answer.json()["code"] == 99991661  # no token
@@ -66,6 +88,8 @@ def test_the_catalogue_says_which_apis_the_sandbox_emulates(client, platform):
     assert by["emulated"] and (by.get("shape") or by.get("unknown"))
     if platform == "feishu":
         assert len(by["shape"]) > 1500 and len(by.get("unknown", [])) < 50
+    if platform == "dingtalk":  # the new API's models declare replies; the classic API none
+        assert len(by["shape"]) > 3000 and all(a.family == "new" for a in by["shape"])
     sample = by["emulated"] + [
         api for kind in ("shape", "unknown") for api in by.get(kind, [])[::40]
     ]
@@ -80,7 +104,8 @@ def test_the_catalogue_says_which_apis_the_sandbox_emulates(client, platform):
         kind = marked[api.id]
         assert not_emulated is (kind == "unknown"), (api.method, api.path, answer.status_code)
         if kind == "shape":  # no token: refused first, as the platform does
-            assert answer.json()["code"] == 99991661, (api.method, api.path)
+            refused = {"feishu": 99991661, "dingtalk": "InvalidAuthentication"}[platform]
+            assert answer.json()["code"] == refused, (api.method, api.path)
 
 
 def test_the_api_card_says_whether_the_sandbox_emulates_it(client_as, feishu):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .. import core, oauth
-from . import bots, dingtalk_oauth, tickets, unknown
+from . import bots, declared, dingtalk_oauth, tickets, unknown
 
 P = "dingtalk"
 
@@ -54,13 +54,21 @@ def old_gettoken(request):
     return _grant(request.GET.get("appkey", ""), request.GET.get("appsecret", ""), old=True)
 
 
-@core.endpoint(P, ("GET",))
-def contact_user(request, union_id: str):
+def _authorise(request, kinds=("access_token", oauth.USER_TOKEN_KIND)):
+    """The new API's token check. Returns (the token, None) or (None, error response)."""
     token = request.headers.get("x-acs-dingtalk-access-token", "")
-    state, _ = core.check_token(P, token, ("access_token", oauth.USER_TOKEN_KIND))
+    state, found = core.check_token(P, token, kinds)
     if state != "valid":
         # HTTP 400 as live captures show (satorijs/satori#240, alibabacloud-sdk-php/dingtalk#1)
-        return new_error("InvalidAuthentication", "不合法的access_token", 400)
+        return None, new_error("InvalidAuthentication", "不合法的access_token", 400)
+    return found, None
+
+
+@core.endpoint(P, ("GET",))
+def contact_user(request, union_id: str):
+    _, denied = _authorise(request)
+    if denied is not None:
+        return denied
     return core.jsonr({"unionId": union_id, "nick": "钉钉用户", "stateCode": "86"})
 
 
@@ -92,10 +100,9 @@ def old_user_get(request):
 
 @core.endpoint(P, ("POST",))
 def jsapi_tickets(request):
-    token = request.headers.get("x-acs-dingtalk-access-token", "")
-    state, found = core.check_token(P, token, ("access_token",))
-    if state != "valid":
-        return new_error("InvalidAuthentication", "不合法的access_token", 400)
+    found, denied = _authorise(request, ("access_token",))
+    if denied is not None:
+        return denied
     ticket, expires = tickets.issue(found.app, "jsapi")
     return core.jsonr({"jsapiTicket": ticket, "expireIn": expires})
 
@@ -112,5 +119,7 @@ urlpatterns = [
     path("v1.0/oauth2/userAccessToken", dingtalk_oauth.user_access_token),
 ]
 urlpatterns.append(unknown.catch_all(P))  # last: every path not emulated above
+
+unknown.DECLARED[P] = lambda request: declared.dingtalk(request, _authorise)
 
 handler404, handler500 = unknown.error_handlers(P)
