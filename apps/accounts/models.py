@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import binascii
 import contextlib
 
 from django.contrib.auth.models import AbstractUser
@@ -8,6 +9,10 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
+
+from apps.core.models import SecretHolder
 
 
 class Role(models.TextChoices):
@@ -97,3 +102,41 @@ class SignInPolicy(models.Model):
 def _policy_changed(sender, **kwargs) -> None:
     with contextlib.suppress(Exception):  # the cache is away: its entry expires in a minute
         cache.delete(SignInPolicy.CACHE_KEY)
+
+
+class AuthenticatorKey(SecretHolder):
+    """An authenticator's TOTP key, sealed like the vault's secrets (apps/core/crypto.py:
+    AES-GCM bound to this row and its device; re-encrypted by `rotate_keys`) and kept with no
+    hint. django-otp's own key column stays empty, so a database copy does not give away
+    anyone's second factor."""
+
+    aad_prefix = "authenticator"
+    hinted = False
+
+    device = models.OneToOneField(
+        "otp_totp.TOTPDevice", on_delete=models.CASCADE, related_name="sealed_key"
+    )
+
+    def aad(self, field: str) -> str:
+        return f"{self.aad_prefix}:{self.uid}:{self.device_id}:{field}"
+
+
+class Authenticator(TOTPDevice):
+    """django-otp's TOTP device reading its key from the sealed row (everything else, the
+    code check, drift and replay refusal, is django-otp's)."""
+
+    class Meta:
+        proxy = True
+
+    @property
+    def bin_key(self) -> bytes:
+        return binascii.unhexlify(self.sealed_key.secret_values()["key"])
+
+    @classmethod
+    def start(cls, user: User) -> Authenticator:
+        """A new, unconfirmed authenticator with a fresh sealed key."""
+        device = cls.objects.create(user=user, name="authenticator", confirmed=False, key="")
+        sealed = AuthenticatorKey(device=device)
+        sealed.set_secret("key", random_hex(20))
+        sealed.save()
+        return device

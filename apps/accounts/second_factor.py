@@ -9,7 +9,6 @@ django-otp's own back-off. Every act is announced (`user_changed`) and so audite
 from __future__ import annotations
 
 import base64
-import binascii
 
 import segno
 from django.conf import settings
@@ -18,11 +17,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils.crypto import salted_hmac
-from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import User
+from .models import Authenticator, User
 from .signals import user_changed
 
 RECOVERY_CODES = 10
@@ -43,14 +40,18 @@ def _digests(code: str) -> list[str]:
 def _match(user: User, code: str):
     """The user's device that accepts `code`: the authenticator takes the code itself, the
     recovery codes its digest (each device's own throttling applies)."""
-    with transaction.atomic():
-        for device in devices_for_user(user, confirmed=True, for_verify=True):
-            if isinstance(device, StaticDevice):
-                digests = _digests(code)
-                kept = device.token_set.filter(token__in=digests).values_list("token", flat=True)
-                if device.verify_token(kept.first() or digests[0]):  # spends it, or throttles
-                    return device
-            elif device.verify_token(code):
+    with transaction.atomic():  # each device locked while checked, as django-otp locks them
+        for device in Authenticator.objects.devices_for_user(
+            user, confirmed=True
+        ).select_for_update():
+            if device.verify_token(code):
+                return device
+        for device in StaticDevice.objects.devices_for_user(
+            user, confirmed=True
+        ).select_for_update():
+            digests = _digests(code)
+            kept = device.token_set.filter(token__in=digests).values_list("token", flat=True)
+            if device.verify_token(kept.first() or digests[0]):  # spends it, or throttles
                 return device
     return None
 
@@ -59,8 +60,8 @@ class SecondFactorLocked(Exception):
     """Too many wrong codes in a row; try again after the cool-off."""
 
 
-def authenticator(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+def authenticator(user: User) -> Authenticator | None:
+    return Authenticator.objects.filter(user=user, confirmed=True).first()
 
 
 def has_second_factor(user: User) -> bool:
@@ -93,21 +94,22 @@ def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def secret_of(device: TOTPDevice) -> str:
+def secret_of(device: Authenticator) -> str:
     """The key as an authenticator app takes it by hand (base32, in groups of four)."""
-    raw = base64.b32encode(binascii.unhexlify(device.key)).decode().rstrip("=")
+    raw = base64.b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
-def qr_svg(device: TOTPDevice) -> str:
+def qr_svg(device: Authenticator) -> str:
     """The otpauth:// URL as an inline SVG QR code (no image request, no inline style)."""
     return segno.make(device.config_url, error="m").svg_inline(scale=4, border=2, dark="#111")
 
 
-def enrolment_start(user: User) -> TOTPDevice:
+def enrolment_start(user: User) -> Authenticator:
     """A new, unconfirmed authenticator (any earlier unconfirmed one is dropped)."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    with transaction.atomic():
+        Authenticator.objects.filter(user=user, confirmed=False).delete()
+        return Authenticator.start(user)
 
 
 def _failure_key(user: User) -> str:
@@ -137,13 +139,13 @@ def clear_failures(user: User) -> None:
 def lift_throttle(user: User) -> None:
     """An admin's Unlock: our count and django-otp's own back-off on each device."""
     clear_failures(user)
-    for model in (TOTPDevice, StaticDevice):
+    for model in (Authenticator, StaticDevice):
         model.objects.filter(user=user).update(
             throttling_failure_count=0, throttling_failure_timestamp=None
         )
 
 
-def verify(user: User, code: str, *, pending: TOTPDevice | None = None, request=None):
+def verify(user: User, code: str, *, pending: Authenticator | None = None, request=None):
     """The device that accepts `code` (the authenticator or a recovery code, which is then
     spent), or None; each attempt is audited. Raises SecondFactorLocked after too many wrong
     codes in a row."""
@@ -203,10 +205,10 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 
 @transaction.atomic
-def enrolment_confirm(user: User, pending: TOTPDevice) -> list[str]:
+def enrolment_confirm(user: User, pending: Authenticator) -> list[str]:
     """Make the pending authenticator the user's (replacing any other) and return new
     recovery codes, shown once."""
-    TOTPDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
+    Authenticator.objects.filter(user=user).exclude(pk=pending.pk).delete()
     pending.confirmed = True
     pending.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
@@ -229,7 +231,7 @@ def recovery_codes_renew(user: User) -> list[str]:
 def second_factor_remove(*, user: User, by: User | None) -> bool:
     """Remove the user's authenticator and recovery codes (theirs, or an admin's act for a
     user who lost their phone: `by` the admin, None from the command line)."""
-    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    removed, _ = Authenticator.objects.filter(user=user).delete()
     removed_codes, _ = StaticDevice.objects.filter(user=user).delete()
     clear_failures(user)
     if removed or removed_codes:

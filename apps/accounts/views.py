@@ -14,13 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.confirm import confirm_first
 
 from . import second_factor, services
 from .forms import CodeForm, LoginForm, RoleForm, SignInPolicyForm, UserCreateForm
-from .models import Role, SignInPolicy, User
+from .models import Authenticator, Role, SignInPolicy, User
 from .roles import role_required
 
 
@@ -54,7 +53,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 def _second_factor_ids() -> set[int]:
-    return set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    return set(Authenticator.objects.filter(confirmed=True).values_list("user_id", flat=True))
 
 
 def _users_context(create_form: UserCreateForm | None = None) -> dict:
@@ -207,7 +206,7 @@ def second_factor_page(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": CodeForm(), "status": 200}
     pending = None
     if request.session.get(PENDING):
-        pending = TOTPDevice.objects.filter(
+        pending = Authenticator.objects.filter(
             pk=request.session[PENDING], user=user, confirmed=False
         ).first()
     if action == "start":

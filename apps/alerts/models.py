@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.vault.models import SecretHolder
+from apps.core.models import SecretHolder
 
 
 class Rule(models.TextChoices):

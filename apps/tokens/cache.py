@@ -15,10 +15,9 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.dispatch import receiver
 
-from apps.core import generation
+from apps.core import crypto, generation
 from apps.core.metrics import TOKEN_HANDOUTS
 from apps.core.ratelimit import on_redis, redis_client, window_key
-from apps.vault import crypto
 from apps.vault.models import Credential
 from apps.vault.signals import credential_changed
 

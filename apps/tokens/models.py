@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.vault import crypto
+from apps.core import crypto
 from apps.vault.models import Credential
 
 

@@ -4,7 +4,7 @@ from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from . import crypto
+from apps.core import crypto
 
 
 @register(Tags.security)

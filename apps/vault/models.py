@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -9,9 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Role
+from apps.core.models import SecretHolder
 from apps.providers.registry import get_provider, provider_choices
-
-from . import crypto
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -39,37 +37,6 @@ class CredentialQuerySet(models.QuerySet):
                 .distinct()
             )
         return self.none()
-
-
-class SecretHolder(models.Model):
-    """What the vault keeps sealed: secret fields as ciphertext (crypto.py) bound to the
-    row's uid and the field name, a hint of each (its last four characters), and
-    `secret_values()` as the only decryption. Credentials hold their app secrets this way,
-    alert channels their webhook addresses and signing secrets; `rotate_keys` re-encrypts
-    every model built on it."""
-
-    aad_prefix = ""
-
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    secret_blobs = models.JSONField(default=dict, blank=True)
-    secret_hints = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        abstract = True
-
-    def aad(self, field: str) -> str:
-        return f"{self.aad_prefix}:{self.uid}:{field}"
-
-    def set_secret(self, field: str, value: str) -> None:
-        self.secret_blobs[field] = crypto.encrypt(value, aad=self.aad(field))
-        self.secret_hints[field] = value[-4:] if len(value) >= 12 else ""
-
-    def secret_values(self) -> dict[str, str]:
-        """Decrypted secrets by field name: what adapters and value-based redaction use."""
-        return {
-            field: crypto.decrypt(blob, aad=self.aad(field))
-            for field, blob in self.secret_blobs.items()
-        }
 
 
 class Credential(SecretHolder):

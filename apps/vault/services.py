@@ -17,13 +17,12 @@ from apps.accounts.models import Role
 from apps.accounts.services import ReauthLocked, user_reauthenticate
 from apps.audit.models import AuditEvent
 from apps.audit.services import Actor, fingerprint, record
-from apps.core import generation
+from apps.core import crypto, generation
 from apps.providers.base import Decoded, ProviderError
 from apps.providers.client import probe
 from apps.providers.guard import Refused, validate_base_url
 from apps.providers.registry import get_provider
 
-from . import crypto
 from .models import Credential, KeyCanary
 from .signals import credential_changed, token_fetch_refused, token_fetched
 

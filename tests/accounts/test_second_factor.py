@@ -6,16 +6,16 @@ asking for the code too, an admin removing a lost one; every act audited."""
 from __future__ import annotations
 
 import base64
-import binascii
+import importlib
+import io
 import re
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.models import SignInPolicy
+from apps.accounts.models import Authenticator, SignInPolicy
 from apps.audit.models import AuditEvent
 from tests.conftest import CsrfClient
 from tests.helpers import all_rows
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery"
 
 
-def _code(device: TOTPDevice, *, ahead: int = 0) -> str:
+def _code(device: Authenticator, *, ahead: int = 0) -> str:
     """The authenticator app's code now (`ahead`: a later step's, one not spent yet)."""
     value = totp(device.bin_key, step=device.step, t0=device.t0, digits=6, drift=ahead)
     return f"{value:06d}"
@@ -37,11 +37,11 @@ def _sign_in(username: str) -> CsrfClient:
     return client
 
 
-def _enrol(client: CsrfClient) -> tuple[TOTPDevice, list[str]]:
+def _enrol(client: CsrfClient) -> tuple[Authenticator, list[str]]:
     started = client.post("/accounts/second-factor/", {"action": "start"})
     html = started.content.decode()
     assert started.status_code == 200 and 'data-testid="qr"' in html and "<svg" in html
-    device = TOTPDevice.objects.get(confirmed=False)
+    device = Authenticator.objects.get(confirmed=False)
     assert "no-store" in started["Cache-Control"]
     confirmed = client.post(
         "/accounts/second-factor/", {"action": "confirm", "code": _code(device)}
@@ -66,11 +66,11 @@ def test_enrolment_needs_a_right_code_and_shows_recovery_codes_once(dan):
     client = _sign_in("dev-dan")
     client.post("/accounts/second-factor/", {"action": "start"})
     wrong = client.post("/accounts/second-factor/", {"action": "confirm", "code": "000000"})
-    assert wrong.status_code == 422 and not TOTPDevice.objects.filter(confirmed=True).exists()
+    assert wrong.status_code == 422 and not Authenticator.objects.filter(confirmed=True).exists()
     device, codes = _enrol(client)
     page = client.get("/accounts/second-factor/").content.decode()
     assert not any(c in page for c in codes) and "10" in page
-    assert device.key not in page
+    assert device.bin_key.hex() not in page
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     assert "mfa.enrol" in actions
 
@@ -170,9 +170,9 @@ def test_an_admin_removes_a_lost_second_factor(alice, dan):
     admin = _sign_in("alice")
     asked = admin.post(f"/accounts/users/{dan.pk}/second-factor/")
     assert 'data-testid="confirm"' in asked.content.decode()
-    assert TOTPDevice.objects.filter(user=dan).exists()
+    assert Authenticator.objects.filter(user=dan).exists()
     admin.post(f"/accounts/users/{dan.pk}/second-factor/", {"confirm": "yes"})
-    assert not TOTPDevice.objects.filter(user=dan).exists()
+    assert not Authenticator.objects.filter(user=dan).exists()
     assert _sign_in("dev-dan").get("/console/").status_code == 200
     event = AuditEvent.objects.get(action="mfa.remove")
     assert event.actor_label == "alice" and event.details["by_self"] is False
@@ -208,12 +208,15 @@ def test_reveal_asks_an_admin_with_a_second_factor_for_the_code(alice):
 def test_the_totp_secret_is_nowhere_but_the_enrolment_page(dan, caplog):
     client = _sign_in("dev-dan")
     device, codes = _enrol(client)
-    secret = base64.b32encode(binascii.unhexlify(device.key)).decode().rstrip("=")
+    key = device.bin_key.hex()
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     audit = " ".join(str(e.details) for e in AuditEvent.objects.all())
-    for value in (secret, device.key, *codes):
+    for value in (secret, key, *codes):
         assert value not in audit and value not in caplog.text
     assert settings.OTP_TOTP_ISSUER == "Zhongkong"
-    assert secret not in all_rows().replace(device.key, "")
+    rows = all_rows()  # django-otp's key column is empty; the key is sealed, with no hint
+    assert secret not in rows and key not in rows and key.upper() not in rows
+    assert Authenticator.objects.get(pk=device.pk).key == ""
 
 
 def test_passwords_off_for_all_but_the_first_admin(alice, dan, make_user):
@@ -293,3 +296,42 @@ def test_recovery_codes_are_kept_as_keyed_digests_and_old_ones_are_converted(use
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "another-secret-key-" + "x" * 40
     assert verify(user, codes[1]) is not None
+
+
+def test_authenticator_keys_are_sealed_bound_to_their_device_and_rotate(dan, make_user, settings):
+    """django-otp's key column stays empty: the key is sealed like the vault's secrets, with
+    no hint, bound to its device (a sealed key copied to another device's row does not
+    open), re-encrypted by `rotate_keys`; the migration seals keys kept before."""
+    from django.core.management import call_command
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.core import crypto
+
+    device = Authenticator.start(dan)
+    other = Authenticator.start(make_user("dev-eve", "developer"))
+    key = device.bin_key
+    assert len(key) == 20 and TOTPDevice.objects.get(pk=device.pk).key == ""
+    assert device.sealed_key.secret_hints == {"key": ""}
+    other.sealed_key.secret_blobs = dict(device.sealed_key.secret_blobs)
+    other.sealed_key.save()
+    with pytest.raises(crypto.DecryptionError):
+        _ = Authenticator.objects.get(pk=other.pk).bin_key
+    settings.FIELD_ENCRYPTION_KEYS = [crypto.new_key("k9"), *settings.FIELD_ENCRYPTION_KEYS]
+    other.sealed_key.delete()  # (the copy above cannot be re-encrypted: it does not open)
+    call_command("rotate_keys", stdout=io.StringIO())
+    rotated = Authenticator.objects.get(pk=device.pk)
+    assert crypto.key_id_of(rotated.sealed_key.secret_blobs["key"]) == "k9"
+    assert rotated.bin_key == key
+    # A key kept in django-otp's column before is sealed by the migration, and back.
+    plain = TOTPDevice.objects.create(user=make_user("dev-fay", "developer"), name="old")
+    kept = plain.key
+    migration = importlib.import_module("apps.accounts.migrations.0006_authenticator_keys_sealed")
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    migration.seal(django_apps, SimpleNamespace(connection=connection))
+    assert TOTPDevice.objects.get(pk=plain.pk).key == ""
+    assert Authenticator.objects.get(pk=plain.pk).bin_key.hex() == kept
+    assert kept not in all_rows()
+    migration.unseal(django_apps, SimpleNamespace(connection=connection))
+    assert TOTPDevice.objects.get(pk=plain.pk).key == kept

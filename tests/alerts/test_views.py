@@ -169,7 +169,7 @@ def test_rotate_keys_reencrypts_alert_channels_too(settings, users):
     from django.core.management import call_command
 
     from apps.alerts.services import channel_save
-    from apps.vault import crypto
+    from apps.core import crypto
     from apps.vault.services import ensure_key_canary
 
     old, new = crypto.new_key("old"), crypto.new_key("new")

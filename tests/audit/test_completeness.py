@@ -93,9 +93,12 @@ def _admin(users) -> CsrfClient:
 
 
 def _device(user, confirmed: bool = True):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from apps.accounts.models import Authenticator
 
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=confirmed)
+    device = Authenticator.start(user)
+    device.confirmed = confirmed
+    device.save(update_fields=["confirmed"])
+    return device
 
 
 def _reset_by_link(client, users):

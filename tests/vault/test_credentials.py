@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import fingerprint
-from apps.vault import crypto
+from apps.core import crypto
 from apps.vault.checks import key_canary_check
 from apps.vault.models import Credential
 from apps.vault.services import credential_create, ensure_key_canary

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from apps.vault import crypto
+from apps.core import crypto
 
 K1, K2 = crypto.new_key("k1"), crypto.new_key("k2")
 

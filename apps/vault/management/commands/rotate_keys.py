@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.audit.services import Actor, record
-from apps.vault import crypto
-from apps.vault.models import KeyCanary, SecretHolder
+from apps.core import crypto
+from apps.core.models import SecretHolder
+from apps.vault.models import KeyCanary
 
 
 class Command(BaseCommand):
