@@ -273,6 +273,25 @@ def test_a_dingtalk_new_api_call_from_the_catalogue(page, make_user, live_server
     assert "on_e2e" in page.get_by_test_id("response-body").inner_text()
     assert secret not in page.content()
     screenshot(page, "console-dingtalk-new-api")
+    # One the sandbox does not emulate: marked in the results, answered with a sample of the
+    # response model alibabacloud-dingtalk declares (the body itself, as DingTalk answers).
+    page.get_by_test_id("catalogue").locator("summary").click()  # folded once an API is picked
+    page.get_by_test_id("catalogue-search").fill("attendees")
+    attendees = page.get_by_test_id("catalogue-results").locator(
+        "a", has_text="/events/{event_id}/attendees"
+    )
+    attendees.first.wait_for()
+    assert "样例" in attendees.first.inner_text()
+    attendees.first.click()
+    page.get_by_test_id("api-sandbox").wait_for()
+    assert "X-Zhongkong-Sandbox: generated" in page.get_by_test_id("api-sandbox").inner_text()
+    for name, value in (("user_id", "u1"), ("calendar_id", "primary"), ("event_id", "ev1")):
+        page.get_by_test_id(f"path-param-{name}").fill(value)
+    page.get_by_test_id("send").click()
+    page.get_by_test_id("result-ok").wait_for()
+    body = page.get_by_test_id("response-body").inner_text()
+    assert '"attendees"' in body and '"nextToken"' in body and "InvalidAction" not in body
+    screenshot(page, "console-dingtalk-declared-reply")
     # A credential set to the classic API searches the classic catalogue (TOP SDK entries).
     classic_secret = _dingtalk_credential(
         live_server, dev, "ding_e2e_02", "dingtalk-classic", api="old"
