@@ -57,6 +57,10 @@ USER_TOKEN = (
     "access-token/refresh-user-access-token (错误码); the same codes in the official clients: "
     "larksuite/cli internal/output/lark_errors.go, larksuite/openclaw-lark src/core/auth-errors.ts"
 )
+USER_CODE = (
+    "https://open.feishu.cn/document/authentication-management/access-token/"
+    "get-user-access-token (错误码)"
+)
 USER_TOKEN_PATH = "/open-apis/authen/v2/oauth/token"
 CONTACT = "https://open.feishu.cn/document/server-docs/contact-v3/department/patch (错误码)"
 
@@ -203,6 +207,46 @@ CATALOG = catalog(
             10019: (
                 "app_ticket 无效（商店应用）。",
                 "Invalid app_ticket (store apps).",
+                C.CLIENT_ERROR,
+            ),
+        },
+    ),
+    (
+        USER_CODE,
+        {
+            20003: (
+                "授权码无效（不存在，或已被使用：授权码只能使用一次）：请用户重新授权。",
+                "The authorisation code is not valid (unknown, or already used: a code works "
+                "once): the user must authorise again.",
+                C.CLIENT_ERROR,
+            ),
+            20004: (
+                "授权码已过期（须在生成后 5 分钟内使用）：请用户重新授权。",
+                "The authorisation code expired (it must be used within 5 minutes): the user "
+                "must authorise again.",
+                C.CLIENT_ERROR,
+            ),
+            20024: (
+                "授权码或 refresh_token 属于另一个应用：不要混用不同应用的凭证。",
+                "The authorisation code or refresh_token belongs to another app: do not mix "
+                "apps' credentials.",
+                C.CLIENT_ERROR,
+            ),
+            20049: (
+                "PKCE 校验失败：code_verifier 缺失或与授权时的 code_challenge 不符。",
+                "PKCE check failed: code_verifier is missing or does not match the "
+                "authorisation's code_challenge.",
+                C.CLIENT_ERROR,
+            ),
+            20065: (
+                "授权码已被使用（只能使用一次）：请检查是否被重复提交。",
+                "The authorisation code was already used (it works once): check for a "
+                "repeated submission.",
+                C.CLIENT_ERROR,
+            ),
+            20071: (
+                "redirect_uri 与获取授权码时的不一致。",
+                "redirect_uri differs from the one used to get the authorisation code.",
                 C.CLIENT_ERROR,
             ),
         },

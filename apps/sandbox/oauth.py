@@ -60,13 +60,17 @@ def _pkce_ok(challenge: str, verifier: str) -> bool:
 def redeem_code(
     app: SandboxApp, *, code: str, redirect_uri: str | None, code_verifier: str
 ) -> tuple[str, SandboxAuthCode | None]:
-    """("ok", code) or (why not: "invalid", "used", "expired", "redirect", "pkce"). The
+    """("ok", code) or (why not: "invalid", "foreign" (another app's), "used", "expired",
+    "redirect", "pkce"). The
     code is spent by the first caller, whatever the later ones send. `redirect_uri` None: the
     platform's token request does not repeat it (DingTalk)."""
     now = timezone.now()
     found = SandboxAuthCode.objects.filter(app=app, code_hash=hash_token(code)).first()
     if found is None:
-        return "invalid", None
+        other = SandboxAuthCode.objects.filter(
+            app__provider=app.provider, code_hash=hash_token(code)
+        ).exists()
+        return ("foreign" if other else "invalid"), None
     if not SandboxAuthCode.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=now):
         return "used", None
     if found.expires_at <= now:

@@ -129,7 +129,7 @@ def test_a_code_for_another_app_is_refused(feishu, token_credential):
     other, app = token_credential("feishu", slug="feishu-other")
     client = CsrfClient()
     back = _consent(_to_platform(client), client_id=other.public_values["app_id"])
-    _refused(client.get(back), "20003")  # Feishu's own code: not a code it issued to this app
+    _refused(client.get(back), "20024")  # Feishu's own code: another app's authorisation code
     assert _signed_in_as(client) is None and not SocialAccount.objects.exists()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +25,7 @@ from tests.helpers import pkce_pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+ROOT = Path(__file__).resolve().parents[2]
 REDIRECT = "http://127.0.0.1:9/tokens/oauth/callback"
 ADMIN = Actor.system("test")
 SCOPES = "offline_access contact:user.base:readonly"
@@ -91,6 +93,55 @@ def test_a_code_works_once(live_server, token_credential):
     with pytest.raises(ProviderError):
         grant_connect(code_verifier=verifier, **kwargs)
     assert UserGrant.objects.count() == 1
+
+
+def test_the_emulator_refuses_a_code_as_feishu_documents_it(live_server, token_credential):
+    """A forged, a spent and an expired code: the status, code, error and description of the
+    replies in tests/captures/feishu.json (Feishu's documented error table and a probe)."""
+    from apps.sandbox.models import SandboxAuthCode
+
+    captured = {
+        int(json.loads(c["body"])["code"]): c
+        for c in json.loads((ROOT / "tests/captures/feishu.json").read_text(encoding="utf-8"))
+        if "authorization code" in c["body"]
+    }
+    credential, _ = token_credential()
+    verifier, challenge = pkce_pair()
+
+    def exchange(code: str) -> requests.Response:
+        return requests.post(
+            credential.effective_base_url + "/open-apis/authen/v2/oauth/token",
+            json={
+                "grant_type": "authorization_code",
+                "client_id": credential.public_values["app_id"],
+                "client_secret": credential.secret_values()["app_secret"],
+                "code": code,
+                "redirect_uri": REDIRECT,
+                "code_verifier": verifier,
+            },
+            timeout=10,
+        )
+
+    spent = authorise(credential, challenge=challenge)
+    assert exchange(spent).json()["code"] == 0
+    late = authorise(credential, challenge=challenge)
+    SandboxAuthCode.objects.filter(used_at__isnull=True).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    for code, number in (("forged-code", 20003), (spent, 20065), (late, 20004)):
+        reply = exchange(code)
+        assert reply.status_code == captured[number]["status"]
+        assert reply.json() == json.loads(captured[number]["body"])
+    with pytest.raises(ProviderError) as refused:  # and the token centre reads it so
+        grant_connect(
+            credential=credential,
+            code="forged-code",
+            redirect_uri=REDIRECT,
+            code_verifier=verifier,
+            actor=ADMIN,
+        )
+    assert refused.value.decoded.code == "20003"
+    assert "只能使用一次" in refused.value.decoded.explanation_zh
 
 
 def test_a_code_with_the_wrong_pkce_verifier_is_refused(live_server, token_credential):

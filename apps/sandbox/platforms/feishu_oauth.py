@@ -2,12 +2,15 @@
 OAuth v2 token endpoint and user_info.
 
 The refresh rules are the platform's: a refresh token works once and the reply carries the
-next; with no `offline_access` there is none. The error codes are the ones Feishu's own
+next; with no `offline_access` there is none. The refresh refusals are the codes Feishu's own
 clients know (larksuite/cli internal/output/lark_errors.go): 20026 invalid, 20037 expired,
 20064 revoked, 20073 already used; their bodies carry `code`, `error` and
 `error_description`, the fields those clients read. 20064's wording is the one a developer's
-diagnosis printed (tests/captures/feishu.json); no public source quotes the others' exact
-wording, so those descriptions are ours."""
+diagnosis printed (tests/captures/feishu.json); no public source quotes the other refresh
+refusals' wording, so those descriptions are ours. A code's refusals (wrong, expired, used,
+another app's, redirect or PKCE mismatch) are HTTP 400 with the codes and descriptions of the
+token endpoint's documented error table (get-user-access-token, 错误码), `invalid_grant` as
+a probe with a forged code received it (tests/captures/feishu.json)."""
 
 from __future__ import annotations
 
@@ -29,6 +32,29 @@ REFRESH_REFUSALS = {
         "The refresh token has been revoked. Please note that a refresh token can only be used once.",
     ),
     "used": (20073, "The refresh token has been used."),
+}
+# The token endpoint's documented error table (open.feishu.cn get-user-access-token, 错误码).
+CODE_REFUSALS = {
+    "invalid": (
+        20003,
+        "The authorization code is not found. Please note that an authorization code can only "
+        "be used once.",
+    ),
+    "expired": (20004, "The authorization code has expired."),
+    "used": (
+        20065,
+        "The authorization code has been used. Please note that an authorization code can only "
+        "be used once.",
+    ),
+    "foreign": (
+        20024,
+        "The provided authorization code or refresh token does not match the provided client ID.",
+    ),
+    "redirect": (
+        20071,
+        "The provided redirect URI does not match the one used during authorization.",
+    ),
+    "pkce": (20049, "PKCE code challenge failed."),
 }
 
 
@@ -81,7 +107,8 @@ def _exchange(app, body):
         code_verifier=str(body.get("code_verifier") or ""),
     )
     if code is None:
-        return _oauth_error(20003, "invalid_grant", f"The authorization code is not valid ({why}).")
+        number, description = CODE_REFUSALS[why]
+        return _oauth_error(number, "invalid_grant", description)
     return _issued(
         oauth.issue_user_tokens(
             app, user_id=code.user_id, scopes=code.scopes, offline_scope=OFFLINE
