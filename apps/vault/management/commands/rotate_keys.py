@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, max_rows: int | None, **options) -> None:
         done = 0
         holders = [m for m in apps.get_models() if issubclass(m, SecretHolder)]
-        for model in holders:  # credentials first, then the other sealed rows
+        for model in holders:  # credentials, alert channels, authenticator keys: every sealed row
             for pk in model.objects.order_by("pk").values_list("pk", flat=True).iterator():
                 with transaction.atomic():
                     row = model.objects.select_for_update().get(pk=pk)
